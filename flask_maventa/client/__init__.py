@@ -1,0 +1,22 @@
+"""Maventa AutoXChange API client (plain httpx, no Flask).
+
+    client = MaventaClient("test", vendor_api_key, token_store=RedisTokenStore(redis))
+    company = client.for_company(company_uuid, user_api_key)
+    invoice = company.send_invoice(xml, "invoice.xml", uuid=our_uuid, recipient_eia="0192:987654321")
+"""
+from .api import BASE_URLS, DEFAULT_TIMEOUT, CompanyClient, MaventaClient
+from .auth import DEFAULT_SCOPE, MaventaAuth
+from .errors import (
+    ConflictError, ConnectError, InDoubtError, InvalidCredentialsError, InvalidParametersError,
+    InvalidResponseError, MaventaError, NotFoundError, PermanentError, RateLimitedError, ServerError,
+    TransientError, UnauthorizedError, UnverifiedCompanyError,
+)
+from .tokens import MemoryTokenStore, RedisTokenStore, Token, TokenStore
+
+__all__ = [
+    "MaventaClient", "CompanyClient", "MaventaAuth", "BASE_URLS", "DEFAULT_SCOPE", "DEFAULT_TIMEOUT",
+    "TokenStore", "MemoryTokenStore", "RedisTokenStore", "Token",
+    "MaventaError", "TransientError", "PermanentError", "ConnectError", "InDoubtError", "RateLimitedError",
+    "ServerError", "InvalidResponseError", "NotFoundError", "ConflictError", "InvalidParametersError",
+    "InvalidCredentialsError", "UnauthorizedError", "UnverifiedCompanyError",
+]

@@ -1,0 +1,111 @@
+"""Client-credentials authentication for Maventa's AutoXChange API, as an ``httpx.Auth``.
+
+``client_id`` is the company UUID, ``client_secret`` a user API key of that company and
+``vendor_api_key`` identifies us (the ERP) to Maventa. The token is cached in a ``TokenStore``,
+refreshed ``refresh_margin`` seconds before it expires, and fetched once more when Maventa answers
+401 to a cached token (it may have been revoked early). A 401 to a token fetched for this very request
+is returned as is: re-authenticating will not help (Maventa's own advice).
+
+The token request is yielded from ``auth_flow``, so it goes through the same ``httpx.Client``
+(connection pool, transport, test mocks) as every other request. When the token endpoint refuses,
+the flow stops and its response becomes the final response; the API layer maps it to an error.
+"""
+from __future__ import annotations
+
+import time
+from typing import Generator
+
+import httpx
+
+from .tokens import MemoryTokenStore, Token, TokenStore, token_key
+
+__all__ = ["MaventaAuth", "DEFAULT_SCOPE", "TOKEN_PATH", "FRESH_TOKEN"]
+
+# global: /oauth2/current; company: settings, users, signing, webhooks; lookup: receivers;
+# invoice:send: send and read invoices; partner:lookups: is a business id still free.
+DEFAULT_SCOPE = "global company lookup invoice:send partner:lookups"
+TOKEN_PATH = "/oauth2/token"
+# Response extension set when the final response was made with a token that had just been fetched.
+FRESH_TOKEN = "maventa_fresh_token"
+
+
+class MaventaAuth(httpx.Auth):
+    requires_request_body = True   # a request refused with 401 is sent again, body included
+    requires_response_body = True  # the token response is parsed inside the flow
+
+    def __init__(self, *, base_url: str, company_uuid: str, user_api_key: str, vendor_api_key: str,
+                 scope: str = DEFAULT_SCOPE, token_store: TokenStore | None = None,
+                 refresh_margin: float = 60.0) -> None:
+        self.token_url = base_url.rstrip("/") + TOKEN_PATH
+        self.company_uuid = company_uuid
+        self._user_api_key = user_api_key
+        self._vendor_api_key = vendor_api_key
+        self.scope = scope
+        self.token_store = token_store if token_store is not None else MemoryTokenStore()
+        self.refresh_margin = refresh_margin
+        self.key = token_key(base_url, company_uuid, user_api_key, scope)
+
+    def __repr__(self) -> str:
+        return f"MaventaAuth(company_uuid={self.company_uuid!r}, scope={self.scope!r})"
+
+    def auth_flow(self, request: httpx.Request) -> Generator[httpx.Request, httpx.Response, None]:
+        token = self.token_store.get(self.key)
+        fetched = False
+        if token is None or not token.fresh():
+            with self.token_store.lock(self.key):
+                token = self.token_store.get(self.key)  # another worker may have fetched meanwhile
+                if token is None or not token.fresh():
+                    token = yield from self._fetch()
+                    if token is None:
+                        return
+                    fetched = True
+
+        response = yield self._authorized(request, token)
+        if response.status_code != 401 or fetched:
+            response.extensions[FRESH_TOKEN] = fetched
+            return
+
+        refused = token
+        with self.token_store.lock(self.key):
+            token = self.token_store.get(self.key)
+            if token is None or token.access_token == refused.access_token:
+                self.token_store.delete(self.key)
+                token = yield from self._fetch()
+                if token is None:
+                    return
+        response = yield self._authorized(request, token)
+        response.extensions[FRESH_TOKEN] = True
+
+    def _authorized(self, request: httpx.Request, token: Token) -> httpx.Request:
+        request.headers["Authorization"] = f"Bearer {token.access_token}"
+        return request
+
+    def _fetch(self) -> Generator[httpx.Request, httpx.Response, Token | None]:
+        response = yield httpx.Request("POST", self.token_url, data={
+            "grant_type": "client_credentials",
+            "client_id": self.company_uuid,
+            "client_secret": self._user_api_key,
+            "vendor_api_key": self._vendor_api_key,
+            "scope": self.scope,
+        })
+        token = self._parse(response)
+        if token is not None:
+            self.token_store.set(self.key, token)
+        return token
+
+    def _parse(self, response: httpx.Response) -> Token | None:
+        if response.status_code != 200:
+            return None
+        try:
+            body = response.json()
+            access_token = body["access_token"]
+            expires_in = float(body["expires_in"])
+        except (ValueError, KeyError, TypeError):
+            return None
+        if not isinstance(access_token, str) or not access_token or expires_in <= 0:
+            return None
+        now = time.time()
+        # Short-lived tokens (tests, sandbox) would otherwise be "stale" the moment they arrive.
+        lifetime = max(expires_in - self.refresh_margin, expires_in / 2)
+        return Token(access_token=access_token, expires_at=now + expires_in, refresh_at=now + lifetime,
+                     scope=body.get("scope"))
