@@ -1,0 +1,65 @@
+"""What a check found: one problem with a field, a message and a hint a finance user understands.
+
+Messages and hints are English source strings marked with ``N_``; their ``{placeholders}``
+are filled from ``params`` *after* translation, so translators see stable strings.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable, Iterable, Mapping
+from dataclasses import dataclass, field
+from typing import Any, Literal
+
+Severity = Literal["error", "warning"]
+
+
+@dataclass(frozen=True)
+class Finding:
+    code: str
+    """Stable identifier (``BUYER_NO_ADDRESS``, or an official rule id such as ``BR-CO-15``)."""
+    severity: Severity
+    """``"error"`` stops the invoice from being sent; ``"warning"`` does not."""
+    field: str
+    """Where in the document: a JSON path such as ``buyer.address.street`` or ``lines[2].quantity``."""
+    message: str
+    """What is wrong (English source string, may contain ``{placeholders}``)."""
+    hint: str = ""
+    """Where to fix it, for a finance user (English source string, may contain ``{placeholders}``)."""
+    params: Mapping[str, Any] = field(default_factory=dict)
+    """Values for the placeholders of ``message`` and ``hint``."""
+
+    def render(self, gettext: Callable[[str], str] = lambda s: s) -> str:
+        """The message and hint, translated by ``gettext`` and then filled in."""
+        text = _fill(gettext(self.message), self.params)
+        if self.hint:
+            text += " " + _fill(gettext(self.hint), self.params)
+        return text
+
+    def to_json(self) -> dict[str, Any]:
+        return {"code": self.code, "severity": self.severity, "field": self.field,
+                "message": self.message, "hint": self.hint, "params": dict(self.params),
+                "text": self.render()}
+
+
+def _fill(text: str, params: Mapping[str, Any]) -> str:
+    try:
+        return text.format(**params)
+    except (KeyError, IndexError, ValueError):  # a bad translation must not hide the finding
+        return text
+
+
+class DocumentError(ValueError):
+    """The document cannot be turned into a valid e-invoice; ``findings`` lists every problem at once."""
+
+    def __init__(self, findings: Iterable[Finding]):
+        self.findings = list(findings)
+        lines = [f"{f.field or '(document)'}: {f.render()} [{f.code}]" for f in self.findings]
+        super().__init__(f"{len(lines)} problem(s) in the invoice document:\n  " + "\n  ".join(lines))
+
+    @property
+    def codes(self) -> list[str]:
+        return [f.code for f in self.findings]
+
+
+def errors(findings: Iterable[Finding]) -> list[Finding]:
+    return [f for f in findings if f.severity == "error"]

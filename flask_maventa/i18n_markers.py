@@ -1,0 +1,9 @@
+"""A no-op marker for messages in pure modules (no Flask here).
+
+``pybabel extract -k N_`` finds the strings; they are translated where they are shown,
+then filled: ``gettext(message).format(**params)``.
+"""
+
+
+def N_(message: str) -> str:  # noqa: N802 - the conventional name for a no-op marker
+    return message

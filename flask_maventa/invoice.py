@@ -1,0 +1,415 @@
+"""The invoice document: what the host adapter returns and the e-invoice is built from.
+
+Frozen dataclasses with ``Decimal`` amounts, ``datetime.date`` dates and ``str`` ids, each
+field documented below (the numbers in brackets are the EN 16931 business terms). The
+same data has a JSON form (:meth:`InvoiceDocument.from_json` / :meth:`~InvoiceDocument.to_json`)
+described by ``flask_maventa/schemas/invoice.schema.json``, so a host or a test can describe
+an invoice without Python::
+
+    {"number": "1001", "issue_date": "2025-03-01", "currency": "NOK",
+     "seller": {...}, "buyer": {...}, "lines": [{"name": "Consulting", "quantity": "2",
+     "unit_price": "1000", "vat_category": "S", "vat_rate": "25"}], ...}
+
+Amounts are the host's figures with VAT excluded; totals and the VAT breakdown are
+computed by :func:`flask_maventa.ubl.compute_totals`, never taken from the host.
+Missing business data (an address, an identifier) is allowed here on purpose: the
+pre-flight check reports it with a hint the finance user can act on.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+import json
+from dataclasses import dataclass
+from decimal import Decimal
+from pathlib import Path
+from typing import Any, Literal
+
+from . import jsonform
+from .findings import DocumentError, Finding
+from .i18n_markers import N_
+from .jsonform import constrained
+
+__all__ = [
+    "Address", "AllowanceCharge", "Attachment", "Delivery", "DocumentError", "Endpoint", "Finding",
+    "InvoiceDocument", "InvoiceLine", "InvoiceReference", "N_", "Party", "PartyIdentifier",
+    "PaymentMeans", "Period", "Routing", "SCHEMA_PATH",
+]
+
+SCHEMA_PATH = Path(__file__).with_name("schemas") / "invoice.schema.json"
+
+COUNTRY = r"^[A-Z]{2}$"
+CURRENCY = r"^[A-Z]{3}$"
+SCHEME = r"^[0-9A-Z]{2,4}$"
+VAT_CATEGORIES = ("S", "Z", "E", "AE", "K", "G", "O", "L", "M")
+DocumentType = Literal["invoice", "credit_note"]
+
+
+@dataclass(frozen=True)
+class Address:
+    """A postal address (seller, buyer or delivery place)."""
+
+    street: str | None = None
+    """Street and number, first address line [BT-35/50/75]."""
+    additional_street: str | None = None
+    """Second address line, e.g. c/o or building [BT-36/51/76]."""
+    city: str | None = None
+    """City or town [BT-37/52/77]."""
+    post_code: str | None = None
+    """Post code [BT-38/53/78]."""
+    country: str | None = constrained(None, pattern=COUNTRY)
+    """ISO 3166-1 alpha-2 country code in capitals, e.g. ``"NO"`` [BT-40/55/80]."""
+    subdivision: str | None = None
+    """Region or county, when the address needs it [BT-39/54/79]."""
+
+
+@dataclass(frozen=True)
+class Endpoint:
+    """An electronic address in the Peppol network: scheme (EAS code) and identifier."""
+
+    scheme: str = constrained(pattern=SCHEME)
+    """Electronic Address Scheme code, e.g. ``"0192"`` (Norwegian org. number), ``"0007"``
+    (Swedish org. number), ``"0216"`` (Finnish OVT code), ``"0184"`` (Danish CVR), ``"0088"`` (GLN)."""
+    value: str = constrained(max_length=100)
+    """The identifier within the scheme, e.g. ``"123456789"``."""
+
+    @property
+    def eia(self) -> str:
+        """The Maventa/Peppol form ``scheme:value``, e.g. ``"0192:123456789"``."""
+        return f"{self.scheme}:{self.value}"
+
+
+@dataclass(frozen=True)
+class PartyIdentifier:
+    """An extra identifier of a party (customer number at the buyer, GLN, ...) [BT-29/46]."""
+
+    value: str
+    """The identifier."""
+    scheme: str | None = constrained(None, pattern=SCHEME)
+    """ISO 6523 ICD code of the scheme, e.g. ``"0088"``; none for a bilateral identifier."""
+
+
+@dataclass(frozen=True)
+class Party:
+    """The seller or the buyer."""
+
+    name: str | None = None
+    """Trading name as printed on the invoice [BT-28/45]."""
+    registration_name: str | None = None
+    """Legal name in the business register; defaults to ``name`` [BT-27/44]."""
+    vat_number: str | None = None
+    """VAT identifier with country prefix, e.g. ``"NO123456789MVA"``, ``"SE556677889901"``,
+    ``"FI12345678"`` [BT-31/48]."""
+    legal_id: str | None = None
+    """Business registration number, e.g. Norwegian organisation number [BT-30/47]."""
+    legal_id_scheme: str | None = constrained(None, pattern=SCHEME)
+    """ISO 6523 ICD code of ``legal_id``, e.g. ``"0192"`` (NO), ``"0007"`` (SE), ``"0212"`` (FI
+    business id), ``"0184"`` (DK CVR)."""
+    endpoint: Endpoint | None = None
+    """Electronic address for Peppol delivery [BT-34/49]."""
+    identifiers: tuple[PartyIdentifier, ...] = ()
+    """Other identifiers of the party [BT-29/46]."""
+    address: Address | None = None
+    """Postal address [BG-5/8]."""
+    email: str | None = None
+    """Invoicing email; for the buyer, where an invoice goes when it cannot be delivered
+    electronically (when the "send customer email" setting is on) [BT-43/58]."""
+    contact_name: str | None = None
+    """Contact person or department [BT-41/56]."""
+    phone: str | None = None
+    """Contact phone [BT-42/57]."""
+    tax_registration: str | None = None
+    """Seller only: the tax registration text the law asks for, e.g. ``"Foretaksregisteret"``
+    (NO) or ``"Godkänd för F-skatt"`` (SE) [BT-32]."""
+    legal_form: str | None = None
+    """Seller only: additional legal information, e.g. share capital [BT-33]."""
+    einvoice_operator: str | None = None
+    """Buyer only: Maventa operator code for routing (e.g. ``"PEPPOL"``); not part of the UBL."""
+
+
+@dataclass(frozen=True)
+class Period:
+    """A period of time, both ends included [BG-14/26]."""
+
+    start: dt.date | None = None
+    """First day [BT-73/134]."""
+    end: dt.date | None = None
+    """Last day [BT-74/135]."""
+
+
+@dataclass(frozen=True)
+class AllowanceCharge:
+    """A discount (allowance) or a fee (charge), on the document or on one line [BG-20/21/27/28].
+
+    Give either ``amount``, or ``percent`` with ``base_amount`` (the amount is then computed
+    and rounded to cents). Document-level ones carry their own VAT category; line-level ones
+    follow the line's.
+    """
+
+    is_charge: bool = False
+    """``true`` for a charge (fee), ``false`` for an allowance (discount)."""
+    amount: Decimal | None = None
+    """Amount without VAT, positive [BT-92/99/136/141]."""
+    percent: Decimal | None = None
+    """Percentage of ``base_amount``, e.g. ``10`` for 10 % [BT-94/101/138/143]."""
+    base_amount: Decimal | None = None
+    """What ``percent`` applies to [BT-93/100/137/142]."""
+    reason: str | None = None
+    """Reason in words, e.g. ``"Volume discount"`` [BT-97/104/139/144]."""
+    reason_code: str | None = None
+    """UNCL 5189 (allowance) or UNCL 7161 (charge) code, e.g. ``"95"``, ``"FC"`` [BT-98/105/140/145]."""
+    vat_category: str | None = constrained(None, choices=VAT_CATEGORIES)
+    """Document level only: VAT category code (see :class:`InvoiceLine`) [BT-95/102]."""
+    vat_rate: Decimal | None = None
+    """Document level only: VAT rate in percent [BT-96/103]."""
+
+
+@dataclass(frozen=True)
+class InvoiceLine:
+    """One invoice or credit note line [BG-25]."""
+
+    quantity: Decimal
+    """Invoiced quantity; negative for a correction line on an invoice [BT-129]."""
+    unit_price: Decimal
+    """Net price per ``price_base_quantity`` units, VAT excluded, never negative [BT-146]."""
+    vat_category: str = constrained(choices=VAT_CATEGORIES)
+    """VAT category code (UNCL 5305) [BT-151]: ``S`` standard rate, ``Z`` zero rated, ``E``
+    exempt, ``AE`` reverse charge, ``K`` intra-community supply, ``G`` export outside the EU,
+    ``O`` not subject to VAT (then the whole document must be ``O``), ``L``/``M`` Canary
+    Islands / Ceuta and Melilla."""
+    id: str | None = None
+    """Line number; defaults to the position (1, 2, ...) [BT-126]."""
+    name: str | None = None
+    """Item name [BT-153]."""
+    description: str | None = None
+    """Longer item description [BT-154]."""
+    unit_code: str = constrained("C62", pattern=r"^[0-9A-Z]{1,3}$")
+    """UN/ECE Recommendation 20 unit: ``C62`` one, ``H87`` piece, ``HUR`` hour, ``DAY``, ``KGM``,
+    ``MTR``, ``LTR``, ... [BT-130]."""
+    vat_rate: Decimal | None = None
+    """VAT rate in percent (``25``, ``15``, ``12``, ``6``, ``0``); leave out for category ``O`` [BT-152]."""
+    vat_exemption_reason: str | None = None
+    """Why no VAT is charged, in words (categories E, AE, K, G, O) [BT-120]."""
+    vat_exemption_reason_code: str | None = None
+    """VATEX code for the same, e.g. ``"VATEX-EU-AE"``, ``"VATEX-EU-IC"``, ``"VATEX-EU-G"`` [BT-121]."""
+    price_base_quantity: Decimal | None = None
+    """How many units ``unit_price`` is for (e.g. price per 100); default 1 [BT-149]."""
+    gross_price: Decimal | None = None
+    """List price before the price discount; ``unit_price`` is then the discounted price [BT-148]."""
+    allowances_charges: tuple[AllowanceCharge, ...] = ()
+    """Line discounts and fees [BG-27/28]."""
+    period: Period | None = None
+    """Service period of this line [BG-26]."""
+    order_line_reference: str | None = None
+    """Line number in the buyer's purchase order [BT-132]."""
+    accounting_cost: str | None = None
+    """Buyer's cost centre / account for this line [BT-133]."""
+    seller_item_id: str | None = None
+    """Seller's article number [BT-155]."""
+    buyer_item_id: str | None = None
+    """Buyer's article number [BT-156]."""
+    standard_item_id: str | None = None
+    """GTIN (scheme 0160) of the item [BT-157]."""
+    origin_country: str | None = constrained(None, pattern=COUNTRY)
+    """Country of origin of the item [BT-159]."""
+    note: str | None = None
+    """Free text for this line [BT-127]."""
+
+
+@dataclass(frozen=True)
+class PaymentMeans:
+    """How the buyer pays [BG-16]. Usually one bank transfer."""
+
+    code: str = constrained("30", pattern=r"^[0-9A-Z]{1,3}$")
+    """UNCL 4461 code: ``30`` credit transfer, ``58`` SEPA credit transfer, ``31`` debit transfer,
+    ``42`` payment to bank account (Denmark), ``1`` not defined, ``48`` card, ``49``/``59``
+    direct debit [BT-81]."""
+    account: str | None = None
+    """Payee account: IBAN, or a national account number (Norwegian 11 digits, Swedish
+    bankgiro/plusgiro, Danish account) [BT-84]."""
+    account_name: str | None = None
+    """Account holder [BT-85]."""
+    bic: str | None = None
+    """BIC of the bank; for Swedish giro ``"SE:BANKGIRO"`` / ``"SE:PLUSGIRO"``, for a Danish
+    account the registration number [BT-86]."""
+    payment_id: str | None = None
+    """Structured payment reference: KID (NO), viitenumero or RF reference (FI), OCR (SE),
+    FIK/+71 (DK) [BT-83]."""
+    mandate_id: str | None = None
+    """Direct debit mandate reference (codes 49/59) [BT-89]."""
+
+
+@dataclass(frozen=True)
+class InvoiceReference:
+    """A previous invoice this document refers to, e.g. the invoice a credit note credits [BG-3]."""
+
+    number: str
+    """Number of the referenced invoice [BT-25]."""
+    issue_date: dt.date | None = None
+    """Its issue date [BT-26]."""
+
+
+@dataclass(frozen=True)
+class Delivery:
+    """Where and when the goods or services were delivered [BG-13]."""
+
+    date: dt.date | None = None
+    """Actual delivery date [BT-72]."""
+    address: Address | None = None
+    """Deliver-to address [BG-15]."""
+    location_id: str | None = None
+    """Deliver-to location identifier [BT-71]."""
+    location_scheme: str | None = constrained(None, pattern=SCHEME)
+    """ICD scheme of ``location_id``, e.g. ``"0088"`` for a GLN."""
+    party_name: str | None = None
+    """Deliver-to party name [BT-70]."""
+
+
+@dataclass(frozen=True)
+class Attachment:
+    """A supporting document embedded in the e-invoice [BG-24] (timesheet, specification, ...).
+
+    Peppol allows PDF, PNG, JPEG, CSV, XLSX and ODS; Maventa allows 10 MB per file.
+    """
+
+    filename: str = constrained(max_length=200)
+    """File name shown to the buyer, e.g. ``"timesheet_march.pdf"`` [BT-125]."""
+    mime_code: str
+    """MIME type, e.g. ``"application/pdf"`` [BT-125]."""
+    content: bytes
+    """The file itself (base64 in the JSON form) [BT-125]."""
+    id: str | None = None
+    """Reference of the document; defaults to the file name [BT-122]."""
+    description: str | None = None
+    """What the document is [BT-123]."""
+
+
+@dataclass(frozen=True)
+class Routing:
+    """How Maventa can reach the buyer: what the routing preview and the transfer job need."""
+
+    eia: str | None
+    """Electronic address ``"0192:123456789"``, or ``None``."""
+    operator: str | None
+    """Maventa operator code, or ``None``."""
+    email: str | None
+    """Buyer's invoicing email, or ``None``."""
+    has_postal_address: bool
+    """Street, post code, city and country are all known (print service possible)."""
+
+
+@dataclass(frozen=True)
+class InvoiceDocument:
+    """An invoice or a credit note, with everything the e-invoice needs."""
+
+    number: str = constrained(max_length=200)
+    """Invoice number, unique per seller [BT-1]."""
+    issue_date: dt.date
+    """Issue date [BT-2]."""
+    currency: str = constrained(pattern=CURRENCY)
+    """ISO 4217 code of the invoice currency, e.g. ``"NOK"`` [BT-5]."""
+    seller: Party
+    """The seller: the host company or department sending the invoice [BG-4]."""
+    buyer: Party
+    """The customer [BG-7]."""
+    lines: tuple[InvoiceLine, ...] = ()
+    """The lines; at least one is needed [BG-25]."""
+    document_type: str = constrained("invoice", choices=("invoice", "credit_note"))
+    """``"invoice"`` or ``"credit_note"``."""
+    type_code: str | None = constrained(None, pattern=r"^[0-9]{1,3}$")
+    """UNTDID 1001 code; default ``380`` (commercial invoice) or ``381`` (credit note) [BT-3]."""
+    due_date: dt.date | None = None
+    """Payment due date [BT-9]."""
+    tax_point_date: dt.date | None = None
+    """VAT point date, when it differs from the issue date [BT-7]."""
+    language: str | None = constrained(None, pattern=r"^[a-z]{2}$")
+    """ISO 639-1 code of the customer's language (``"nb"``, ``"fi"``, ``"sv"``, ``"en"``); not part of the UBL."""
+    note: str | None = None
+    """Free text for the buyer (one note only in Peppol) [BT-22]."""
+    buyer_reference: str | None = None
+    """The buyer's reference (their "Deres ref." / "Viitteenne" / "Er referens"); this or
+    ``order_reference`` is required [BT-10]."""
+    order_reference: str | None = None
+    """The buyer's purchase order number [BT-13]."""
+    sales_order_reference: str | None = None
+    """The seller's own order number [BT-14]."""
+    contract_reference: str | None = None
+    """Contract number [BT-12]."""
+    project_reference: str | None = None
+    """Project number [BT-11]."""
+    accounting_cost: str | None = None
+    """Buyer's cost centre / accounting string for the whole invoice [BT-19]."""
+    billing_references: tuple[InvoiceReference, ...] = ()
+    """Previous invoices; a credit note names the invoice it credits here [BG-3]."""
+    invoice_period: Period | None = None
+    """Period the invoice covers [BG-14]."""
+    delivery: Delivery | None = None
+    """Delivery information [BG-13]."""
+    allowances_charges: tuple[AllowanceCharge, ...] = ()
+    """Document-level discounts and fees, each with its VAT category [BG-20/21]."""
+    payment_means: tuple[PaymentMeans, ...] = ()
+    """How to pay: bank account and payment reference [BG-16]."""
+    payment_terms: str | None = None
+    """Payment terms in words, e.g. ``"14 days net, 8 % late interest"`` [BT-20]."""
+    prepaid_amount: Decimal | None = None
+    """Amount already paid, with VAT [BT-113]."""
+    rounding_amount: Decimal | None = None
+    """Rounding added to the total to reach the amount due (e.g. to whole kroner) [BT-114]."""
+    tax_currency: str | None = constrained(None, pattern=CURRENCY)
+    """VAT accounting currency when it differs from ``currency`` (e.g. ``"NOK"`` on a EUR
+    invoice of a Norwegian seller) [BT-6]."""
+    tax_exchange_rate: Decimal | None = None
+    """Units of ``tax_currency`` per one unit of ``currency``; the VAT total is converted with it [BT-111]."""
+    attachments: tuple[Attachment, ...] = ()
+    """Supporting documents to embed; the invoice PDF itself is passed to the builder separately [BG-24]."""
+
+    # -- the JSON form ---------------------------------------------------------------
+
+    @classmethod
+    def from_json(cls, data: dict[str, Any] | str | bytes) -> InvoiceDocument:
+        """Build a document from its JSON form (a dict, or JSON text).
+
+        Raises :class:`DocumentError` listing every field that does not match the schema.
+        """
+        if isinstance(data, (str, bytes)):
+            try:
+                data = json.loads(data, parse_float=Decimal)
+            except json.JSONDecodeError as e:
+                raise DocumentError([Finding("JSON_SYNTAX", "error", "(document)",
+                                             N_("The invoice data is not valid JSON: {error}."),
+                                             N_("Correct the invoice data sent by the ERP."),
+                                             {"error": str(e)})]) from None
+        return jsonform.parse(cls, data)
+
+    def to_json(self) -> dict[str, Any]:
+        """The JSON form (amounts as strings, dates as ``YYYY-MM-DD``, files as base64)."""
+        return jsonform.dump(self)
+
+    # -- what the transfer job needs -------------------------------------------------
+
+    @property
+    def is_credit_note(self) -> bool:
+        return self.document_type == "credit_note"
+
+    def routing(self) -> Routing:
+        """How the buyer can be reached: Peppol address, Maventa operator, email, postal address."""
+        buyer = self.buyer
+        a = buyer.address
+        return Routing(
+            eia=buyer.endpoint.eia if buyer.endpoint else None,
+            operator=buyer.einvoice_operator or None,
+            email=buyer.email or None,
+            has_postal_address=bool(a and a.street and a.post_code and a.city and a.country),
+        )
+
+
+def schema() -> dict[str, Any]:
+    """The JSON Schema of the JSON form (the file in the package is generated from this)."""
+    return jsonform.schema(InvoiceDocument, title="flask-maventa invoice document",
+                           schema_id="https://flask-maventa.invalid/schemas/invoice.schema.json")
+
+
+if __name__ == "__main__":  # regenerate the schema file: python -m flask_maventa.invoice
+    SCHEMA_PATH.parent.mkdir(exist_ok=True)
+    SCHEMA_PATH.write_text(json.dumps(schema(), indent=2, ensure_ascii=False) + "\n", encoding="utf-8")
+    print(f"wrote {SCHEMA_PATH}")

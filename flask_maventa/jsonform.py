@@ -1,0 +1,273 @@
+"""The JSON form of frozen dataclasses: parse with every problem reported at once, dump, and
+derive the JSON Schema from the same type hints and constraints.
+
+Only the types the invoice model uses are supported: ``str``, ``bool``, ``Decimal``
+(JSON string such as ``"12.50"`` or a JSON number), ``datetime.date`` (``"YYYY-MM-DD"``),
+``bytes`` (base64 string), nested dataclasses, ``tuple[X, ...]`` (JSON array) and ``X | None``.
+Constraints sit in the field's metadata (see :func:`constrained`), so the parser and the
+schema never disagree.
+"""
+
+from __future__ import annotations
+
+import ast
+import base64
+import binascii
+import dataclasses
+import datetime as dt
+import inspect
+import re
+import textwrap
+import types
+import typing
+from decimal import Decimal, InvalidOperation
+from functools import cache
+from typing import Any
+
+from .findings import DocumentError, Finding
+from .i18n_markers import N_
+
+DECIMAL_PATTERN = r"^-?[0-9]+(\.[0-9]+)?$"
+DATE_PATTERN = r"^[0-9]{4}-[0-9]{2}-[0-9]{2}$"
+_DECIMAL_RE = re.compile(DECIMAL_PATTERN)
+_DATE_RE = re.compile(DATE_PATTERN)
+_BASE64_RE = re.compile(r"^[A-Za-z0-9+/\s]*={0,2}\s*$")
+
+
+def constrained(default: Any = dataclasses.MISSING, *, choices: tuple[str, ...] | None = None,
+                pattern: str | None = None, max_length: int | None = None) -> Any:
+    """A dataclass field with JSON constraints (checked by the parser, written into the schema)."""
+    meta = {k: v for k, v in (("choices", choices), ("pattern", pattern), ("max_length", max_length))
+            if v is not None}
+    if default is dataclasses.MISSING:
+        return dataclasses.field(metadata=meta)
+    return dataclasses.field(default=default, metadata=meta)
+
+
+def _problem(path: str, message: str, **params: Any) -> Finding:
+    return Finding("JSON_INVALID", "error", path, message,
+                   N_("Correct the invoice data sent by the ERP (field {path})."), {"path": path, **params})
+
+
+@cache
+def _hints(cls: type) -> dict[str, Any]:
+    return typing.get_type_hints(cls)
+
+
+def _unwrap_optional(tp: Any) -> tuple[Any, bool]:
+    if typing.get_origin(tp) in (typing.Union, types.UnionType):
+        args = [a for a in typing.get_args(tp) if a is not type(None)]
+        if len(args) == 1 and len(typing.get_args(tp)) == 2:
+            return args[0], True
+    return tp, False
+
+
+# -- parsing --------------------------------------------------------------------------
+
+def parse(cls: type, data: Any) -> Any:
+    """Build ``cls`` from its JSON form, or raise :class:`DocumentError` listing every problem."""
+    problems: list[Finding] = []
+    value = _parse_dataclass(cls, data, "", problems)
+    if problems:
+        raise DocumentError(problems)
+    return value
+
+
+def _join(path: str, name: str) -> str:
+    return f"{path}.{name}" if path else name
+
+
+def _parse_dataclass(cls: type, data: Any, path: str, problems: list[Finding]) -> Any:
+    if not isinstance(data, dict):
+        problems.append(_problem(path or "(document)", N_("Expected an object.")))
+        return None
+    hints = _hints(cls)
+    fields = {f.name: f for f in dataclasses.fields(cls)}
+    for key in data:
+        if key not in fields:
+            problems.append(_problem(_join(path, str(key)), N_("Unknown field \"{name}\"."), name=str(key)))
+    kwargs = {}
+    before = len(problems)
+    for name, f in fields.items():
+        fpath = _join(path, name)
+        if name not in data:
+            if f.default is dataclasses.MISSING and f.default_factory is dataclasses.MISSING:
+                problems.append(_problem(fpath, N_("Required field \"{name}\" is missing."), name=name))
+            continue
+        kwargs[name] = _parse_value(hints[name], data[name], fpath, problems, f.metadata)
+    if len(problems) > before:
+        return None
+    return cls(**kwargs)
+
+
+def _parse_value(tp: Any, value: Any, path: str, problems: list[Finding], meta: Any = None) -> Any:
+    tp, optional = _unwrap_optional(tp)
+    if value is None:
+        if not optional:
+            problems.append(_problem(path, N_("A value is required here, not null.")))
+        return None
+    meta = meta or {}
+    if dataclasses.is_dataclass(tp):
+        return _parse_dataclass(tp, value, path, problems)
+    if typing.get_origin(tp) is tuple:
+        if not isinstance(value, list):
+            problems.append(_problem(path, N_("Expected a list.")))
+            return ()
+        item_tp = typing.get_args(tp)[0]
+        return tuple(_parse_value(item_tp, v, f"{path}[{i}]", problems) for i, v in enumerate(value))
+    if tp is bool:
+        if not isinstance(value, bool):
+            problems.append(_problem(path, N_("Expected true or false.")))
+        return value
+    if tp is Decimal:
+        return _parse_decimal(value, path, problems)
+    if tp is dt.date:
+        return _parse_date(value, path, problems)
+    if tp is bytes:
+        return _parse_base64(value, path, problems)
+    if tp is str:
+        return _parse_str(value, path, problems, meta)
+    raise TypeError(f"unsupported field type {tp!r} at {path}")  # a programming error, not bad input
+
+
+def _parse_decimal(value: Any, path: str, problems: list[Finding]) -> Decimal | None:
+    if isinstance(value, bool) or not isinstance(value, (str, int, float, Decimal)):
+        problems.append(_problem(path, N_("Expected a number written as a string, such as \"12.50\".")))
+        return None
+    if isinstance(value, str) and not _DECIMAL_RE.match(value):
+        problems.append(_problem(path, N_("\"{value}\" is not a number such as \"12.50\"."), value=value))
+        return None
+    try:
+        number = Decimal(str(value))  # str(float) is its shortest repr: 0.1 stays 0.1
+    except InvalidOperation:
+        number = None
+    if number is None or not number.is_finite():
+        problems.append(_problem(path, N_("\"{value}\" is not a finite number."), value=str(value)))
+        return None
+    return number
+
+
+def _parse_date(value: Any, path: str, problems: list[Finding]) -> dt.date | None:
+    if isinstance(value, str) and _DATE_RE.match(value):
+        try:
+            return dt.date.fromisoformat(value)
+        except ValueError:
+            pass
+    problems.append(_problem(path, N_("\"{value}\" is not a date written as YYYY-MM-DD."), value=str(value)))
+    return None
+
+
+def _parse_base64(value: Any, path: str, problems: list[Finding]) -> bytes | None:
+    if isinstance(value, str) and _BASE64_RE.match(value):
+        try:
+            return base64.b64decode(value, validate=False)
+        except (binascii.Error, ValueError):
+            pass
+    problems.append(_problem(path, N_("Expected the file content as base64 text.")))
+    return None
+
+
+def _parse_str(value: Any, path: str, problems: list[Finding], meta: Any) -> str | None:
+    if not isinstance(value, str):
+        problems.append(_problem(path, N_("Expected text.")))
+        return None
+    if "choices" in meta and value not in meta["choices"]:
+        problems.append(_problem(path, N_("\"{value}\" is not one of: {choices}."), value=value,
+                                 choices=", ".join(meta["choices"])))
+    elif "pattern" in meta and not re.search(meta["pattern"], value):
+        problems.append(_problem(path, N_("\"{value}\" does not have the expected form."), value=value))
+    if "max_length" in meta and len(value) > meta["max_length"]:
+        problems.append(_problem(path, N_("The text is longer than {max} characters."), max=meta["max_length"]))
+    return value
+
+
+# -- dumping --------------------------------------------------------------------------
+
+def dump(obj: Any) -> Any:
+    """The JSON form (plain dicts, lists and strings) of a dataclass instance; ``None`` fields left out."""
+    if dataclasses.is_dataclass(obj):
+        return {f.name: dump(v) for f in dataclasses.fields(obj) if (v := getattr(obj, f.name)) is not None and v != ()}
+    if isinstance(obj, tuple):
+        return [dump(v) for v in obj]
+    if isinstance(obj, Decimal):
+        return format(obj, "f")
+    if isinstance(obj, dt.date):
+        return obj.isoformat()
+    if isinstance(obj, bytes):
+        return base64.b64encode(obj).decode("ascii")
+    return obj
+
+
+# -- JSON Schema ----------------------------------------------------------------------
+
+def schema(root: type, *, schema_id: str, title: str) -> dict[str, Any]:
+    """JSON Schema (draft 2020-12) for ``root``'s JSON form, with the field docstrings as descriptions."""
+    defs: dict[str, Any] = {}
+    top = _object_schema(root, defs)
+    return {"$schema": "https://json-schema.org/draft/2020-12/schema", "$id": schema_id, "title": title,
+            **top, "$defs": dict(sorted(defs.items()))}
+
+
+def _object_schema(cls: type, defs: dict[str, Any]) -> dict[str, Any]:
+    hints = _hints(cls)
+    docs = field_docs(cls)
+    props, required = {}, []
+    for f in dataclasses.fields(cls):
+        prop = _type_schema(hints[f.name], defs, f.metadata)
+        if docs.get(f.name):
+            prop = {"description": docs[f.name], **prop}
+        props[f.name] = prop
+        if f.default is dataclasses.MISSING and f.default_factory is dataclasses.MISSING:
+            required.append(f.name)
+    out: dict[str, Any] = {"type": "object", "description": inspect.cleandoc(cls.__doc__ or ""),
+                           "properties": props, "additionalProperties": False}
+    if required:
+        out["required"] = required
+    return out
+
+
+def _type_schema(tp: Any, defs: dict[str, Any], meta: Any = None) -> dict[str, Any]:
+    tp, optional = _unwrap_optional(tp)
+    meta = meta or {}
+    if dataclasses.is_dataclass(tp):
+        if tp.__name__ not in defs:
+            defs[tp.__name__] = {}  # placeholder against recursion
+            defs[tp.__name__] = _object_schema(tp, defs)
+        out: dict[str, Any] = {"$ref": f"#/$defs/{tp.__name__}"}
+    elif typing.get_origin(tp) is tuple:
+        out = {"type": "array", "items": _type_schema(typing.get_args(tp)[0], defs)}
+    elif tp is bool:
+        out = {"type": "boolean"}
+    elif tp is Decimal:
+        out = {"type": ["string", "number"], "pattern": DECIMAL_PATTERN}
+    elif tp is dt.date:
+        out = {"type": "string", "pattern": DATE_PATTERN, "format": "date"}
+    elif tp is bytes:
+        out = {"type": "string", "contentEncoding": "base64"}
+    elif tp is str:
+        out = {"type": "string"}
+        if "choices" in meta:
+            out["enum"] = list(meta["choices"])
+        elif "pattern" in meta:
+            out["pattern"] = meta["pattern"]
+        if "max_length" in meta:
+            out["maxLength"] = meta["max_length"]
+    else:
+        raise TypeError(f"unsupported field type {tp!r}")
+    if optional:
+        out = {"anyOf": [out, {"type": "null"}]}
+    return out
+
+
+@cache
+def field_docs(cls: type) -> dict[str, str]:
+    """The attribute docstrings (the string right under each field) of a dataclass."""
+    tree = ast.parse(textwrap.dedent(inspect.getsource(cls)))
+    body = tree.body[0].body  # type: ignore[attr-defined]
+    docs = {}
+    for stmt, nxt in zip(body, body[1:]):
+        if (isinstance(stmt, ast.AnnAssign) and isinstance(stmt.target, ast.Name)
+                and isinstance(nxt, ast.Expr) and isinstance(nxt.value, ast.Constant)
+                and isinstance(nxt.value.value, str)):
+            docs[stmt.target.id] = inspect.cleandoc(nxt.value.value)
+    return docs
