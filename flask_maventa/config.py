@@ -1,0 +1,99 @@
+"""Every ``MAVENTA_*`` key the extension reads, with its default: one place for all of them.
+
+A key spelled wrong in the host's config is an error at start-up (the Flask-Security
+habit), so a typo can never silently fall back to a default.
+"""
+
+from __future__ import annotations
+
+import difflib
+
+from flask import Flask
+
+DEFAULTS: dict[str, object] = {
+    # Pages
+    "MAVENTA_URL_PREFIX": "/settings/integrations/maventa",
+    "MAVENTA_BASE_TEMPLATE": "maventa/layout.html",
+    # Maventa
+    "MAVENTA_ENVIRONMENT": "test",  # production | test | sandbox
+    "MAVENTA_SANDBOX_URL": "http://127.0.0.1:8780",
+    "MAVENTA_VENDOR_API_KEY": None,
+    "MAVENTA_SCOPE": None,  # None: the client's default scope
+    "MAVENTA_HTTP_TIMEOUT": 30.0,
+    "MAVENTA_HTTP_CONNECT_TIMEOUT": 10.0,
+    "MAVENTA_PARTNER_COMPANY_UUID": None,  # optional: a partner account for business-id look-ups
+    "MAVENTA_PARTNER_API_KEY": None,
+    "MAVENTA_WEBHOOK_BASE_URL": None,  # public URL of this app; None: delivery status by polling only
+    # Secrets
+    "MAVENTA_SECRET_KEY": None,  # Fernet key(s), comma-separated, newest first; required in production
+    # Background jobs
+    "MAVENTA_REDIS_URL": "redis://localhost:6379/0",
+    "MAVENTA_QUEUE": "maventa",
+    "MAVENTA_SWEEP_INTERVAL": 60,
+    "MAVENTA_SWEEP_BATCH": 500,
+    "MAVENTA_RETRY_SCHEDULE": (30, 120, 600, 1800, 3600),
+    "MAVENTA_LEASE_SECONDS": 300,
+    "MAVENTA_POLL_SCHEDULE": (60, 300, 900, 3600, 21600),
+    "MAVENTA_SIGNING_POLL_SCHEDULE": (15, 30, 60, 300, 900, 3600),
+    "MAVENTA_STUCK_MINUTES": 30,
+    # Error emails (the default mailer; a host may override HostAdapter.send_mail)
+    "MAVENTA_MAIL_SERVER": "localhost",
+    "MAVENTA_MAIL_PORT": 25,
+    "MAVENTA_MAIL_USE_TLS": False,
+    "MAVENTA_MAIL_USERNAME": None,
+    "MAVENTA_MAIL_PASSWORD": None,
+    "MAVENTA_MAIL_SENDER": "maventa@localhost",
+    # Documents
+    "MAVENTA_PEPPOL_RULES_DIR": None,  # the official rule files; None: our own checks only
+}
+
+ENVIRONMENTS = ("production", "test", "sandbox")
+
+
+class ConfigurationError(RuntimeError):
+    """The host app's configuration cannot work; the message says how to fix it."""
+
+
+def apply_defaults(app: Flask) -> None:
+    for key, value in DEFAULTS.items():
+        app.config.setdefault(key, value)
+
+
+def check(app: Flask) -> None:
+    """Refuse unknown keys and impossible values at start-up, naming the fix."""
+    config = app.config
+    for key in config:
+        if key.startswith("MAVENTA_") and key not in DEFAULTS:
+            close = difflib.get_close_matches(key, DEFAULTS, n=1)
+            hint = f" Did you mean {close[0]}?" if close else ""
+            raise ConfigurationError(
+                f"Unknown config key {key}.{hint} The keys flask-maventa reads are listed in its README."
+            )
+    env = config["MAVENTA_ENVIRONMENT"]
+    if env not in ENVIRONMENTS:
+        raise ConfigurationError(
+            f"MAVENTA_ENVIRONMENT is {env!r}; set it to one of {', '.join(ENVIRONMENTS)}."
+        )
+    if env == "production":
+        for key in ("MAVENTA_SECRET_KEY", "MAVENTA_VENDOR_API_KEY"):
+            if not config.get(key):
+                raise ConfigurationError(
+                    f"{key} is required when MAVENTA_ENVIRONMENT is 'production'. "
+                    + (
+                        "Generate one with `flask maventa generate-key` and keep it out of the repository."
+                        if key == "MAVENTA_SECRET_KEY"
+                        else "It is your partner 'Software API key' from Maventa."
+                    )
+                )
+    if not config.get("MAVENTA_SECRET_KEY") and not app.secret_key:
+        raise ConfigurationError(
+            "flask-maventa encrypts API keys at rest and needs MAVENTA_SECRET_KEY "
+            "(or at least the app's SECRET_KEY outside production)."
+        )
+    prefix = config["MAVENTA_URL_PREFIX"]
+    if not isinstance(prefix, str) or not prefix.startswith("/"):
+        raise ConfigurationError(f"MAVENTA_URL_PREFIX must start with '/', got {prefix!r}.")
+    for key in ("MAVENTA_RETRY_SCHEDULE", "MAVENTA_POLL_SCHEDULE", "MAVENTA_SIGNING_POLL_SCHEDULE"):
+        schedule = config[key]
+        if not schedule or any(not isinstance(s, (int, float)) or s < 0 for s in schedule):
+            raise ConfigurationError(f"{key} must be a non-empty list of seconds, got {schedule!r}.")

@@ -1,0 +1,137 @@
+"""The boundary with the host ERP.
+
+The host owns companies, persons, invoice statuses and invoices. The extension never
+touches host tables: it asks one :class:`HostAdapter` and gets back these frozen
+dataclasses with string ids. The adapter never commits; the extension commits its own
+rows and the host's status change in one transaction.
+"""
+
+from __future__ import annotations
+
+from abc import ABC, abstractmethod
+from collections.abc import Sequence
+from dataclasses import dataclass
+from typing import TYPE_CHECKING
+
+if TYPE_CHECKING:  # the document model is pure code with its own module
+    from .invoice import InvoiceDocument
+
+
+@dataclass(frozen=True)
+class Address:
+    street: str
+    post_code: str
+    city: str
+    country: str  # ISO 3166-1 alpha-2, e.g. "NO"
+    street2: str = ""
+
+
+@dataclass(frozen=True)
+class Company:
+    """A company, or a department when ``parent_id`` is set.
+
+    A department may be configured on its own only when it is its own organisation,
+    which the product defines as having its own VAT number.
+    """
+
+    id: str
+    name: str
+    business_id: str
+    country: str
+    vat_number: str | None = None
+    address: Address | None = None
+    email: str | None = None
+    parent_id: str | None = None
+
+    @property
+    def is_department(self) -> bool:
+        return self.parent_id is not None
+
+    @property
+    def eligible(self) -> bool:
+        return bool(self.vat_number and self.vat_number.strip())
+
+
+@dataclass(frozen=True)
+class Person:
+    """Someone who may get the Maventa user account or sign the agreement."""
+
+    id: str
+    first_name: str
+    last_name: str
+    email: str
+    language: str = "en"  # ISO 639-1 ("nb", "fi", "sv", "en", ...)
+
+    @property
+    def name(self) -> str:
+        return f"{self.first_name} {self.last_name}".strip()
+
+
+@dataclass(frozen=True)
+class InvoiceStatus:
+    id: str
+    name: str
+    is_sent: bool = False  # the host's "Sent" flag: such a status can never be the transfer status
+
+
+class HostAdapter(ABC):
+    """What the extension needs from the host ERP. Subclass it and pass it to ``Maventa``.
+
+    Every method runs inside the host's app context and request (when there is one), so
+    it may use ``flask_login.current_user`` or the like.
+    """
+
+    @abstractmethod
+    def list_companies(self) -> Sequence[Company]:
+        """All companies and departments, departments with ``parent_id`` set."""
+
+    @abstractmethod
+    def list_persons(self, company_id: str) -> Sequence[Person]:
+        """Candidates for the Maventa user account and for the approver who signs."""
+
+    @abstractmethod
+    def list_invoice_statuses(self, company_id: str) -> Sequence[InvoiceStatus]:
+        """The invoice statuses usable by this company (the host's own, with their Sent flag)."""
+
+    @abstractmethod
+    def list_invoice_ids(self, company_id: str, status_id: str, limit: int) -> Sequence[str]:
+        """Ids of at most ``limit`` invoices of this company currently in ``status_id``.
+
+        Called by every sweep: it must be an indexed query, cheap however large the
+        invoice table is.
+        """
+
+    @abstractmethod
+    def get_invoice_document(self, invoice_id: str) -> InvoiceDocument:
+        """Everything the e-invoice needs (see :mod:`flask_maventa.invoice`)."""
+
+    @abstractmethod
+    def set_invoice_status(self, invoice_id: str, status_id: str) -> None:
+        """Change the invoice's status in the current session. Never commit here."""
+
+    @abstractmethod
+    def can_manage(self, company_id: str) -> bool:
+        """May the current user manage the Maventa integration of this company?"""
+
+    def get_invoice_pdf(self, invoice_id: str) -> bytes | None:
+        """The host's own invoice PDF, sent when "send PDF" is on. ``None``: no PDF."""
+        return None
+
+    def send_mail(self, to: Sequence[str], subject: str, body: str) -> None:
+        """Send an error report. The default speaks SMTP using the ``MAVENTA_MAIL_*`` keys."""
+        from .mail import send_smtp_mail
+
+        send_smtp_mail(to, subject, body)
+
+    def status_settings_url(self, company_id: str) -> str | None:
+        """Where the host edits invoice statuses (linked from the Sent-flag message)."""
+        return None
+
+    def current_actor(self) -> str | None:
+        """Who is acting, for the audit trail (e.g. the user's email). ``None``: unknown."""
+        return None
+
+    # -- helpers built on the abstract methods ------------------------------------
+
+    def get_company(self, company_id: str) -> Company | None:
+        return next((c for c in self.list_companies() if c.id == company_id), None)

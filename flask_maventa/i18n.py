@@ -1,0 +1,45 @@
+"""The extension's own translation domain, so its catalogues never mix with the host's.
+
+The host's Flask-Babel locale selector decides the language. Strings in pure modules
+(documents, pre-flight) are marked with ``N_`` and translated where they are shown.
+"""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+from flask import current_app
+from flask_babel import Domain
+
+TRANSLATIONS_DIR = Path(__file__).parent / "translations"
+LANGUAGES = ("en", "nb", "fi", "sv")
+
+domain = Domain(translation_directories=str(TRANSLATIONS_DIR), domain="maventa")
+
+
+def N_(message: str) -> str:  # noqa: N802 - the conventional name for a no-op marker
+    return message
+
+
+def _babel_ready() -> bool:
+    return "babel" in current_app.extensions
+
+
+def gettext(message: str, **variables) -> str:
+    if not _babel_ready():
+        return message % variables if variables else message
+    return domain.gettext(message, **variables)
+
+
+def ngettext(singular: str, plural: str, num: int, **variables) -> str:
+    if not _babel_ready():
+        variables.setdefault("num", num)
+        return (singular if num == 1 else plural) % variables
+    return domain.ngettext(singular, plural, num, **variables)
+
+
+def lazy_gettext(message: str, **variables):
+    return domain.lazy_gettext(message, **variables)
+
+
+_ = gettext

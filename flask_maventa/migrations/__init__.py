@@ -1,0 +1,29 @@
+"""The extension's Alembic migrations, with their own version table so they never clash
+with the host's. Run them with ``flask maventa upgrade``, or from a host's own Alembic/
+Flask-Migrate setup by adding this folder's ``versions`` to ``version_locations``
+(the revisions carry the branch label ``maventa``)."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+from alembic import command
+from alembic.config import Config
+
+HERE = Path(__file__).resolve().parent
+VERSION_TABLE = "maventa_alembic_version"
+
+
+def alembic_config(connection) -> Config:
+    cfg = Config()
+    cfg.set_main_option("script_location", str(HERE))
+    cfg.attributes["connection"] = connection
+    return cfg
+
+
+def upgrade(revision: str = "head") -> None:
+    from ..extension import current_maventa
+
+    engine = current_maventa().db.engine
+    with engine.begin() as connection:
+        command.upgrade(alembic_config(connection), revision)

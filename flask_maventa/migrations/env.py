@@ -1,0 +1,14 @@
+from alembic import context
+
+from flask_maventa.migrations import VERSION_TABLE
+from flask_maventa.models import metadata
+
+connection = context.config.attributes["connection"]
+context.configure(
+    connection=connection,
+    target_metadata=metadata,
+    version_table=VERSION_TABLE,
+    render_as_batch=True,  # SQLite can only ALTER through table copies
+)
+with context.begin_transaction():
+    context.run_migrations()

@@ -1,0 +1,156 @@
+"""The extension's own tables, on their own metadata, used through the host's ``db.session``.
+
+No foreign keys into host tables: host ids are stored as strings and resolved through
+the adapter. Changes to these tables come with an Alembic revision in ``migrations/``.
+"""
+
+from __future__ import annotations
+
+import secrets
+from datetime import datetime, timezone
+
+import sqlalchemy as sa
+from sqlalchemy.orm import DeclarativeBase, Mapped, mapped_column, relationship
+
+metadata = sa.MetaData(
+    naming_convention={
+        "ix": "ix_%(column_0_label)s",
+        "uq": "uq_%(table_name)s_%(column_0_name)s",
+        "ck": "ck_%(table_name)s_%(constraint_name)s",
+        "fk": "fk_%(table_name)s_%(column_0_name)s_%(referred_table_name)s",
+        "pk": "pk_%(table_name)s",
+    }
+)
+
+
+def utcnow() -> datetime:
+    return datetime.now(timezone.utc).replace(tzinfo=None)
+
+
+class Base(DeclarativeBase):
+    metadata = metadata
+
+
+class Connection(Base):
+    """One host company or department linked to one Maventa company account."""
+
+    __tablename__ = "maventa_connection"
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    company_id: Mapped[str] = mapped_column(sa.String(64), unique=True)
+    environment: Mapped[str] = mapped_column(sa.String(16))
+    company_uuid: Mapped[str | None] = mapped_column(sa.String(36))
+    api_key_encrypted: Mapped[str | None] = mapped_column(sa.Text)  # Fernet; never plaintext
+    registered_via: Mapped[str | None] = mapped_column(sa.String(16))  # "register" | "existing"
+    registrant_email: Mapped[str | None] = mapped_column(sa.String(255))
+    needs_manual_credentials: Mapped[bool] = mapped_column(default=False)
+
+    # Signing request (Visma Sign through Maventa)
+    approver_person_id: Mapped[str | None] = mapped_column(sa.String(64))
+    auth_email: Mapped[str | None] = mapped_column(sa.String(255))
+    auth_locale: Mapped[str | None] = mapped_column(sa.String(2))
+    auth_state: Mapped[str] = mapped_column(sa.String(16), default="NONE")
+    company_state: Mapped[str] = mapped_column(sa.String(16), default="UNKNOWN")
+    auth_sent_at: Mapped[datetime | None]
+    auth_checked_at: Mapped[datetime | None]
+    auth_next_check_at: Mapped[datetime | None]
+    auth_check_count: Mapped[int] = mapped_column(default=0)
+
+    # Settings
+    send_pdf: Mapped[bool] = mapped_column(default=True)
+    send_customer_email: Mapped[bool] = mapped_column(default=True)
+    error_emails: Mapped[str | None] = mapped_column(sa.Text)  # comma-separated
+    transfer_status_id: Mapped[str | None] = mapped_column(sa.String(64))
+    success_status_id: Mapped[str | None] = mapped_column(sa.String(64))
+    failure_status_id: Mapped[str | None] = mapped_column(sa.String(64))
+    settings_saved_at: Mapped[datetime | None]
+    active: Mapped[bool] = mapped_column(default=False)
+    activated_at: Mapped[datetime | None]
+    blocked_reason: Mapped[str | None] = mapped_column(sa.Text)  # why the sweep skipped it last time
+
+    # Delivery-status webhook: the token in its URL is the authentication
+    webhook_token: Mapped[str] = mapped_column(
+        sa.String(64), unique=True, default=lambda: secrets.token_urlsafe(32)
+    )
+    webhook_id: Mapped[str | None] = mapped_column(sa.String(64))
+
+    created_at: Mapped[datetime] = mapped_column(default=utcnow)
+    updated_at: Mapped[datetime] = mapped_column(default=utcnow, onupdate=utcnow)
+
+    transfers: Mapped[list[Transfer]] = relationship(back_populates="connection")
+
+    @property
+    def has_credentials(self) -> bool:
+        return bool(self.company_uuid and self.api_key_encrypted)
+
+    @property
+    def verified(self) -> bool:
+        return self.company_state == "VERIFIED"
+
+    @property
+    def error_email_list(self) -> list[str]:
+        return [e.strip() for e in (self.error_emails or "").split(",") if e.strip()]
+
+    def __repr__(self) -> str:  # no secrets
+        return f"<Connection {self.id} company={self.company_id} uuid={self.company_uuid}>"
+
+
+class Transfer(Base):
+    """One attempt to deliver one revision of one host invoice. See DESIGN: the state machine."""
+
+    __tablename__ = "maventa_transfer"
+    __table_args__ = (
+        sa.UniqueConstraint("connection_id", "invoice_id", "revision", name="uq_maventa_transfer_revision"),
+        sa.Index("ix_maventa_transfer_state_next", "state", "next_attempt_at"),
+    )
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    connection_id: Mapped[int] = mapped_column(sa.ForeignKey("maventa_connection.id"))
+    invoice_id: Mapped[str] = mapped_column(sa.String(64))
+    revision: Mapped[int] = mapped_column(default=1)
+    invoice_number: Mapped[str | None] = mapped_column(sa.String(64))
+    state: Mapped[str] = mapped_column(sa.String(16), default="queued")
+    maventa_uuid: Mapped[str] = mapped_column(sa.String(36), unique=True)
+    maventa_invoice_id: Mapped[str | None] = mapped_column(sa.String(64))
+    maventa_status: Mapped[str | None] = mapped_column(sa.String(16))
+    route: Mapped[str | None] = mapped_column(sa.String(16))  # einvoice | email | print
+    attempts: Mapped[int] = mapped_column(default=0)
+    next_attempt_at: Mapped[datetime | None]
+    lease_until: Mapped[datetime | None]
+    poll_count: Mapped[int] = mapped_column(default=0)
+    next_poll_at: Mapped[datetime | None]
+    last_error_code: Mapped[str | None] = mapped_column(sa.String(64))
+    last_error_message: Mapped[str | None] = mapped_column(sa.Text)
+    last_error_hint: Mapped[str | None] = mapped_column(sa.Text)
+    created_at: Mapped[datetime] = mapped_column(default=utcnow)
+    updated_at: Mapped[datetime] = mapped_column(default=utcnow, onupdate=utcnow)
+    accepted_at: Mapped[datetime | None]
+    finished_at: Mapped[datetime | None]
+
+    connection: Mapped[Connection] = relationship(back_populates="transfers")
+
+    def __repr__(self) -> str:
+        return f"<Transfer {self.id} invoice={self.invoice_id} r{self.revision} {self.state}>"
+
+
+class Event(Base):
+    """Append-only audit trail and per-transfer timeline. Never holds a secret."""
+
+    __tablename__ = "maventa_event"
+    __table_args__ = (
+        sa.Index("ix_maventa_event_connection", "connection_id", "created_at"),
+        sa.Index("ix_maventa_event_transfer", "transfer_id", "created_at"),
+    )
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    connection_id: Mapped[int | None] = mapped_column(sa.ForeignKey("maventa_connection.id"))
+    transfer_id: Mapped[int | None] = mapped_column(sa.ForeignKey("maventa_transfer.id"))
+    kind: Mapped[str] = mapped_column(sa.String(48))
+    actor: Mapped[str | None] = mapped_column(sa.String(255))
+    message: Mapped[str] = mapped_column(sa.Text, default="")
+    http_status: Mapped[int | None]
+    data: Mapped[dict | None] = mapped_column(sa.JSON)
+    created_at: Mapped[datetime] = mapped_column(default=utcnow)
+
+    connection: Mapped[Connection | None] = relationship()
+    transfer: Mapped[Transfer | None] = relationship()

@@ -1,0 +1,89 @@
+"""Helpers for host apps' own tests: an in-memory host adapter.
+
+    from flask_maventa.testing import MemoryAdapter
+    adapter = MemoryAdapter()
+    adapter.add_company(Company("1", "Fjord AS", "923456789", "NO", vat_number="NO923456789MVA"))
+    Maventa(app, db=db, adapter=adapter)
+"""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+from dataclasses import dataclass, field
+
+from .host import Company, HostAdapter, InvoiceStatus, Person
+
+
+@dataclass
+class SentMail:
+    to: list[str]
+    subject: str
+    body: str
+
+
+@dataclass
+class MemoryAdapter(HostAdapter):
+    """Everything in dicts. ``allowed`` limits which companies the current user may manage
+    (None: all). Status changes are recorded in ``status_changes``; mail in ``outbox``."""
+
+    companies: dict[str, Company] = field(default_factory=dict)
+    persons: dict[str, list[Person]] = field(default_factory=dict)
+    statuses: dict[str, list[InvoiceStatus]] = field(default_factory=dict)
+    invoices: dict[str, dict] = field(default_factory=dict)  # id -> {company_id, status_id, document, pdf}
+    allowed: set[str] | None = None
+    outbox: list[SentMail] = field(default_factory=list)
+    status_changes: list[tuple[str, str]] = field(default_factory=list)
+    actor: str | None = "tester@example.com"
+
+    # -- building the fixture ----------------------------------------------------
+
+    def add_company(self, company: Company, persons: Sequence[Person] = (), statuses: Sequence[InvoiceStatus] = ()):
+        self.companies[company.id] = company
+        self.persons[company.id] = list(persons)
+        self.statuses[company.id] = list(statuses)
+        return company
+
+    def add_invoice(self, invoice_id: str, company_id: str, status_id: str, document=None, pdf: bytes | None = None):
+        self.invoices[invoice_id] = {
+            "company_id": company_id, "status_id": status_id, "document": document, "pdf": pdf,
+        }
+
+    # -- HostAdapter ------------------------------------------------------------
+
+    def list_companies(self) -> Sequence[Company]:
+        return list(self.companies.values())
+
+    def list_persons(self, company_id: str) -> Sequence[Person]:
+        return list(self.persons.get(company_id, ()))
+
+    def list_invoice_statuses(self, company_id: str) -> Sequence[InvoiceStatus]:
+        return list(self.statuses.get(company_id, ()))
+
+    def list_invoice_ids(self, company_id: str, status_id: str, limit: int) -> Sequence[str]:
+        ids = [i for i, inv in self.invoices.items() if inv["company_id"] == company_id and inv["status_id"] == status_id]
+        return sorted(ids)[:limit]
+
+    def get_invoice_document(self, invoice_id: str):
+        try:
+            document = self.invoices[invoice_id]["document"]
+        except KeyError:
+            raise LookupError(f"No invoice {invoice_id!r} in the MemoryAdapter.") from None
+        if document is None:
+            raise LookupError(f"Invoice {invoice_id!r} has no document; pass document= to add_invoice().")
+        return document
+
+    def get_invoice_pdf(self, invoice_id: str) -> bytes | None:
+        return self.invoices.get(invoice_id, {}).get("pdf")
+
+    def set_invoice_status(self, invoice_id: str, status_id: str) -> None:
+        self.invoices[invoice_id]["status_id"] = status_id
+        self.status_changes.append((invoice_id, status_id))
+
+    def can_manage(self, company_id: str) -> bool:
+        return self.allowed is None or company_id in self.allowed
+
+    def send_mail(self, to: Sequence[str], subject: str, body: str) -> None:
+        self.outbox.append(SentMail(list(to), subject, body))
+
+    def current_actor(self) -> str | None:
+        return self.actor
