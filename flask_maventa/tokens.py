@@ -6,6 +6,7 @@ memory instead of failing a request that could simply fetch a token.
 
 from __future__ import annotations
 
+import contextlib
 import logging
 
 from redis.exceptions import RedisError
@@ -20,18 +21,36 @@ class ResilientTokenStore(TokenStore):
         self._redis_factory = redis_factory
         self._memory = MemoryTokenStore()
 
-    def _call(self, name, *args, **kwargs):
+    def _store(self) -> TokenStore:
+        return RedisTokenStore(self._redis_factory())
+
+    def _call(self, name, *args):
         try:
-            return getattr(RedisTokenStore(self._redis_factory()), name)(*args, **kwargs)
+            return getattr(self._store(), name)(*args)
         except RedisError as exc:
             log.warning("Redis unavailable for the token cache (%s); using process memory", type(exc).__name__)
-            return getattr(self._memory, name)(*args, **kwargs)
+            return getattr(self._memory, name)(*args)
 
     def get(self, key):
         return self._call("get", key)
 
-    def set(self, key, token, expires_at):
-        return self._call("set", key, token, expires_at)
+    def set(self, key, token):
+        return self._call("set", key, token)
 
     def delete(self, key):
         return self._call("delete", key)
+
+    @contextlib.contextmanager
+    def lock(self, key):
+        try:
+            lock = self._store().lock(key)
+            lock.__enter__()
+        except RedisError:
+            with self._memory.lock(key):
+                yield
+            return
+        try:
+            yield
+        finally:
+            with contextlib.suppress(RedisError):
+                lock.__exit__(None, None, None)
