@@ -29,10 +29,15 @@ class Finding:
     """Values for the placeholders of ``message`` and ``hint``."""
 
     def render(self, gettext: Callable[[str], str] = lambda s: s) -> str:
-        """The message and hint, translated by ``gettext`` and then filled in."""
-        text = _fill(gettext(self.message), self.params)
+        """The message and hint, translated by ``gettext`` and then filled in.
+
+        Text parameters go through ``gettext`` too, so a parameter that is itself a marked
+        string (``who="The customer"``) is translated; any other text comes back unchanged.
+        """
+        params = {k: gettext(v) if isinstance(v, str) and v else v for k, v in self.params.items()}
+        text = _fill(gettext(self.message), params)
         if self.hint:
-            text += " " + _fill(gettext(self.hint), self.params)
+            text += " " + _fill(gettext(self.hint), params)
         return text
 
     def to_json(self) -> dict[str, Any]:

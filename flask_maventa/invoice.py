@@ -36,6 +36,7 @@ __all__ = [
     "PaymentMeans", "Period", "Routing", "SCHEMA_PATH",
 ]
 
+_LEGAL_SCHEME_BY_COUNTRY = {"NO": "0192", "SE": "0007", "FI": "0212", "DK": "0184"}
 SCHEMA_PATH = Path(__file__).with_name("schemas") / "invoice.schema.json"
 
 COUNTRY = r"^[A-Z]{2}$"
@@ -125,6 +126,21 @@ class Party:
     """Seller only: additional legal information, e.g. share capital [BT-33]."""
     einvoice_operator: str | None = None
     """Buyer only: Maventa operator code for routing (e.g. ``"PEPPOL"``); not part of the UBL."""
+
+    def effective_endpoint(self) -> Endpoint | None:
+        """``endpoint``, or one derived from the legal identifier where the country's scheme is
+        also a Peppol address scheme (NO 0192, SE 0007, DK 0184, FI business id → OVT 0216)."""
+        if self.endpoint is not None:
+            return self.endpoint
+        if not self.legal_id:
+            return None
+        scheme = self.legal_id_scheme or _LEGAL_SCHEME_BY_COUNTRY.get(self.address.country if self.address else "")
+        value = self.legal_id.strip()
+        if scheme == "0212":  # Finnish business id 1234567-8 → OVT code 003712345678
+            return Endpoint("0216", "0037" + value.replace("-", ""))
+        if scheme in ("0192", "0007", "0184", "0088"):
+            return Endpoint(scheme, value)
+        return None
 
 
 @dataclass(frozen=True)
@@ -360,6 +376,11 @@ class InvoiceDocument:
     invoice of a Norwegian seller) [BT-6]."""
     tax_exchange_rate: Decimal | None = None
     """Units of ``tax_currency`` per one unit of ``currency``; the VAT total is converted with it [BT-111]."""
+    expected_total: Decimal | None = None
+    """The amount due as the ERP computed it (what its PDF shows); when given, the pre-flight
+    check refuses a document whose computed amount due differs [compared with BT-115]."""
+    expected_vat_total: Decimal | None = None
+    """The VAT total as the ERP computed it; compared like ``expected_total`` [BT-110]."""
     attachments: tuple[Attachment, ...] = ()
     """Supporting documents to embed; the invoice PDF itself is passed to the builder separately [BG-24]."""
 
@@ -396,7 +417,7 @@ class InvoiceDocument:
         buyer = self.buyer
         a = buyer.address
         return Routing(
-            eia=buyer.endpoint.eia if buyer.endpoint else None,
+            eia=endpoint.eia if (endpoint := buyer.effective_endpoint()) else None,
             operator=buyer.einvoice_operator or None,
             email=buyer.email or None,
             has_postal_address=bool(a and a.street and a.post_code and a.city and a.country),
