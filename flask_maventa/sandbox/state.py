@@ -6,6 +6,7 @@ means "on the next read or tick" and no test needs to control a clock.
 """
 from __future__ import annotations
 
+import copy
 import datetime as dt
 import random
 import re
@@ -175,12 +176,14 @@ def normalize_bid(bid: str) -> str:
 class Sandbox:
     def __init__(self, vendor_api_key: str, knobs: Knobs) -> None:
         self.vendor_api_key = vendor_api_key
-        self.knobs = knobs
+        self._startup_knobs = copy.deepcopy(knobs)
         self.lock = threading.RLock()
         self.reset()
 
     def reset(self) -> None:
+        """Forget everything and return to the knobs the sandbox was started with."""
         with self.lock:
+            self.knobs = copy.deepcopy(self._startup_knobs)
             self.users: dict[str, User] = {}                 # by id
             self.companies: dict[str, Company] = {}          # by id
             self.grants: dict[str, Grant] = {}               # by access token
