@@ -55,6 +55,8 @@ def show_config() -> None:
 COMMANDS = [
     "flask_maventa.ubl:render_ubl_command",
     "flask_maventa.ubl:check_command",
+    "flask_maventa.worker:worker_command", "flask_maventa.worker:scheduler_command",
+    "flask_maventa.worker:sweep_command", "flask_maventa.worker:doctor_command",
 ]
 
 
