@@ -344,8 +344,7 @@ def activate(connection: Connection, *, live: bool = True) -> None:
     """Turn synchronisation on, or raise :class:`ActivationRefused` and leave it off."""
     problems = activation_problems(connection, live=live)
     ext = current_maventa()
-    if problems:
-        connection.active = False
+    if problems:  # whatever it was stays: a refused click never turns a running integration off
         record(ext.session, "activation.refused", "; ".join(p.code for p in problems), connection=connection,
                actor=ext.adapter.current_actor(), data={"problems": [p.code for p in problems]})
         raise ActivationRefused(problems)

@@ -1,0 +1,237 @@
+"""The settings section (order 30), Maventa's print switch and the activation toggle (order 5).
+
+Every rule comes from :mod:`flask_maventa.settings`; this module only turns forms into calls and
+problems into fragments. htmx gets the fragment back (errors inline, status 200); a plain POST gets
+a 303 to the company page, or the page again with the errors.
+"""
+
+from __future__ import annotations
+
+from flask import redirect, request, url_for
+
+from .. import _htmx
+from ..client import errors as client_errors
+from ..extension import current_maventa
+from ..forms.settings import ActivationForm, PrintOwnPdfForm, SettingsForm
+from ..i18n import gettext
+from ..settings import (
+    ActivationRefused, Problem, SettingsRejected, activate, deactivate, mapping_problems, parse_error_emails,
+    read_print_settings, save_settings, set_use_own_pdf, transfer_blockers,
+)
+from . import COMPANY_SECTIONS, company_section, company_view
+from .companies import ineligible_reason
+
+SETTINGS = "maventa/partials/_settings.html"
+PRINT = "maventa/partials/_print.html"
+ACTIVATION = "maventa/partials/_activation.html"
+
+
+def _locked_reason(connection) -> str | None:
+    if connection is None or not connection.has_credentials:
+        return gettext("Connect the company to Maventa first: register it or enter its User API key and Company UUID.")
+    if not connection.verified:
+        return gettext("The settings open once the company is verified in Maventa (the approver has signed the agreement).")
+    return None
+
+
+def _csrf_problems(form) -> list[Problem]:
+    return [Problem("csrf", None, gettext("The form has expired or did not come from this page. Reload the page and try again."))
+            for _ in form.errors.get("csrf_token", ())[:1]]
+
+
+# -- the settings section ----------------------------------------------------------------------
+
+
+def settings_context(company, connection, *, form=None, problems=None, saved=False, refused=False) -> dict:
+    locked = _locked_reason(connection)
+    if locked:
+        return {"company": company, "connection": connection, "locked_reason": locked}
+    statuses = current_maventa().adapter.list_invoice_statuses(company.id)
+    if form is None:
+        form = SettingsForm.of(connection, statuses)
+        if problems is None and connection.settings_saved_at is not None:
+            problems = mapping_problems(connection, statuses)
+    return {
+        "company": company,
+        "connection": connection,
+        "locked_reason": None,
+        "form": form,
+        "problems": problems or [],
+        "saved": saved or request.args.get("saved") == "1",
+        "refused": refused,
+    }
+
+
+@company_section(30, SETTINGS)
+def settings_section(company, connection) -> dict:
+    return settings_context(company, connection)
+
+
+def _render_company(company, connection, template: str, ctx: dict, *, trigger: str | None = None):
+    """The fragment for htmx; for a plain request the whole company page with this section's ``ctx``."""
+    parent = current_maventa().adapter.get_company(company.parent_id) if company.parent_id else None
+    sections = [(s.template, ctx if s.template == template else s.context(company, connection))
+                for s in COMPANY_SECTIONS]
+    return _htmx.render(
+        "maventa/company.html", template, trigger=trigger, ctx=ctx, company=company, parent=parent,
+        connection=connection, ineligible_reason=ineligible_reason(company, parent.name if parent else None),
+        sections=sections,
+    )
+
+
+def _posted_settings_form(company) -> SettingsForm:
+    return SettingsForm().fill(current_maventa().adapter.list_invoice_statuses(company.id))
+
+
+@company_view
+def save(company, connection):
+    session = current_maventa().session
+    form = _posted_settings_form(company)
+    if _locked_reason(connection):
+        return _render_company(company, connection, SETTINGS, settings_context(company, connection))
+    if not form.validate():
+        problems = _csrf_problems(form)
+        return _render_company(company, connection, SETTINGS,
+                               settings_context(company, connection, form=form, problems=problems, refused=True))
+    try:
+        problems = save_settings(
+            connection,
+            send_pdf=form.send_pdf.data,
+            send_customer_email=form.send_customer_email.data,
+            error_emails=form.error_emails.data,
+            **vars(form.mapping),
+        )
+    except SettingsRejected as rejected:
+        session.rollback()
+        ctx = settings_context(company, connection, form=form, problems=rejected.problems, refused=True)
+        return _render_company(company, connection, SETTINGS, ctx)
+    session.commit()
+    if not _htmx.wants_fragment():
+        return redirect(url_for("maventa.company", company_id=company.id, saved=1) + "#maventa-settings", 303)
+    ctx = settings_context(company, connection, form=form, problems=problems, saved=True)
+    return _render_company(company, connection, SETTINGS, ctx, trigger="maventa:settings-saved")
+
+
+@company_view
+def validate(company, connection):
+    """Inline check while the user edits: the same rules as saving, nothing stored."""
+    form = _posted_settings_form(company)
+    if _locked_reason(connection):
+        return _render_company(company, connection, SETTINGS, settings_context(company, connection))
+    form.validate()
+    problems = _csrf_problems(form)
+    problems += mapping_problems(connection, mapping=form.mapping)
+    problems += parse_error_emails(form.error_emails.data)[1]
+    return _render_company(company, connection, SETTINGS, settings_context(company, connection, form=form, problems=problems))
+
+
+@company_view
+def show_settings(company, connection):
+    if not _htmx.wants_fragment():
+        return redirect(url_for("maventa.company", company_id=company.id) + "#maventa-settings", 303)
+    return _htmx.render("maventa/company.html", SETTINGS, ctx=settings_context(company, connection))
+
+
+# -- Maventa's own-PDF print setting -----------------------------------------------------------
+
+
+def print_context(company, connection, *, problem: Problem | None = None, changed: bool = False) -> dict:
+    ctx = {"company": company, "connection": connection, "print_settings": None, "problem": problem,
+           "changed": changed, "locked_reason": _locked_reason(connection), "form": PrintOwnPdfForm(formdata=None)}
+    if ctx["locked_reason"] is None and problem is None:
+        try:
+            ctx["print_settings"] = read_print_settings(connection)
+        except client_errors.MaventaError:
+            ctx["problem"] = Problem("maventa_unreachable", None,
+                                     gettext("Maventa's print setting could not be read just now."),
+                                     gettext("Reload the page to try again."))
+    return ctx
+
+
+@company_view
+def print_settings(company, connection):
+    if request.method == "POST":
+        form = PrintOwnPdfForm()
+        problem = None
+        if _locked_reason(connection):
+            pass
+        elif not form.validate():
+            problem = _csrf_problems(form)[0] if _csrf_problems(form) else None
+        else:
+            try:
+                set_use_own_pdf(connection, form.wanted)
+                current_maventa().session.commit()
+            except client_errors.MaventaError:
+                current_maventa().session.rollback()
+                problem = Problem("maventa_unreachable", None,
+                                  gettext("Maventa did not accept the change, so its print setting is unchanged."),
+                                  gettext("Try again in a moment."))
+            else:
+                if not _htmx.wants_fragment():
+                    return redirect(url_for("maventa.print_settings", company_id=company.id), 303)
+                ctx = print_context(company, connection, changed=True)
+                return _htmx.render("maventa/settings/print.html", PRINT, ctx=ctx, company=company,
+                                    trigger="maventa:print-settings-changed")
+        ctx = print_context(company, connection, problem=problem)
+    else:
+        ctx = print_context(company, connection)
+    return _htmx.render("maventa/settings/print.html", PRINT, ctx=ctx, company=company)
+
+
+# -- the activation toggle ---------------------------------------------------------------------
+
+
+def activation_context(company, connection, *, problems=None) -> dict:
+    blockers = transfer_blockers(connection) if connection is not None and connection.active else []
+    return {
+        "company": company,
+        "connection": connection,
+        "locked_reason": _locked_reason(connection),
+        "problems": problems or [],
+        "blockers": blockers,
+        "form": ActivationForm(formdata=None),
+    }
+
+
+@company_section(5, ACTIVATION)
+def activation_section(company, connection) -> dict:
+    return activation_context(company, connection)
+
+
+@company_view
+def activation(company, connection):
+    if request.method == "GET":
+        if not _htmx.wants_fragment():
+            return redirect(url_for("maventa.company", company_id=company.id), 303)
+        return _htmx.render("maventa/company.html", ACTIVATION, ctx=activation_context(company, connection))
+
+    session = current_maventa().session
+    form = ActivationForm()
+    if _locked_reason(connection):
+        return _render_company(company, connection, ACTIVATION, activation_context(company, connection))
+    if not form.validate():
+        return _render_company(company, connection, ACTIVATION,
+                               activation_context(company, connection, problems=_csrf_problems(form)))
+    if form.wanted:
+        try:
+            activate(connection)
+        except ActivationRefused as refused:
+            session.commit()  # the refusal is audited, and a live company_state refresh kept
+            return _render_company(company, connection, ACTIVATION,
+                                   activation_context(company, connection, problems=refused.problems))
+    else:
+        deactivate(connection)
+    session.commit()
+    if not _htmx.wants_fragment():
+        return redirect(url_for("maventa.company", company_id=company.id), 303)
+    return _render_company(company, connection, ACTIVATION, activation_context(company, connection),
+                           trigger="maventa:activation-changed")
+
+
+def register(bp) -> None:
+    bp.add_url_rule("/companies/<company_id>/settings", "settings", show_settings)
+    bp.add_url_rule("/companies/<company_id>/settings", "save_settings", save, methods=["POST"])
+    bp.add_url_rule("/companies/<company_id>/settings/validate", "validate_settings", validate, methods=["POST"])
+    bp.add_url_rule("/companies/<company_id>/settings/print", "print_settings", print_settings,
+                    methods=["GET", "POST"])
+    bp.add_url_rule("/companies/<company_id>/activation", "activation", activation, methods=["GET", "POST"])
