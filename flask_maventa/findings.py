@@ -31,10 +31,12 @@ class Finding:
     def render(self, gettext: Callable[[str], str] = lambda s: s) -> str:
         """The message and hint, translated by ``gettext`` and then filled in.
 
-        Text parameters go through ``gettext`` too, so a parameter that is itself a marked
-        string (``who="The customer"``) is translated; any other text comes back unchanged.
+        Text parameters go through ``gettext`` (and are filled) too, so a parameter that is
+        itself a marked string (``who="The customer"``, ``item="line {n}"``) is translated;
+        any other text comes back unchanged.
         """
-        params = {k: gettext(v) if isinstance(v, str) and v else v for k, v in self.params.items()}
+        params = {k: _fill(gettext(v), self.params) if isinstance(v, str) and v else v
+                  for k, v in self.params.items()}
         text = _fill(gettext(self.message), params)
         if self.hint:
             text += " " + _fill(gettext(self.hint), params)

@@ -44,7 +44,7 @@ _WHERE = {
 }
 
 
-def _f(code, field, message, hint="", severity="error", **params) -> Finding:
+def _f(code, field, message, hint="", /, *, severity="error", **params) -> Finding:
     return Finding(code, severity, field, message, hint, params)
 
 
@@ -411,8 +411,7 @@ def _payment(doc: InvoiceDocument) -> Iterator[Finding]:
             elif m.code in ("31", "42") and not (m.account and m.bic):
                 yield _f("DK_PAYMENT_ACCOUNT", f"{f}.bic",
                          N_("Danish bank transfers need both the account and the registration number."), where)
-    if not doc.is_credit_note and doc.lines and not any(m.account or m.code not in CREDIT_TRANSFER | {"1"}
-                                                         for m in doc.payment_means):
+    if not doc.is_credit_note and doc.lines and not doc.payment_means:
         yield _f("SELLER_NO_BANK_ACCOUNT", "payment_means", N_("The invoice does not say where to pay."), where)
 
 

@@ -1,0 +1,119 @@
+"""Every invoice of the corpus renders and passes the official Peppol BIS 3.0 validator."""
+
+from __future__ import annotations
+
+import json
+import base64
+import dataclasses
+from decimal import Decimal
+
+import jsonschema
+import pytest
+from lxml import etree
+
+from flask_maventa.invoice import SCHEMA_PATH, InvoiceDocument
+from flask_maventa.preflight import check_document
+from flask_maventa.ubl import CAC, CBC, build_ubl, compute_totals
+
+from .conftest import CASES, TINY_PDF, load_case, pdf_for
+
+NS = {"cac": CAC, "cbc": CBC}
+
+
+def test_the_corpus_covers_what_nordic_erp_invoices_carry():
+    docs = [load_case(p) for p in CASES]
+    assert len(docs) >= 25
+    assert {d.seller.address.country for d in docs} >= {"NO", "SE", "FI", "DK"}
+    assert {d.buyer.address.country for d in docs} >= {"NO", "SE", "FI", "DK", "DE", "US"}
+    assert sum(d.is_credit_note for d in docs) >= 3
+    categories = {line.vat_category for d in docs for line in d.lines}
+    assert categories >= {"S", "Z", "E", "AE", "K", "G", "O"}
+    assert any(len({line.vat_rate for line in d.lines if line.vat_category == "S"}) >= 3 for d in docs)
+    assert any(d.tax_currency for d in docs) and any(d.rounding_amount for d in docs)
+    assert any(d.prepaid_amount for d in docs) and any(d.attachments for d in docs)
+    assert any(d.allowances_charges for d in docs)
+    assert any(line.allowances_charges for d in docs for line in d.lines)
+    assert any(d.order_reference and not d.buyer_reference for d in docs)
+    assert any(d.delivery and d.invoice_period and d.contract_reference and d.project_reference for d in docs)
+    assert any(pdf_for(p) for p in CASES)
+    assert any(d.buyer.endpoint is None for d in docs)  # endpoint derived from the business id
+    schemes = {d.buyer.effective_endpoint().scheme for d in docs}
+    assert schemes >= {"0192", "0007", "0216", "0184", "0088", "9930"}
+
+
+@pytest.mark.parametrize("path", CASES, ids=[p.stem for p in CASES])
+def test_case_renders_valid_peppol(path, assert_valid):
+    doc = load_case(path)
+    assert [f for f in check_document(doc, pdf=pdf_for(path)) if f.severity == "error"] == []
+    xml = build_ubl(doc, pdf=pdf_for(path))
+    result = assert_valid(xml, path.stem)
+    assert result["layers"] == {"xsd": "ok", "en16931": result["layers"]["en16931"], "peppol": result["layers"]["peppol"]}
+    root = etree.fromstring(xml)
+    assert root.tag.endswith("}CreditNote" if doc.is_credit_note else "}Invoice")
+    totals = compute_totals(doc)
+    payable = root.find("cac:LegalMonetaryTotal/cbc:PayableAmount", NS)
+    assert Decimal(payable.text) == totals.payable_amount
+    assert payable.get("currencyID") == doc.currency
+
+
+@pytest.mark.parametrize("path", CASES, ids=[p.stem for p in CASES])
+def test_case_matches_the_json_schema_and_round_trips(path):
+    schema = json.loads(SCHEMA_PATH.read_text(encoding="utf-8"))
+    data = json.loads(path.read_text(encoding="utf-8"))
+    jsonschema.validate(data, schema, format_checker=jsonschema.FormatChecker())
+    doc = InvoiceDocument.from_json(data)
+    assert InvoiceDocument.from_json(doc.to_json()) == doc
+
+
+def test_credit_note_names_the_credited_invoice():
+    doc = load_case(next(p for p in CASES if p.stem == "no_credit_note"))
+    root = etree.fromstring(build_ubl(doc))
+    assert root.findtext("cac:BillingReference/cac:InvoiceDocumentReference/cbc:ID", namespaces=NS) == "1001"
+    assert root.findtext("cbc:CreditNoteTypeCode", namespaces=NS) == "381"
+    assert root.find("cac:CreditNoteLine/cbc:CreditedQuantity", NS) is not None
+
+
+def test_text_is_escaped_and_survives_the_round_trip():
+    doc = load_case(next(p for p in CASES if p.stem == "no_text_escaping"))
+    xml = build_ubl(doc)
+    assert b"Smith &amp; S\xc3\xb8n &lt;Bygg&gt; AS" in xml
+    root = etree.fromstring(xml)
+    assert root.findtext("cbc:Note", namespaces=NS) == doc.note
+    assert root.findtext("cac:InvoiceLine/cac:Item/cbc:Name", namespaces=NS) == doc.lines[0].name
+    assert "🍺" in root.findtext("cac:InvoiceLine/cac:Item/cbc:Name", namespaces=NS)
+
+
+def test_control_characters_are_dropped_not_fatal(assert_valid):
+    doc = load_case(CASES[0])
+    doc = dataclasses.replace(doc, note="Bell\x07 and NUL\x00 gone", lines=(
+        dataclasses.replace(doc.lines[0], name="Item\x0b name"),) + doc.lines[1:])
+    xml = build_ubl(doc)
+    assert_valid(xml)
+    root = etree.fromstring(xml)
+    assert root.findtext("cbc:Note", namespaces=NS) == "Bell and NUL gone"
+
+
+def test_pdf_is_embedded_with_mime_code_and_a_safe_filename(assert_valid):
+    doc = load_case(next(p for p in CASES if p.stem == "no_with_pdf"))
+    xml = build_ubl(doc, pdf=TINY_PDF, pdf_filename="Faktura 1001 (Kunde AS).PDF")
+    assert_valid(xml)
+    obj = etree.fromstring(xml).find("cac:AdditionalDocumentReference/cac:Attachment/cbc:EmbeddedDocumentBinaryObject", NS)
+    assert obj.get("mimeCode") == "application/pdf"
+    assert obj.get("filename") == "faktura_1001_kunde_as.pdf"
+    assert base64.b64decode(obj.text) == TINY_PDF
+
+
+def test_vat_total_in_accounting_currency():
+    doc = load_case(next(p for p in CASES if p.stem == "no_nok_25_with_eur_tax"))
+    root = etree.fromstring(build_ubl(doc))
+    amounts = {el.get("currencyID"): Decimal(el.text) for el in root.findall("cac:TaxTotal/cbc:TaxAmount", NS)}
+    totals = compute_totals(doc)
+    assert amounts == {"EUR": totals.tax_amount, "NOK": (totals.tax_amount * doc.tax_exchange_rate).quantize(Decimal("0.01"))}
+    assert root.findtext("cbc:TaxCurrencyCode", namespaces=NS) == "NOK"
+
+
+def test_outside_scope_document_carries_no_vat_identifiers():
+    doc = load_case(next(p for p in CASES if p.stem == "no_outside_scope_of_vat"))
+    root = etree.fromstring(build_ubl(doc))
+    assert root.xpath("//cac:PartyTaxScheme[cac:TaxScheme/cbc:ID='VAT']", namespaces=NS) == []
+    assert root.find(".//cac:ClassifiedTaxCategory/cbc:Percent", NS) is None
