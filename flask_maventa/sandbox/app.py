@@ -626,6 +626,15 @@ def control_stats():
         return jsonify(json.loads(json.dumps(sandbox.stats)))
 
 
+def control_revoke_tokens():
+    """Make Maventa forget every issued token (as if revoked early): clients must fetch new ones."""
+    sandbox = sandbox_of()
+    with sandbox.lock:
+        revoked = len(sandbox.grants)
+        sandbox.grants.clear()
+    return jsonify({"revoked": revoked})
+
+
 def control_company(id: str):
     sandbox = sandbox_of()
     company = sandbox.companies.get(id)
@@ -658,6 +667,7 @@ ROUTES = [
     ("/_sandbox/reset", control_reset, ["POST"]),
     ("/_sandbox/config", control_config, ["GET", "POST"]),
     ("/_sandbox/stats", control_stats, ["GET"]),
+    ("/_sandbox/tokens/revoke", control_revoke_tokens, ["POST"]),
     ("/_sandbox/companies/<id>", control_company, ["GET"]),
     ("/_sandbox/companies/<id>/sign", control_sign, ["POST"]),
     ("/_sandbox/invoices", control_invoices, ["GET"]),

@@ -152,7 +152,7 @@ def default_settings(name: str, bid: str, country: str, email: str, address: dic
         "send_invoice_print": {"enabled": False, "letter_class": "ECONOMY", "color_scheme": "BLACK_AND_WHITE",
                                "attachment_print": False, "marketing_page": False, "use_own_pdf": False},
         "send_invoice_general": {"stop_duplicate_numbers": False, "hold_multiple_recipients": False},
-        "logos": {"pdf": {"content": None}, "email_header": {"content": None}},
+        "logos": {"pdf": None, "email_header": None},  # content is required when a logo exists
         "email_reports": {"report_interval": "off", "email_reports": []},
         "billing_details": {"electronic_invoicing_details": {"invoicing_eia": None, "invoicing_operator": None},
                             "invoicing_email": None, "invoicing_street_address1": None,
