@@ -20,7 +20,7 @@ from . import peppol_codes as codes
 from .findings import DocumentError, Finding, errors
 from .i18n_markers import N_
 from .invoice import AllowanceCharge, InvoiceDocument, Party
-from .totals import ZERO, compute_totals, vat_key
+from .totals import ZERO, Totals, compute_totals, vat_key
 
 __all__ = ["DocumentError", "Finding", "check_document", "preflight", "OFFICIAL_RULE_FILES"]
 
@@ -50,8 +50,11 @@ def _f(code, field, message, hint="", /, *, severity="error", **params) -> Findi
 
 # -- our own checks -------------------------------------------------------------------
 
-def check_document(doc: InvoiceDocument, *, pdf: bytes | None = None) -> list[Finding]:
-    """Every problem our own rules find in ``doc`` (errors and warnings), all at once."""
+def check_document(doc: InvoiceDocument, *, pdf: bytes | None = None, totals: Totals | None = None) -> list[Finding]:
+    """Every problem our own rules find in ``doc`` (errors and warnings), all at once.
+
+    ``totals``: the document's :func:`compute_totals`, when the caller has them already.
+    """
     findings = list(_document(doc))
     findings += _party(doc, doc.seller, "seller")
     findings += _party(doc, doc.buyer, "buyer")
@@ -60,7 +63,7 @@ def check_document(doc: InvoiceDocument, *, pdf: bytes | None = None) -> list[Fi
     findings += _payment(doc)
     findings += _attachments(doc, pdf)
     if not errors(findings):  # sums are only meaningful on a well-formed document
-        findings += _sums(doc)
+        findings += _sums(doc, totals or compute_totals(doc))
     return findings
 
 
@@ -453,8 +456,7 @@ def _attachments(doc: InvoiceDocument, pdf: bytes | None) -> Iterator[Finding]:
                      severity="warning")
 
 
-def _sums(doc: InvoiceDocument) -> Iterator[Finding]:
-    t = compute_totals(doc)
+def _sums(doc: InvoiceDocument, t: Totals) -> Iterator[Finding]:
     hint = N_("Check the line amounts, discounts and rounding on the invoice, then save it again.")
     for field, expected, computed in (("expected_total", doc.expected_total, t.payable_amount),
                                       ("expected_vat_total", doc.expected_vat_total, t.tax_amount)):

@@ -51,10 +51,11 @@ def build_ubl(doc: InvoiceDocument, *, pdf: bytes | None = None, pdf_filename: s
     """
     from .preflight import check_document  # the checks use the builder's totals; import late
 
-    problems = errors(check_document(doc))
+    totals = compute_totals(doc)
+    problems = errors(check_document(doc, pdf=pdf, totals=totals))
     if problems:
         raise DocumentError(problems)
-    return etree.tostring(_UblWriter(doc, compute_totals(doc)).document(pdf, pdf_filename),
+    return etree.tostring(_UblWriter(doc, totals).document(pdf, pdf_filename),
                           xml_declaration=True, encoding="UTF-8")
 
 

@@ -1,0 +1,64 @@
+"""How fast the UBL builder is: invoices per second and CPU ms per invoice, printed as JSON.
+
+    python benchmarks/ubl.py [--seconds 2]
+
+Two documents: a 20-line invoice with a 100 KB embedded PDF (the usual case; target well
+under 10 ms CPU each) and a 500-line invoice. Each figure includes the pre-flight document
+checks that build_ubl runs, not the official Schematron rules (those are optional and slow).
+"""
+
+from __future__ import annotations
+
+import argparse
+import dataclasses
+import json
+import os
+import sys
+import time
+from decimal import Decimal
+from pathlib import Path
+
+sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
+
+from flask_maventa.invoice import AllowanceCharge, InvoiceDocument, InvoiceLine  # noqa: E402
+from flask_maventa.ubl import build_ubl  # noqa: E402
+
+BASE = Path(__file__).resolve().parents[1] / "tests" / "ubl" / "cases" / "no_domestic_basic.json"
+
+
+def invoice(lines: int) -> InvoiceDocument:
+    doc = InvoiceDocument.from_json(BASE.read_bytes())
+    rates = [Decimal(25), Decimal(15), Decimal(12)]
+    return dataclasses.replace(doc, lines=tuple(
+        InvoiceLine(name=f"Konsulenttime {i} — prosjekt «Fjord» & co", quantity=Decimal(i % 7 + 1) / 2,
+                    unit_price=Decimal("1234.50") + i, vat_category="S", vat_rate=rates[i % 3], unit_code="HUR",
+                    allowances_charges=(AllowanceCharge(amount=Decimal("10.00"), reason="Rabatt"),) if i % 5 == 0 else ())
+        for i in range(1, lines + 1)))
+
+
+def measure(doc: InvoiceDocument, pdf: bytes | None, seconds: float) -> dict:
+    build_ubl(doc, pdf=pdf)  # warm up
+    count, cpu0, wall0 = 0, time.process_time(), time.perf_counter()
+    while time.perf_counter() - wall0 < seconds:
+        size = len(build_ubl(doc, pdf=pdf))
+        count += 1
+    cpu, wall = time.process_time() - cpu0, time.perf_counter() - wall0
+    return {"invoices": count, "invoices_per_second": round(count / wall, 1),
+            "cpu_ms_per_invoice": round(cpu * 1000 / count, 3), "xml_bytes": size}
+
+
+def main() -> None:
+    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    parser.add_argument("--seconds", type=float, default=2.0, help="time spent on each document")
+    args = parser.parse_args()
+    pdf = b"%PDF-1.4\n" + os.urandom(100 * 1024)
+    result = {
+        "20_lines_with_100kb_pdf": measure(invoice(20), pdf, args.seconds),
+        "500_lines": measure(invoice(500), None, args.seconds),
+        "target_cpu_ms_per_20_line_invoice": 10,
+    }
+    print(json.dumps(result, indent=2))
+
+
+if __name__ == "__main__":
+    main()
