@@ -220,8 +220,7 @@ def _legal_id(party: Party, role: str, params) -> Iterator[Finding]:
     if role == "seller" and country == "DK" and (not party.legal_id or party.legal_id_scheme != "0184"):
         yield _f("DK_SELLER_CVR", field, N_("Danish sellers must give their CVR number (scheme 0184)."),
                  N_("Fill in the CVR number — {where}."), **params)
-    if party.legal_id and not party.legal_id_scheme and country in codes.LEGAL_ID_SCHEMES and role == "buyer" \
-            and country == "DK":
+    if role == "buyer" and country == "DK" and party.legal_id and not party.legal_id_scheme:  # DK-R-017
         yield _f("DK_BUYER_CVR_SCHEME", f"{field}_scheme", N_("A Danish customer's CVR number needs scheme 0184."),
                  N_("Set the identifier scheme 0184 — {where}."), **params)
 
