@@ -87,7 +87,6 @@ class _Api:
 
     base_url: str
     timeout: httpx.Timeout
-    _http: httpx.Client
 
     def _secrets(self) -> tuple[str, ...]:
         raise NotImplementedError
@@ -227,11 +226,13 @@ class MaventaClient(_Api):
         self.scope = scope
         self.timeout = timeout if isinstance(timeout, httpx.Timeout) else httpx.Timeout(timeout)
         self.refresh_margin = refresh_margin
-        if transport is not None:
-            self._http = httpx.Client(base_url=base_url, transport=transport,
-                                      headers={"Accept": "application/json"})
-        else:
-            self._http = shared_http_client(base_url)
+        self._own_http = None if transport is None else httpx.Client(
+            base_url=base_url, transport=transport, headers={"Accept": "application/json"})
+
+    @property
+    def _http(self) -> httpx.Client:
+        # Looked up per request, so a client built before a fork uses the child's own pool after it.
+        return self._own_http if self._own_http is not None else shared_http_client(self.base_url)
 
     def __repr__(self) -> str:
         return f"MaventaClient({self.base_url!r})"
@@ -288,8 +289,11 @@ class CompanyClient(_Api):
         self.company_uuid = auth.company_uuid
         self.base_url = client.base_url
         self.timeout = client.timeout
-        self._http = client._http
         self._user_api_key = user_api_key
+
+    @property
+    def _http(self) -> httpx.Client:
+        return self.client._http
 
     def __repr__(self) -> str:
         return f"CompanyClient({self.base_url!r}, company_uuid={self.company_uuid!r})"
