@@ -172,12 +172,9 @@ class Spec:
         op, _ = found
         documented = op.responses.get(str(status))
         if documented is None:
-            if status >= 400:
-                documented = {"schema": {"$ref": "#/definitions/API_Entities_Error"}}
-            elif 200 <= status < 300 and len([s for s in op.responses if s.startswith("2")]) == 1:
+            if status < 400:
                 return [f"{method} {op.template} documents only {', '.join(op.responses)}, not {status}"]
-            else:
-                return [f"{method} {op.template} does not document status {status}"]
+            documented = {"schema": {"$ref": "#/definitions/API_Entities_Error"}}  # Maventa's errors share one shape
         schema = documented.get("schema")
         if schema is None:
             return [] if body in (None, b"", "") else [f"status {status} has no body in the spec"]
