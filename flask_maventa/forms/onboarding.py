@@ -1,0 +1,113 @@
+"""Forms of the onboarding pages: Register, the credentials, the signing request, Refresh.
+
+Choices come from the host adapter at request time. Checks that need Maventa happen in
+:mod:`flask_maventa.registration`; its errors are put back on the field they name.
+"""
+
+from __future__ import annotations
+
+from flask_wtf import FlaskForm
+from wtforms import SelectField, StringField
+from wtforms.fields.choices import SelectChoice
+from wtforms.validators import DataRequired, ValidationError
+
+from ..client.api import SIGNING_LOCALES
+from ..host import Company, Person
+from ..i18n import lazy_gettext as _l
+from ..registration import OnboardingError, parse_company_uuid, valid_email
+
+LOCALE_LABELS = {
+    "FI": _l("Finnish"), "NO": _l("Norwegian"), "SE": _l("Swedish"), "EN": _l("English"),
+    "NL": _l("Dutch"), "BE": _l("Belgian (Dutch/French)"),
+}
+
+
+class RegisterForm(FlaskForm):
+    """*Registrer*: the company (or an eligible department) and the person who gets the user account."""
+
+    company = SelectField(_l("Company or department"), validate_choice=False, validators=[DataRequired(_l("Choose the company to register."))])
+    person = SelectField(_l("Person who gets the Maventa user account"), validate_choice=False,
+                         validators=[DataRequired(_l("Choose the person who gets the Maventa user account."))])
+
+    def fill(self, companies: list[tuple], persons: list[Person]) -> None:
+        """``companies``: (company, short reason or None[, full reason]); ones with a reason are shown
+        disabled and refused with the full reason if posted anyway."""
+        self._companies = {entry[0].id: (entry[0], entry[-1] if entry[1] else None) for entry in companies}
+        self._persons = {p.id: p for p in persons}
+        self.company.choices = [SelectChoice("", _l("Choose…"))] + [
+            SelectChoice(c.id, c.name + (f" — {short}" if short else ""), {"disabled": True} if short else {})
+            for c, short, *_full in companies
+        ]
+        self.person.choices = [SelectChoice("", _l("Choose…"))] + [
+            SelectChoice(p.id, f"{p.name} <{p.email}>") for p in persons]
+
+    def validate_company(self, field):
+        entry = self._companies.get(field.data)
+        if entry is None:
+            raise ValidationError(_l("Choose one of the listed companies."))
+        if entry[1]:
+            raise ValidationError(entry[1])
+
+    def validate_person(self, field):
+        if field.data not in self._persons:
+            raise ValidationError(_l("Choose one of the persons of this company."))
+
+    @property
+    def chosen_company(self) -> Company:
+        return self._companies[self.company.data][0]
+
+    @property
+    def chosen_person(self) -> Person:
+        return self._persons[self.person.data]
+
+
+class CredentialsForm(FlaskForm):
+    """The User API key (*Bruker api-nøkkel*) and Company UUID (*Firma uuid*) from Maventa."""
+
+    api_key = StringField(_l("User API key"), render_kw={"autocomplete": "off", "spellcheck": "false"})
+    company_uuid = StringField(_l("Company UUID"), render_kw={"autocomplete": "off", "spellcheck": "false",
+                                                              "placeholder": "123e4567-e89b-12d3-a456-426614174000"})
+
+    def validate_company_uuid(self, field):
+        try:
+            field.data = parse_company_uuid(field.data)
+        except OnboardingError as exc:
+            raise ValidationError(exc.message) from None
+
+    def validate_api_key(self, field):
+        if not (field.data or "").strip():
+            raise ValidationError(_l("Enter the User API key from Maventa."))
+
+
+class SigningForm(FlaskForm):
+    """*Send autentikasjon forespørsel*: approver, the email for the invitation, its language."""
+
+    approver = SelectField(_l("Approver"), validate_choice=False, validators=[DataRequired(_l("Choose the person who may sign for the company."))])
+    email = StringField(_l("Email address for authentication"), render_kw={"type": "email", "autocomplete": "off"})
+    locale = SelectField(_l("Email language"), validate_choice=False,
+                         choices=[SelectChoice(code, f"{LOCALE_LABELS[code]} ({code})") for code in SIGNING_LOCALES])
+
+    def fill(self, persons: list[Person]) -> None:
+        self._persons = {p.id: p for p in persons}
+        self.approver.choices = [SelectChoice("", _l("Choose…"))] + [SelectChoice(p.id, p.name) for p in persons]
+
+    def validate_approver(self, field):
+        if field.data not in self._persons:
+            raise ValidationError(_l("Choose one of the persons of this company."))
+
+    def validate_email(self, field):
+        field.data = (field.data or "").strip()
+        if not valid_email(field.data):
+            raise ValidationError(_l("Enter a valid email address, like name@example.com."))
+
+    def validate_locale(self, field):
+        if field.data not in SIGNING_LOCALES:
+            raise ValidationError(_l("Choose one of the languages Maventa sends this email in."))
+
+    @property
+    def chosen_approver(self) -> Person:
+        return self._persons[self.approver.data]
+
+
+class ActionForm(FlaskForm):
+    """A button that only needs its CSRF token (Refresh)."""

@@ -1,0 +1,377 @@
+"""Onboarding pages (PRODUCT §1): Register, the credentials section (order 10) and the signing
+section (order 20) of the company page, and the signing state that keeps itself up to date.
+
+Every action is a Flask-WTF POST. An htmx request gets the re-rendered fragment back (errors
+inline, status 200, an ``HX-Trigger`` on success); a plain POST gets a 303 to the company page,
+or the whole page with the errors. All Maventa work is in :mod:`flask_maventa.registration`.
+"""
+
+from __future__ import annotations
+
+from flask import abort, g, make_response, redirect, render_template, request, url_for
+
+from .. import _htmx, audit, registration
+from ..extension import current_maventa
+from ..forms.onboarding import ActionForm, CredentialsForm, RegisterForm, SigningForm
+from ..host import Company
+from ..i18n import gettext as _
+from ..models import Connection
+from ..registration import OnboardingError
+from . import company_section, company_view
+from .companies import company_rows
+
+POLL_SECONDS = 3  # how often an open page asks for the signing state while a request is pending
+
+
+# -- shared helpers -----------------------------------------------------------------------------
+
+
+def _put_error(form, exc: OnboardingError) -> None:
+    """Show a service error next to the field it names (or above the form)."""
+    field = getattr(form, exc.field, None) if exc.field else None
+    if field is not None and field.name != "csrf_token":
+        field.errors = [*field.errors, exc.message]
+    else:
+        form.form_errors.append(exc.message)
+
+
+def _refused(step: str, company: Company, exc: OnboardingError) -> None:
+    """Undo the attempt, then keep a trace of it: the refusal is an audit event of its own."""
+    ext = current_maventa()
+    ext.session.rollback()
+    connection = registration.connection_for(company)
+    audit.record(ext.session, f"{step}.refused", exc.message, connection=connection, actor=ext.adapter.current_actor(),
+                 data={"company_id": company.id, "code": exc.code, "field": exc.field})
+    ext.session.commit()
+
+
+def _company_url(company_id: str, notice: str | None = None, anchor: str | None = None) -> str:
+    url = url_for("maventa.company", company_id=company_id, notice=notice)
+    return f"{url}#{anchor}" if anchor else url
+
+
+def _company_page(company: Company, trigger: str | None = None):
+    """The company page (or its fragment for htmx), with whatever forms/notices are in ``g``."""
+    from .company import company_page
+
+    response = make_response(company_page(company_id=company.id))
+    if trigger:
+        _htmx.add_trigger(response, trigger)
+    return response
+
+
+def _retarget_company(company: Company, trigger: str):
+    """Swap the whole company fragment instead of the element that asked (e.g. when verified,
+    so the settings below unlock without a reload)."""
+    response = _company_page(company, trigger)
+    response.headers["HX-Retarget"] = "#maventa-company"
+    response.headers["HX-Reswap"] = "outerHTML"
+    return response
+
+
+def _fmt(moment) -> str:
+    return moment.strftime("%Y-%m-%d %H:%M UTC") if moment else ""
+
+
+# -- Register ----------------------------------------------------------------------------------
+
+
+def _register_form(formdata=None, selected: str | None = None) -> RegisterForm:
+    """The Register form with the companies this user may manage and the chosen company's persons."""
+    adapter = current_maventa().adapter
+    choices = []
+    for row in company_rows():
+        full = row.ineligible_reason
+        if full is not None:
+            short = _("no VAT number of its own") if row.company.is_department else _("no VAT number")
+        elif row.connection is not None and row.connection.has_credentials:
+            short = full = _("already connected")
+        else:
+            short = None
+        choices.append((row.company, short, full))
+    eligible = [c for c, short, _full in choices if not short]
+    if selected and any(c.id == selected for c, *_rest in choices):
+        persons = list(adapter.list_persons(selected))
+    else:  # no company chosen yet (no JavaScript): everyone who could be chosen
+        seen, persons = set(), []
+        for company in eligible:
+            for person in adapter.list_persons(company.id):
+                if person.id not in seen:
+                    seen.add(person.id)
+                    persons.append(person)
+    form = RegisterForm(formdata=formdata) if formdata is not None else RegisterForm(formdata=None)
+    form.fill(choices, persons)
+    if formdata is None:
+        form.company.data = selected or ""
+    return form
+
+
+def register_page():
+    ext = current_maventa()
+    selected = request.values.get("company") or None
+    if request.method == "POST":
+        company = ext.adapter.get_company(selected) if selected else None
+        if company is not None and not ext.adapter.can_manage(company.id):
+            abort(403)
+        form = _register_form(request.form, selected)
+        if form.validate():
+            company, person = form.chosen_company, form.chosen_person
+            try:
+                result = registration.register(company, person)
+            except OnboardingError as exc:
+                _refused("registration", company, exc)
+                _put_error(form, exc)
+            else:
+                ext.session.commit()
+                target = _company_url(company.id, "existing_user" if result.needs_manual_credentials else "registered")
+                if _htmx.htmx():
+                    response = make_response("", 200)
+                    response.headers["HX-Redirect"] = target
+                    _htmx.add_trigger(response, "maventa:registered", {"company_id": company.id})
+                    return response
+                return redirect(target, 303)
+    else:
+        form = _register_form(None, selected)
+        form.person.data = request.args.get("person") or ""
+    return _htmx.render("maventa/onboarding/register.html", "maventa/onboarding/_register_form.html", form=form)
+
+
+def landing_register_form() -> RegisterForm:
+    """For the Register card on the landing page."""
+    return _register_form(None, None)
+
+
+# -- the credentials section (order 10) ---------------------------------------------------------
+
+
+NOTICES = {
+    "registered": ("success", lambda: _(
+        "The company is registered in Maventa. Its User API key and Company UUID are filled in below. "
+        "Next, send the authentication request to the person who may sign for the company.")),
+    "connected": ("success", lambda: _("Maventa accepted the User API key and Company UUID. They are saved.")),
+    "connected_signing_sent": ("success", lambda: _(
+        "Maventa accepted the User API key and Company UUID, and the authentication request was sent again "
+        "to the approver chosen before.")),
+}
+
+
+@company_section(10, "maventa/partials/_credentials.html")
+def credentials_section(company: Company, connection: Connection | None) -> dict:
+    form = g.get("maventa_credentials_form")
+    if form is None:
+        form = CredentialsForm(formdata=None, company_uuid=connection.company_uuid if connection else None)
+    # Never echo a key: the field shows the stored key masked, or nothing.
+    form.api_key.data = registration.masked_key(connection)
+    if connection is not None and connection.has_credentials:
+        state = "connected"
+    elif connection is not None and connection.needs_manual_credentials:
+        state = "manual"
+    else:
+        state = "none"
+    notice = g.get("maventa_credentials_notice") or request.args.get("notice")
+    kind, text = NOTICES.get(notice, (None, None))
+    register_form = None
+    if state == "none":
+        register_form = RegisterForm(formdata=None)
+        persons = list(current_maventa().adapter.list_persons(company.id))
+        register_form.fill([(company, None, None)], persons)
+        register_form.company.data = company.id
+    return {
+        "form": form,
+        "state": state,
+        "register_form": register_form,
+        "notice": (kind, text()) if kind else None,
+        "registrant_email": connection.registrant_email if connection else None,
+        "has_key": bool(connection and connection.api_key_encrypted),
+    }
+
+
+@company_view
+def save_credentials(company: Company, connection: Connection | None):
+    ext = current_maventa()
+    form = CredentialsForm()
+    trigger = None
+    if form.validate():
+        try:
+            result = registration.connect_existing(company, form.company_uuid.data, form.api_key.data)
+        except OnboardingError as exc:
+            _refused("credentials", company, exc)
+            _put_error(form, exc)
+        else:
+            ext.session.commit()
+            notice = "connected_signing_sent" if result.signing_sent else "connected"
+            if not _htmx.htmx():
+                return redirect(_company_url(company.id, notice), 303)
+            g.maventa_credentials_notice = notice
+            if result.signing_error:
+                g.maventa_signing_warning = result.signing_error
+            trigger = "maventa:credentials-saved"
+            form = None
+    g.maventa_credentials_form = form
+    return _company_page(company, trigger)
+
+
+# -- the signing section (order 20) ------------------------------------------------------------
+
+
+@company_section(20, "maventa/partials/_signing.html")
+def signing_section(company: Company, connection: Connection | None) -> dict:
+    adapter = current_maventa().adapter
+    persons = list(adapter.list_persons(company.id))
+    if connection is None or not connection.has_credentials:
+        state = "locked"
+    elif connection.verified:
+        state = "verified"
+    elif connection.auth_state in registration.PENDING_AUTH_STATES:
+        state = "pending"
+    else:
+        state = "ready"
+    form = g.get("maventa_signing_form")
+    if form is None:
+        approver = next((p for p in persons if connection and p.id == connection.approver_person_id), None)
+        form = SigningForm(
+            formdata=None,
+            approver=approver.id if approver else "",
+            email=(connection.auth_email if connection and connection.auth_email else approver.email if approver else ""),
+            locale=(connection.auth_locale if connection and connection.auth_locale else registration.locale_for(approver)),
+        )
+    form.fill(persons)
+    approver = next((p for p in persons if connection and p.id == connection.approver_person_id), None)
+    return {
+        "state": state,
+        "form": form,
+        "refresh_form": ActionForm(formdata=None),
+        "poll_seconds": POLL_SECONDS if state == "pending" else None,
+        "approver_name": approver.name if approver else None,
+        "auth_email": connection.auth_email if connection else None,
+        "auth_state": connection.auth_state if connection else "NONE",
+        "company_state": connection.company_state if connection else "UNKNOWN",
+        "sent_at": _fmt(connection.auth_sent_at) if connection else "",
+        "checked_at": _fmt(connection.auth_checked_at) if connection else "",
+        "warning": g.get("maventa_signing_warning"),
+        "notice": g.get("maventa_signing_notice"),
+    }
+
+
+def _signing_fragment(company: Company, connection: Connection | None, template: str, trigger: str | None = None):
+    response = make_response(render_template(
+        template, ctx=signing_section(company, connection), company=company, connection=connection))
+    response.vary.add("HX-Request")
+    if trigger:
+        _htmx.add_trigger(response, trigger)
+    return response
+
+
+@company_view
+def signing_state(company: Company, connection: Connection | None):
+    """What the open page polls. When a check is due it asks Maventa (honouring the backoff), so
+    the page moves on even where no worker runs; otherwise it shows what the poller stored."""
+    if not _htmx.htmx():
+        return redirect(_company_url(company.id, anchor="maventa-signing"), 303)
+    ext = current_maventa()
+    if connection is not None and registration.signing_due(connection):
+        was_verified = connection.verified
+        try:
+            registration.refresh_signing_state(connection, by_hand=False)
+        except OnboardingError as exc:
+            ext.session.rollback()
+            connection.auth_check_count = (connection.auth_check_count or 0) + 1
+            registration._schedule_next_check(connection)
+            g.maventa_signing_warning = exc.message
+        ext.session.commit()
+        if connection.verified and not was_verified:
+            from ..signals import connection_verified
+
+            connection_verified.send(connection)
+    if connection is not None and connection.verified:
+        return _retarget_company(company, "maventa:verified")
+    return _signing_fragment(company, connection, "maventa/partials/_signing_state.html")
+
+
+@company_view
+def approver_fields(company: Company, connection: Connection | None):
+    """The email and language fields filled from the chosen approver (an htmx swap; editable after)."""
+    persons = list(current_maventa().adapter.list_persons(company.id))
+    approver = next((p for p in persons if p.id == request.args.get("approver")), None)
+    form = SigningForm(formdata=None, approver=approver.id if approver else "",
+                       email=approver.email if approver else "", locale=registration.locale_for(approver))
+    form.fill(persons)
+    return render_template("maventa/onboarding/_signing_fields.html", form=form, company=company)
+
+
+@company_view
+def send_signing(company: Company, connection: Connection | None):
+    ext = current_maventa()
+    form = SigningForm()
+    form.fill(list(ext.adapter.list_persons(company.id)))
+    if form.validate():
+        try:
+            if connection is None:
+                raise OnboardingError(_("Enter the User API key and Company UUID first."), field="approver")
+            registration.send_authorization(connection, form.chosen_approver, form.email.data, form.locale.data)
+        except OnboardingError as exc:
+            _refused("signing", company, exc)
+            _put_error(form, exc)
+        else:
+            ext.session.commit()
+            if not _htmx.htmx():
+                return redirect(_company_url(company.id, anchor="maventa-signing"), 303)
+            return _signing_fragment(company, connection, "maventa/partials/_signing.html", "maventa:signing-sent")
+    g.maventa_signing_form = form
+    connection = registration.connection_for(company)
+    if _htmx.htmx():
+        return _signing_fragment(company, connection, "maventa/partials/_signing.html")
+    return _company_page(company)
+
+
+@company_view
+def refresh_signing(company: Company, connection: Connection | None):
+    """*Oppdater*: read the signing state from Maventa now."""
+    ext = current_maventa()
+    form = ActionForm()
+    if not form.validate():
+        g.maventa_signing_warning = " ".join(form.csrf_token.errors) or _("The form has expired; reload the page.")
+    elif connection is None or not connection.has_credentials:
+        g.maventa_signing_warning = _("Enter the User API key and Company UUID first.")
+    else:
+        was_verified = connection.verified
+        try:
+            registration.refresh_signing_state(connection, by_hand=True)
+        except OnboardingError as exc:
+            _refused("signing", company, exc)
+            g.maventa_signing_warning = exc.message
+        else:
+            ext.session.commit()
+            if connection.verified and not was_verified:
+                from ..signals import connection_verified
+
+                connection_verified.send(connection)
+            if not _htmx.htmx():
+                return redirect(_company_url(company.id, anchor="maventa-signing"), 303)
+            if connection.verified:
+                return _retarget_company(company, "maventa:verified")
+            g.maventa_signing_notice = _("Signing state read from Maventa just now.")
+            return _signing_fragment(company, connection, "maventa/partials/_signing_state.html",
+                                     "maventa:signing-refreshed")
+    connection = registration.connection_for(company)
+    if _htmx.htmx():
+        return _signing_fragment(company, connection, "maventa/partials/_signing_state.html")
+    return _company_page(company)
+
+
+# -- the landing page card ---------------------------------------------------------------------
+
+
+def _landing_context() -> dict:
+    return {"maventa_register_form": landing_register_form,
+            "index_sections": ["maventa/onboarding/_register_card.html"]}
+
+
+def register(bp) -> None:
+    bp.add_url_rule("/register", "register", register_page, methods=["GET", "POST"])
+    bp.add_url_rule("/companies/<company_id>/credentials", "credentials", save_credentials, methods=["POST"])
+    bp.add_url_rule("/companies/<company_id>/signing", "signing_state", signing_state)
+    bp.add_url_rule("/companies/<company_id>/signing/approver", "signing_approver", approver_fields)
+    bp.add_url_rule("/companies/<company_id>/signing/send", "signing_send", send_signing, methods=["POST"])
+    bp.add_url_rule("/companies/<company_id>/signing/refresh", "signing_refresh", refresh_signing, methods=["POST"])
+    bp.context_processor(_landing_context)
