@@ -205,8 +205,6 @@ def _http_error(error: HTTPException):
 
 
 def _unexpected_error(error: Exception):
-    if isinstance(error, ConnectionError):
-        raise error  # a deliberate hang-up, not an error to answer
     log.exception("sandbox failed on %s %s", request.method, request.path)
     return _api_error(ApiError(500, "internal_server_error", "Internal server error"))
 
@@ -581,9 +579,10 @@ def control_finish(id: str, outcome: str):
             raise ApiError(404, "not_found", f"No invoice {id}")
         if invoice.status != "PENDING":
             raise ApiError(409, "document_in_invalid_state", f"Invoice is already {invoice.status}")
-        message = (_body().get("message") or ("Delivered (forced by the sandbox)" if outcome == "deliver"
-                                              else "Delivery failed (forced by the sandbox)"))
-        channel = _body().get("channel") or "EINVOICE"
+        body = _body()
+        message = body.get("message") or ("Delivered (forced by the sandbox)" if outcome == "deliver"
+                                          else "Delivery failed (forced by the sandbox)")
+        channel = body.get("channel") or "EINVOICE"
         route = Route(outcome == "deliver", channel, None, None,
                       "action_delivered" if outcome == "deliver" else "action_delivery_failed", message, [])
         sandbox.finish(invoice, route)

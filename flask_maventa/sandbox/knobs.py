@@ -34,6 +34,7 @@ class Knobs:
     check_responses: bool = True          # validate every JSON answer against the swagger, record problems
 
     CHOICES = {"duplicate_uuid": ("return", "conflict")}
+    OPTIONAL = {"sign_delay": float, "seed": int}  # knobs whose default is None, with their type
     RATES = ("error_rate", "drop_rate", "reset_rate")
 
     def update(self, values: dict[str, Any]) -> None:
@@ -46,30 +47,31 @@ class Knobs:
             setattr(self, name, value)
 
     def _coerce(self, name: str, value: Any) -> Any:
-        default = getattr(Knobs(), name)
-        if name in self.CHOICES and value not in self.CHOICES[name]:
-            raise KnobError(f"{name} must be one of {', '.join(self.CHOICES[name])}")
+        if name in self.CHOICES:
+            if value not in self.CHOICES[name]:
+                raise KnobError(f"{name} must be one of {', '.join(self.CHOICES[name])}")
+            return value
         if name == "fault_paths":
             if not isinstance(value, list) or not all(isinstance(v, str) for v in value):
                 raise KnobError("fault_paths must be a list of strings like 'POST /v1/invoices'")
             return value
-        if value is None and name in ("sign_delay", "seed"):
+        if value is None and name in self.OPTIONAL:
             return None
+        kind = self.OPTIONAL.get(name) or type(getattr(Knobs(), name))
+        if kind is bool:
+            if not isinstance(value, bool):
+                raise KnobError(f"{name} must be true or false")
+            return value
         try:
-            if isinstance(default, bool):
-                if not isinstance(value, bool):
-                    raise TypeError
-                return value
-            if name in ("seed", "webhook_retries") or isinstance(default, int) and name.endswith("status"):
-                value = int(value)
-            elif isinstance(default, (int, float)) or name == "sign_delay":
-                value = float(value)
+            value = kind(value)
         except (TypeError, ValueError):
-            raise KnobError(f"{name} has the wrong type: {value!r}") from None
-        if isinstance(value, (int, float)) and not isinstance(value, bool) and value < 0:
+            raise KnobError(f"{name} must be a number, not {value!r}") from None
+        if value < 0:
             raise KnobError(f"{name} must not be negative")
         if name in self.RATES and value > 1:
             raise KnobError(f"{name} is a share between 0 and 1")
+        if name.endswith("_status") and not 400 <= value <= 499:
+            raise KnobError(f"{name} must be a 4xx status")
         return value
 
     def as_dict(self) -> dict[str, Any]:

@@ -119,8 +119,8 @@ class Spec:
             if mimetype in ("multipart/form-data", "application/x-www-form-urlencoded") and (
                     request.form or request.files):
                 problems.append(f"{request.method} {op.template} takes no form fields")
-        problems += self._check_parameters(op, "query", request.args, [])
-        problems += self._check_parameters(op, "formData", form, [])
+        problems += self._check_parameters(op, "query", request.args)
+        problems += self._check_parameters(op, "formData", form)
         body_params = [p for p in op.parameters if p["in"] == "body"]
         data = request.get_data(cache=True)
         if body_params:
@@ -129,7 +129,8 @@ class Spec:
             problems.append(f"{request.method} {op.template} takes no request body")
         return problems
 
-    def _check_parameters(self, op: Operation, location: str, given: MultiDict, problems: list[str]) -> list[str]:
+    def _check_parameters(self, op: Operation, location: str, given: MultiDict) -> list[str]:
+        problems: list[str] = []
         declared = {p["name"]: p for p in op.parameters if p["in"] == location}
         values: dict[str, list] = {}
         for raw_name, value in given.items(multi=True):

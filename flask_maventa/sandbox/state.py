@@ -439,7 +439,7 @@ class Sandbox:
         route = invoice.route
         return {"id": invoice.id, "company_id": invoice.company_id, "number": invoice.doc.number,
                 "status": invoice.status, "created_at": now_iso(invoice.created_at),
-                "params": {k: v for k, v in invoice.params.items()},
+                "params": dict(invoice.params),
                 "route": None if route is None else {
                     "delivered": route.delivered, "channel": route.channel, "destination": route.destination,
                     "message": route.message, "tried": route.tried}}

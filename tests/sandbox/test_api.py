@@ -7,7 +7,7 @@ import pytest
 from werkzeug.serving import make_server
 from werkzeug.wrappers import Request, Response
 
-from tests.fixtures.sandbox import ubl_invoice
+from tests.fixtures.sandbox import RECEIVER, ubl_invoice, wait_for
 
 
 def api(sandbox) -> httpx.Client:
@@ -45,15 +45,6 @@ def send(client, xml=None, **fields):
             parts.append((name, (None, item)))
     return client.post("/v1/invoices", files=parts)
 
-
-def wait_for(predicate, timeout=5.0):
-    deadline = time.monotonic() + timeout
-    while time.monotonic() < deadline:
-        value = predicate()
-        if value:
-            return value
-        time.sleep(0.02)
-    raise AssertionError("condition not reached")
 
 
 # -- tokens -------------------------------------------------------------------------------------------
@@ -263,8 +254,6 @@ def test_other_companies_cannot_read_an_invoice(sandbox, verified):
     assert_error(authed(sandbox, company, key).get("/v1/invoices/mine"), 404, "not_found")
 
 
-RECEIVER = {"eia": "0192:987654321", "network": "PEPPOL", "operator": "PEPPOL", "name": "Buyer AS",
-            "bid": "987654321", "country": "NO"}
 
 
 @pytest.mark.parametrize("seed, xml_kwargs, fields, status, channel", [

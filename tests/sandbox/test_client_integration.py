@@ -15,21 +15,10 @@ from flask_maventa.client import (
 )
 from flask_maventa.client.api import shared_http_client
 from flask_maventa.client.tokens import token_key
-from tests.fixtures.sandbox import ubl_invoice
+from tests.fixtures.sandbox import RECEIVER, ubl_invoice, wait_for
 
 ROOT = Path(__file__).resolve().parents[2]
-RECEIVER = {"eia": "0192:987654321", "network": "PEPPOL", "operator": "PEPPOL", "name": "Buyer AS",
-            "bid": "987654321", "country": "NO"}
 
-
-def wait_for(predicate, timeout=5.0):
-    deadline = time.monotonic() + timeout
-    while time.monotonic() < deadline:
-        value = predicate()
-        if value:
-            return value
-        time.sleep(0.02)
-    raise AssertionError("condition not reached")
 
 
 @pytest.fixture
