@@ -565,6 +565,17 @@ def control_sign(id: str):
     return jsonify({"auth_state": company.auth_state, "company_state": company.company_state})
 
 
+def control_cancel(id: str):
+    """The signer declined: auth_state CANCELED, the company stays unverified."""
+    sandbox = sandbox_of()
+    company = sandbox.companies.get(id)
+    if company is None:
+        raise ApiError(404, "not_found", f"No company {id}")
+    with sandbox.lock:
+        company.auth_state = "CANCELED"
+    return jsonify({"auth_state": company.auth_state, "company_state": company.company_state})
+
+
 def control_invoices():
     sandbox = sandbox_of()
     sandbox.advance()
@@ -669,6 +680,7 @@ ROUTES = [
     ("/_sandbox/tokens/revoke", control_revoke_tokens, ["POST"]),
     ("/_sandbox/companies/<id>", control_company, ["GET"]),
     ("/_sandbox/companies/<id>/sign", control_sign, ["POST"]),
+    ("/_sandbox/companies/<id>/cancel", control_cancel, ["POST"]),
     ("/_sandbox/invoices", control_invoices, ["GET"]),
     ("/_sandbox/invoices/<id>/<any(deliver, fail):outcome>", control_finish, ["POST"]),
     ("/_sandbox/receivers", control_receivers, ["POST"]),

@@ -113,3 +113,13 @@ def test_redis_token_store_shares_tokens_and_never_stores_the_api_key(redis_url)
     assert keys
     dump = b" ".join(keys + [connection.get(k) or b"" for k in keys])
     assert API_KEY.encode() not in dump and COMPANY.encode() not in dump
+
+
+def test_a_failed_token_fetch_releases_the_lock_for_the_next_call():
+    router = maventa_router()
+    router.routes["token"].side_effect = [httpx.ReadTimeout("slow"), httpx.Response(200, json=token_body())]
+    company = client_for(router).for_company(COMPANY, API_KEY)
+    with pytest.raises(Exception):
+        company.current()
+    assert company.current()["company"]["id"] == COMPANY  # would hang on a lock still held
+    assert calls_to(router, "/oauth2/token") == 2

@@ -165,8 +165,12 @@ def test_signing_state_machine_and_unverified_sending(sandbox):
     assert sent.status_code == 200 and sent.json()["count"] == 1
     assert client.get("/v1/company/authorization").json() == {
         "auth_state": "SENT", "auth_email": "s@example.test", "company_state": "UNVERIFIED"}
+    sandbox.cancel(company)
+    assert client.get("/v1/company/authorization").json()["auth_state"] == "CANCELED"
+    client.post("/v1/company/authorization", json={"auth_email": "s2@example.test", "locale": "FI"})
     sandbox.sign(company)
-    assert client.get("/v1/company/authorization").json()["company_state"] == "VERIFIED"
+    assert client.get("/v1/company/authorization").json() == {
+        "auth_state": "SIGNED", "auth_email": "s2@example.test", "company_state": "VERIFIED"}
     assert send(client, uuid="u-1").status_code == 201
     assert sandbox.invoices()["receipts"] == 1  # the refused attempt never counted as received
 
