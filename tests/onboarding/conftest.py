@@ -54,9 +54,8 @@ def no_secret_leaks(request, sandbox, caplog, bodies, tmp_path):
     secrets = [s for s in secrets if s]
     database = Path(tmp_path / "host.db")
     db_bytes = database.read_bytes() if database.exists() else b""
-    logs = "\n".join(
-        f"{r.getMessage()} {r.exc_text or ''} {r.args!r}" for r in caplog.records
-    )
+    records = caplog.get_records("setup") + caplog.get_records("call") + caplog.records
+    logs = "\n".join(f"{r.getMessage()} {r.exc_text or ''} {r.args!r}" for r in records)
     for secret in secrets:
         raw = secret.encode()
         assert raw not in db_bytes, "a plaintext API key or token is in the database file"
