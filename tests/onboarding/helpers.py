@@ -11,9 +11,9 @@ def register(client, company_id: str = "c1", person_id: str = "p1", **headers):
                        headers=headers)
 
 
-def registered(client, company_id: str = "c1"):
+def registered(client, company_id: str = "c1", person_id: str = "p1"):
     """Register ``company_id`` and return its connection (with the key encrypted)."""
-    response = register(client, company_id)
+    response = register(client, company_id, person_id)
     assert response.status_code == 303, response.get_data(as_text=True)
     connection = connection_row(company_id)
     assert connection is not None and connection.has_credentials
