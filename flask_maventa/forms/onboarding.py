@@ -84,12 +84,13 @@ class SigningForm(FlaskForm):
 
     approver = SelectField(_l("Approver"), validate_choice=False, validators=[DataRequired(_l("Choose the person who may sign for the company."))])
     email = StringField(_l("Email address for authentication"), render_kw={"type": "email", "autocomplete": "off"})
-    locale = SelectField(_l("Email language"), validate_choice=False,
-                         choices=[SelectChoice(code, f"{LOCALE_LABELS[code]} ({code})") for code in SIGNING_LOCALES])
+    locale = SelectField(_l("Email language"), validate_choice=False)
 
     def fill(self, persons: list[Person]) -> None:
         self._persons = {p.id: p for p in persons}
         self.approver.choices = [SelectChoice("", _l("Choose…"))] + [SelectChoice(p.id, p.name) for p in persons]
+        # Labels translated now, in the user's language (not once at import).
+        self.locale.choices = [SelectChoice(code, f"{LOCALE_LABELS[code]} ({code})") for code in SIGNING_LOCALES]
 
     def validate_approver(self, field):
         if field.data not in self._persons:

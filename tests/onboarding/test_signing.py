@@ -234,3 +234,17 @@ def test_poll_runs_as_an_rq_job(app, client, sandbox, redis_url):
     assert job.get_status() == "finished", job.latest_result()
     assert job.return_value() == {"checked": 1, "verified": 1, "unreachable": 0, "failed": 0}
     assert connection_row("c1").verified
+
+
+def test_a_declined_request_stops_the_polling_and_offers_the_form_again(client, sandbox):
+    connection = _pending(client)
+    sandbox.cancel(connection.company_uuid)
+
+    summary = registration.poll_pending_signings(now=utcnow() + timedelta(seconds=20))
+
+    assert summary["checked"] == 1 and summary["verified"] == 0
+    after = connection_row("c1")
+    assert after.auth_state == "CANCELED" and after.auth_next_check_at is None
+    page = client.get(f"{PREFIX}/companies/c1").get_data(as_text=True)
+    assert "The last request was cancelled." in page and 'id="maventa-signing-form"' in page
+    assert 'hx-trigger="every' not in page
