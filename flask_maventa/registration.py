@@ -477,6 +477,26 @@ def signing_due(connection: Connection, now: datetime | None = None) -> bool:
                 and connection.auth_next_check_at <= (now or utcnow()))
 
 
+def _failed_check(connection: Connection) -> None:
+    # A failed read changes nothing but the time of the next try (backoff as for any check).
+    connection.auth_check_count = (connection.auth_check_count or 0) + 1
+    _schedule_next_check(connection)
+
+
+def check_signing_if_due(connection: Connection) -> str | None:
+    """For the open page: read the state from Maventa only when the poll schedule says a check is
+    due, so an open page never asks more often than the job would. Returns a message for the user
+    when Maventa could not be asked. The caller commits."""
+    if not signing_due(connection):
+        return None
+    try:
+        refresh_signing_state(connection, by_hand=False)
+    except OnboardingError as exc:
+        _failed_check(connection)
+        return exc.message
+    return None
+
+
 def poll_pending_signings(now: datetime | None = None, limit: int = 200) -> dict:
     """Check every connection whose signing request is pending and due. An RQ cron job; commits.
 
@@ -509,8 +529,7 @@ def poll_pending_signings(now: datetime | None = None, limit: int = 200) -> dict
             refresh_signing_state(connection, by_hand=False)
         except OnboardingError as exc:
             summary["unreachable" if isinstance(exc, MaventaUnreachable) else "failed"] += 1
-            connection.auth_check_count = (connection.auth_check_count or 0) + 1
-            _schedule_next_check(connection)
+            _failed_check(connection)
             if isinstance(exc, CredentialsRefused):
                 audit.record(session, "signing.check_failed",
                              "Maventa refused the stored credentials while checking the signing state.",

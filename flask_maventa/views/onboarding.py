@@ -17,6 +17,7 @@ from ..host import Company
 from ..i18n import gettext as _
 from ..models import Connection
 from ..registration import OnboardingError
+from ..signals import connection_verified
 from . import company_section, company_view
 from .companies import company_rows
 
@@ -268,20 +269,10 @@ def signing_state(company: Company, connection: Connection | None):
     the page moves on even where no worker runs; otherwise it shows what the poller stored."""
     if not _htmx.htmx():
         return redirect(_company_url(company.id, anchor="maventa-signing"), 303)
-    ext = current_maventa()
-    if connection is not None and registration.signing_due(connection):
-        was_verified = connection.verified
-        try:
-            registration.refresh_signing_state(connection, by_hand=False)
-        except OnboardingError as exc:
-            ext.session.rollback()
-            connection.auth_check_count = (connection.auth_check_count or 0) + 1
-            registration._schedule_next_check(connection)
-            g.maventa_signing_warning = exc.message
-        ext.session.commit()
-        if connection.verified and not was_verified:
-            from ..signals import connection_verified
-
+    if connection is not None and not connection.verified:
+        g.maventa_signing_warning = registration.check_signing_if_due(connection)
+        current_maventa().session.commit()
+        if connection.verified:
             connection_verified.send(connection)
     if connection is not None and connection.verified:
         return _retarget_company(company, "maventa:verified")
@@ -343,9 +334,7 @@ def refresh_signing(company: Company, connection: Connection | None):
         else:
             ext.session.commit()
             if connection.verified and not was_verified:
-                from ..signals import connection_verified
-
-                connection_verified.send(connection)
+                    connection_verified.send(connection)
             if not _htmx.htmx():
                 return redirect(_company_url(company.id, anchor="maventa-signing"), 303)
             if connection.verified:

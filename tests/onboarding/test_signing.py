@@ -248,3 +248,13 @@ def test_a_declined_request_stops_the_polling_and_offers_the_form_again(client, 
     page = client.get(f"{PREFIX}/companies/c1").get_data(as_text=True)
     assert "The last request was cancelled." in page and 'id="maventa-signing-form"' in page
     assert 'hx-trigger="every' not in page
+
+
+@pytest.mark.settings(MAVENTA_SIGNING_POLL_SCHEDULE=(0, 0, 0))
+def test_the_open_page_says_when_maventa_cannot_be_asked_and_keeps_polling(client, sandbox):
+    _pending(client)
+    sandbox.config(error_rate=1.0, fault_paths=["GET /v1/company/authorization"])
+    html = client.get(f"{PREFIX}/companies/c1/signing", headers=HTMX).get_data(as_text=True)
+    assert "Maventa could not be reached" in html
+    assert 'hx-trigger="every 3s"' in html
+    assert connection_row("c1").auth_state == "SENT" and connection_row("c1").auth_check_count == 1
