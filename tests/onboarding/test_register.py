@@ -167,3 +167,26 @@ def test_register_page_lists_the_chosen_companys_persons(client, sandbox):
     assert html.lstrip().startswith("<form") or 'id="maventa-register"' in html
     assert "Kari Nordmann" in html and 'value="c1" selected' in html.replace('selected value="c1"', 'value="c1" selected')
     assert csrf_token(client, f"{PREFIX}/register")
+
+
+def test_existing_user_finishes_in_maventa_then_pastes_the_pair(client, sandbox):
+    from .helpers import save_credentials
+
+    sandbox.http.post("/v1/users", json={"vendor_api_key": sandbox.vendor_api_key, "email": "kari@fjord.example",
+                                         "first_name": "Kari"}).raise_for_status()
+    register(client)
+    # In Maventa the person creates the organisation with their own account and signs it.
+    key = sandbox_users(sandbox)["kari@fjord.example"]
+    fields = {"vendor_api_key": sandbox.vendor_api_key, "user_api_key": key, "name": "Fjord Consulting AS",
+              "bid": "923456789", "no_vat": "true", "address1": "Storgata 1", "post_code": "0155",
+              "post_office": "Oslo", "city": "Oslo", "country": "NO", "email": "post@fjord.example"}
+    company_uuid = sandbox.http.post("/v1/companies", files=[(k, (None, v)) for k, v in fields.items()]).json()["id"]
+    sandbox.sign(company_uuid)
+
+    assert save_credentials(client, company_uuid, key).status_code == 303
+
+    connection = connection_row("c1")
+    assert connection.has_credentials and not connection.needs_manual_credentials and connection.verified
+    assert connection.registered_via == "register"
+    page = client.get(f"{PREFIX}/companies/c1").get_data(as_text=True)
+    assert "already has a Maventa user account" not in page and "Signed and verified" in page
