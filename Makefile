@@ -27,7 +27,7 @@ $(HTMX):
 demo: install htmx
 	$(PY) -m example_app.demo
 
-test: install
+test: install htmx
 	PYTHONPATH=.ci $(VENV)/bin/pytest -p skip_summary tests/ $(PYTEST_ARGS)
 
 bench: install
