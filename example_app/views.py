@@ -13,6 +13,7 @@ from flask import Blueprint, abort, has_request_context, make_response, redirect
 from flask_wtf import FlaskForm
 from flask_wtf.csrf import generate_csrf
 from wtforms import BooleanField, HiddenField, SelectField
+from wtforms.fields.choices import SelectChoice
 
 from . import LANGUAGES, auth
 from .models import Company, Invoice, InvoiceStatus, db
@@ -28,7 +29,7 @@ class InvoiceStatusForm(FlaskForm):
 
 
 class LanguageForm(FlaskForm):
-    language = SelectField("Language", choices=list(LANGUAGE_NAMES.items()))
+    language = SelectField("Language", choices=[SelectChoice(code, name) for code, name in LANGUAGE_NAMES.items()])
     next = HiddenField()
 
 
@@ -60,7 +61,7 @@ def statuses() -> list[InvoiceStatus]:
 
 def status_form(invoice: Invoice, all_statuses, formdata=None) -> InvoiceStatusForm:
     form = InvoiceStatusForm(formdata=formdata, prefix=f"i{invoice.id}", status_id=invoice.status_id)
-    form.status_id.choices = [(s.id, s.name) for s in all_statuses]
+    form.status_id.choices = [SelectChoice(s.id, s.name) for s in all_statuses]
     return form
 
 
