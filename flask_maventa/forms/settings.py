@@ -13,6 +13,12 @@ from flask_wtf import FlaskForm
 from wtforms import BooleanField, SelectField, StringField
 from wtforms.validators import Length
 
+try:  # WTForms 3.3+ deprecates tuple choices
+    from wtforms.fields.choices import SelectChoice as _choice
+except ImportError:  # pragma: no cover - older WTForms
+    def _choice(value, label):
+        return (value, label)
+
 from ..host import InvoiceStatus
 from ..i18n import lazy_gettext as _l
 from ..models import Connection
@@ -32,8 +38,8 @@ class SettingsForm(FlaskForm):
 
     def fill(self, statuses: Sequence[InvoiceStatus]) -> SettingsForm:
         """Offer the host's statuses of this company; the Sent ones are marked so the user sees why."""
-        choices = [("", _l("Choose a status…"))] + [
-            (s.id, _l("%(name)s (marked as Sent)", name=s.name) if s.is_sent else s.name) for s in statuses
+        choices = [_choice("", _l("Choose a status…"))] + [
+            _choice(s.id, _l("%(name)s (marked as Sent)", name=s.name) if s.is_sent else s.name) for s in statuses
         ]
         for name in STATUS_FIELDS:
             self[name].choices = choices

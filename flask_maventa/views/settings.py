@@ -207,11 +207,12 @@ def activation(company, connection):
 
     session = current_maventa().session
     form = ActivationForm()
-    if _locked_reason(connection):
-        return _render_company(company, connection, ACTIVATION, activation_context(company, connection))
     if not form.validate():
         return _render_company(company, connection, ACTIVATION,
                                activation_context(company, connection, problems=_csrf_problems(form)))
+    if connection is None:
+        return _render_company(company, connection, ACTIVATION, activation_context(company, connection, problems=[
+            Problem("no_credentials", None, _locked_reason(connection))]))
     if form.wanted:
         try:
             activate(connection)
