@@ -159,7 +159,7 @@ def transfer_blockers(connection: Connection) -> list[str]:
             messages.append(gettext("The company has not finished signing the Maventa agreement."))
         if not (connection.transfer_status_id and connection.success_status_id and connection.failure_status_id):
             messages.append(gettext("Choose the transfer, success and failure statuses in the settings."))
-    messages += _sent_flag_guard(connection)
+        messages += _sent_flag_guard(connection)
     return list(dict.fromkeys(messages))
 
 
@@ -199,6 +199,9 @@ def sweep(*, dispatch: bool = True) -> SweepResult:
         if reason:
             result.blocked[connection.company_id] = reason
             continue
+        from .views.webhooks import ensure_webhook
+
+        ensure_webhook(connection)
         invoice_ids = [str(i) for i in ext.adapter.list_invoice_ids(
             connection.company_id, connection.transfer_status_id, batch)]
         result.created += _create_transfers(session, connection, invoice_ids)

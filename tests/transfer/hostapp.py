@@ -1,0 +1,120 @@
+"""A tiny host ERP for the transfer tests, importable by worker subprocesses.
+
+    FLASK_APP=tests.transfer.hostapp:create_app flask maventa worker
+
+Processes cannot share a MemoryAdapter, so the host's invoices live in a ``host_invoice`` table of
+the same database as the extension's tables. The configuration comes from ``MAVENTA_TEST_CONFIG``
+(JSON), so the test process and its workers build the very same app.
+"""
+
+from __future__ import annotations
+
+import json
+import os
+from collections.abc import Sequence
+
+import sqlalchemy as sa
+from flask import Flask
+from flask_babel import Babel
+from flask_sqlalchemy import SQLAlchemy
+
+from flask_maventa import HostAdapter, Maventa
+from flask_maventa.invoice import InvoiceDocument
+from flask_maventa.models import metadata
+from tests.fixtures.apps import FJORD, FJORD_BERGEN, FJORD_SUPPORT, PERSONS, STATUSES
+
+host_metadata = sa.MetaData()
+host_invoice = sa.Table(
+    "host_invoice", host_metadata,
+    sa.Column("id", sa.String(64), primary_key=True),
+    sa.Column("company_id", sa.String(64), nullable=False),
+    sa.Column("status_id", sa.String(64), nullable=False),
+    sa.Column("document", sa.Text, nullable=False),
+    sa.Column("pdf", sa.LargeBinary),
+    sa.Index("ix_host_invoice_status", "company_id", "status_id"),
+)
+host_status_change = sa.Table(
+    "host_status_change", host_metadata,
+    sa.Column("id", sa.Integer, primary_key=True),
+    sa.Column("invoice_id", sa.String(64), nullable=False),
+    sa.Column("status_id", sa.String(64), nullable=False),
+)
+
+
+class SqlAdapter(HostAdapter):
+    """The demo companies and statuses, invoices in SQL; ``send_mail`` is the default SMTP one."""
+
+    def __init__(self, db: SQLAlchemy):
+        self.db = db
+        self.companies = {c.id: c for c in (FJORD, FJORD_BERGEN, FJORD_SUPPORT)}
+        self.statuses = list(STATUSES)
+
+    def list_companies(self):
+        return list(self.companies.values())
+
+    def list_persons(self, company_id):
+        return list(PERSONS)
+
+    def list_invoice_statuses(self, company_id):
+        return list(self.statuses)
+
+    def list_invoice_ids(self, company_id: str, status_id: str, limit: int) -> Sequence[str]:
+        rows = self.db.session.execute(
+            sa.select(host_invoice.c.id)
+            .where(host_invoice.c.company_id == company_id, host_invoice.c.status_id == status_id)
+            .order_by(host_invoice.c.id).limit(limit))
+        return [r[0] for r in rows]
+
+    def get_invoice_document(self, invoice_id: str) -> InvoiceDocument:
+        row = self.db.session.execute(
+            sa.select(host_invoice.c.document).where(host_invoice.c.id == invoice_id)).first()
+        if row is None:
+            raise LookupError(f"no invoice {invoice_id}")
+        return InvoiceDocument.from_json(row[0])
+
+    def get_invoice_pdf(self, invoice_id: str):
+        return self.db.session.execute(
+            sa.select(host_invoice.c.pdf).where(host_invoice.c.id == invoice_id)).scalar()
+
+    def set_invoice_status(self, invoice_id: str, status_id: str) -> None:
+        self.db.session.execute(
+            host_invoice.update().where(host_invoice.c.id == invoice_id).values(status_id=status_id))
+        self.db.session.execute(host_status_change.insert().values(invoice_id=invoice_id, status_id=status_id))
+
+    def can_manage(self, company_id: str) -> bool:
+        return True
+
+    def current_actor(self):
+        return "tester@example.com"
+
+    # -- test helpers (not part of HostAdapter) ----------------------------------------------
+
+    def add_invoice(self, invoice_id: str, document: dict, *, company_id: str = "c1", status_id: str = "ready",
+                    pdf: bytes | None = None) -> None:
+        self.db.session.execute(host_invoice.insert().values(
+            id=invoice_id, company_id=company_id, status_id=status_id, document=json.dumps(document), pdf=pdf))
+        self.db.session.commit()
+
+    def status_of(self, invoice_id: str) -> str | None:
+        self.db.session.commit()  # see other processes' commits
+        return self.db.session.execute(
+            sa.select(host_invoice.c.status_id).where(host_invoice.c.id == invoice_id)).scalar()
+
+
+def create_app(**overrides) -> Flask:
+    config = json.loads(os.environ.get("MAVENTA_TEST_CONFIG", "{}"))
+    config.update(overrides)
+    app = Flask("maventa_transfer_host")
+    app.config.update(TESTING=True, SECRET_KEY="test-secret-key", MAVENTA_ENVIRONMENT="sandbox",
+                      WTF_CSRF_ENABLED=True)
+    app.config.update(config)
+    db = SQLAlchemy()
+    db.init_app(app)
+    Babel(app, locale_selector=lambda: "en")
+    adapter = SqlAdapter(db)
+    Maventa(app, db=db, adapter=adapter)
+    with app.app_context():
+        metadata.create_all(db.engine)
+        host_metadata.create_all(db.engine)
+    app.extensions["test.db"] = db
+    return app
