@@ -47,7 +47,7 @@ def create_blueprint() -> Blueprint:
 
 # One module per area; each has ``register(bp)``. The company page shows the sections
 # the areas add with :func:`company_section`, in order.
-AREAS = ["companies", "company", "settings", "onboarding"]
+AREAS = ["companies", "company", "settings", "onboarding", "transfers", "webhooks"]
 
 
 @dataclass(frozen=True)

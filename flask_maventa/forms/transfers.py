@@ -1,0 +1,40 @@
+"""Forms of the transfer log: the filters (GET, no CSRF) and the retry action (POST, CSRF)."""
+
+from __future__ import annotations
+
+from flask_wtf import FlaskForm
+from wtforms import DateField, SelectField, StringField
+from wtforms.validators import Length, Optional
+
+from ..i18n import lazy_gettext as _l
+
+try:  # WTForms 3.3+ deprecates tuple choices
+    from wtforms.fields.choices import SelectChoice as choice
+except ImportError:  # pragma: no cover - older WTForms
+    def choice(value, label):
+        return (value, label)
+
+STATE_CHOICES = [choice(v, label) for v, label in [
+    ("", _l("All states")), ("queued", _l("Queued")), ("sending", _l("Sending")), ("in_doubt", _l("Checking")),
+    ("accepted", _l("Accepted")), ("delivered", _l("Delivered")), ("failed", _l("Failed")),
+]]
+
+
+class TransferFilterForm(FlaskForm):
+    """Read from the query string; a bad value is shown inline and ignored."""
+
+    class Meta:
+        csrf = False
+
+    company = SelectField(_l("Company"), validate_choice=False, validators=[Optional()])
+    state = SelectField(_l("State"), choices=STATE_CHOICES, validators=[Optional()])
+    date_from = DateField(_l("From"), validators=[Optional()])
+    date_to = DateField(_l("To"), validators=[Optional()])
+    number = StringField(_l("Invoice number"), validators=[Optional(), Length(max=64)])
+
+
+class RetryForm(FlaskForm):
+    """Retry failed transfers: the checked ``ids`` (bulk) or one button's ``ids`` value.
+
+    Only the CSRF token is a declared field: the ids are a plain multi-value list, checked by the view.
+    """

@@ -1,0 +1,150 @@
+"""The transfer log: what was sent, where it stands, why it failed, and Retry after a fix.
+
+Works without Redis (it only reads the database; a retry's job is dispatched by the next sweep
+when Redis is down) and without JavaScript (filters are a GET form, retry a POST + 303).
+"""
+
+from __future__ import annotations
+
+from datetime import datetime, time, timedelta
+
+import sqlalchemy as sa
+from flask import abort, redirect, request, url_for
+
+from .. import _htmx, transfer as pipeline
+from ..extension import current_maventa
+from ..forms.transfers import RetryForm, TransferFilterForm, choice
+from ..i18n import gettext
+from ..models import Connection, Event, Transfer
+from . import company_section
+
+PAGE_SIZE = 100
+
+
+def _managed_connections() -> dict[int, Connection]:
+    ext = current_maventa()
+    companies = {c.id: c for c in ext.adapter.list_companies() if ext.adapter.can_manage(c.id)}
+    if not companies:
+        abort(403)
+    rows = ext.session.scalars(sa.select(Connection).where(Connection.company_id.in_(list(companies))))
+    return {c.id: c for c in rows}
+
+
+def _company_names() -> dict[str, str]:
+    return {c.id: c.name for c in current_maventa().adapter.list_companies()}
+
+
+def _filtered(form: TransferFilterForm, connections: dict[int, Connection]):
+    query = sa.select(Transfer).where(Transfer.connection_id.in_(list(connections) or [-1]))
+    data = form.data if form.validate() else {}
+    if data.get("company"):
+        query = query.where(Transfer.connection_id.in_(
+            [c.id for c in connections.values() if c.company_id == data["company"]] or [-1]))
+    if data.get("state"):
+        query = query.where(Transfer.state == data["state"])
+    if data.get("date_from"):
+        query = query.where(Transfer.created_at >= datetime.combine(data["date_from"], time.min))
+    if data.get("date_to"):
+        query = query.where(Transfer.created_at < datetime.combine(data["date_to"] + timedelta(days=1), time.min))
+    if data.get("number"):
+        number = data["number"].strip()
+        query = query.where(sa.or_(Transfer.invoice_number.contains(number, autoescape=True),
+                                   Transfer.invoice_id == number))
+    return query.order_by(Transfer.id.desc()).limit(PAGE_SIZE)
+
+
+def _log_context(messages=()):
+    connections = _managed_connections()
+    names = _company_names()
+    form = TransferFilterForm(request.args)
+    form.company.choices = [choice("", gettext("All companies"))] + [
+        choice(c.company_id, names.get(c.company_id, c.company_id)) for c in connections.values()]
+    transfers = current_maventa().session.scalars(_filtered(form, connections)).all()
+    return dict(
+        form=form, transfers=transfers, connections=connections, names=names, messages=list(messages),
+        counters=pipeline.counters(list(connections)), retry_form=RetryForm(),
+        stuck_minutes=current_maventa().config["MAVENTA_STUCK_MINUTES"],
+    )
+
+
+def transfer_log():
+    return _htmx.render("maventa/transfers/index.html", "maventa/transfers/_log.html", **_log_context())
+
+
+def counters():
+    connections = _managed_connections()
+    company = request.args.get("company")
+    ids = [c.id for c in connections.values() if not company or c.company_id == company]
+    return _htmx.render("maventa/transfers/_counters.html", "maventa/transfers/_counters.html",
+                        counters=pipeline.counters(ids), company=company,
+                        stuck_minutes=current_maventa().config["MAVENTA_STUCK_MINUTES"])
+
+
+def timeline(connection_id: int, invoice_id: str):
+    connections = _managed_connections()
+    connection = connections.get(connection_id)
+    if connection is None:
+        abort(404)
+    session = current_maventa().session
+    transfers = session.scalars(sa.select(Transfer).where(
+        Transfer.connection_id == connection_id, Transfer.invoice_id == invoice_id).order_by(Transfer.revision)).all()
+    if not transfers:
+        abort(404)
+    events = session.scalars(sa.select(Event).where(
+        Event.transfer_id.in_([t.id for t in transfers])).order_by(Event.created_at, Event.id)).all()
+    return _htmx.render("maventa/transfers/timeline.html", "maventa/transfers/_timeline.html",
+                        connection=connection, company_name=_company_names().get(connection.company_id),
+                        transfers=transfers, events=events, invoice_id=invoice_id, retry_form=RetryForm())
+
+
+def retry():
+    form = RetryForm()
+    messages: list[tuple[str, str]] = []
+    if not form.validate_on_submit():
+        messages.append(("error", gettext("The form expired; reload the page and try again.")))
+    else:
+        connections = _managed_connections()
+        ext = current_maventa()
+        raw_ids = request.form.getlist("ids")
+        if not raw_ids:
+            messages.append(("error", gettext("Choose at least one failed transfer to retry.")))
+        for raw in raw_ids:
+            item = ext.session.get(Transfer, int(raw)) if raw.isdigit() else None
+            if item is None or item.connection_id not in connections:
+                messages.append(("error", gettext("Transfer %(id)s does not exist.", id=raw)))
+                continue
+            try:
+                new = pipeline.retry(item, actor=ext.adapter.current_actor())
+            except pipeline.RetryRefused as exc:
+                ext.session.rollback()
+                messages.append(("error", str(exc)))
+            else:
+                messages.append(("success", gettext(
+                    "Invoice %(number)s is queued again (revision %(r)s).",
+                    number=new.invoice_number or new.invoice_id, r=new.revision)))
+    ok = messages and all(kind == "success" for kind, _ in messages)
+    if not _htmx.wants_fragment():
+        if ok:
+            return redirect(request.referrer or url_for("maventa.transfers"), 303)
+        return _htmx.render("maventa/transfers/index.html", None, **_log_context(messages))
+    response = _htmx.render("maventa/transfers/index.html", "maventa/transfers/_log.html",
+                            **_log_context(messages))
+    if ok:
+        _htmx.add_trigger(response, "maventa:transfers-changed")
+    return response
+
+
+@company_section(40, "maventa/partials/_transfers_summary.html")
+def transfers_summary(company, connection):
+    return {
+        "company": company, "connection": connection,
+        "counters": pipeline.counters([connection.id]) if connection else None,
+        "stuck_minutes": current_maventa().config["MAVENTA_STUCK_MINUTES"],
+    }
+
+
+def register(bp) -> None:
+    bp.add_url_rule("/transfers", "transfers", transfer_log)
+    bp.add_url_rule("/transfers/counters", "transfer_counters", counters)
+    bp.add_url_rule("/transfers/<int:connection_id>/invoices/<invoice_id>", "transfer_timeline", timeline)
+    bp.add_url_rule("/transfers/retry", "transfer_retry", retry, methods=["POST"])

@@ -1,0 +1,174 @@
+"""The transfer log page, retry actions, the company-page summary and the webhook endpoint."""
+
+from __future__ import annotations
+
+import re
+
+import pytest
+
+from flask_maventa import transfer
+
+from .conftest import BUYER_EIA, invoice_json
+
+PREFIX = "/settings/integrations/maventa"
+
+
+def _csrf(html: str) -> str:
+    return re.search(r'name="csrf_token" type="hidden" value="([^"]+)"', html).group(1)
+
+
+def _failed_transfer(host, invoice_id="1", number="F-1"):
+    host.add_invoice(invoice_id, invoice_json(number, buyer={"address": {"city": "Bergen", "post_code": "5003",
+                                                                        "country": "NO"}}))
+    (transfer_id,) = [t for t in transfer.sweep(dispatch=False).created]
+    assert transfer.send(transfer_id).state == "failed"
+    return transfer_id
+
+
+def test_log_lists_filters_and_shows_the_error_and_hint(host):
+    host.connect()
+    failed_id = _failed_transfer(host)
+    host.add_invoice("2", invoice_json("OK-2"))
+    transfer.sweep(dispatch=False)
+    client = host.app.test_client()
+
+    html = client.get(f"{PREFIX}/transfers").get_data(as_text=True)
+    assert f'id="transfer-{failed_id}"' in html and "F-1" in html
+    assert host.transfers("1")[0].last_error_hint.split(".")[0] in html
+    assert 'data-counter="failed"' in html and 'hx-trigger="every 5s' in html
+
+    only_failed = client.get(f"{PREFIX}/transfers?state=failed").get_data(as_text=True)
+    assert "F-1" in only_failed and 'data-state="queued"' not in only_failed
+    by_number = client.get(f"{PREFIX}/transfers?number=OK-2", headers={"HX-Request": "true"})
+    assert by_number.headers["Vary"] == "HX-Request"
+    fragment = by_number.get_data(as_text=True)
+    assert fragment.lstrip().startswith("{%") is False and "<html" not in fragment
+    assert 'data-state="failed"' not in fragment
+    future = client.get(f"{PREFIX}/transfers?date_from=2999-01-01").get_data(as_text=True)
+    assert "No transfers match" in future
+    other_company = client.get(f"{PREFIX}/transfers?company=c1-bergen").get_data(as_text=True)
+    assert "F-1" not in other_company
+
+
+def test_counters_fragment_and_company_section(host):
+    host.connect()
+    _failed_transfer(host)
+    client = host.app.test_client()
+    counters = client.get(f"{PREFIX}/transfers/counters", headers={"HX-Request": "true"}).get_data(as_text=True)
+    assert re.search(r'data-counter="failed">\s*<strong>1</strong>', counters)
+    company = client.get(f"{PREFIX}/companies/c1").get_data(as_text=True)
+    assert 'id="maventa-transfers-summary"' in company and "transfers?company=c1" in company
+
+
+def test_timeline_shows_every_attempt_without_secrets(host):
+    connection = host.connect()
+    _failed_transfer(host)
+    client = host.app.test_client()
+    html = client.get(f"{PREFIX}/transfers/{connection.id}/invoices/1").get_data(as_text=True)
+    assert "Queued for Maventa" in html and "transfer-failed" in html
+    assert connection.api_key_encrypted not in html
+    assert client.get(f"{PREFIX}/transfers/{connection.id}/invoices/nope").status_code == 404
+
+
+def test_retry_button_single_and_refusal_for_non_failed(host):
+    host.connect()
+    failed_id = _failed_transfer(host)
+    host.add_invoice("2", invoice_json("Q-2"))
+    (queued_id,) = transfer.sweep(dispatch=False).created
+    client = host.app.test_client()
+    token = _csrf(client.get(f"{PREFIX}/transfers").get_data(as_text=True))
+
+    refused = client.post(f"{PREFIX}/transfers/retry", data={"csrf_token": token, "ids": [str(queued_id)]},
+                          headers={"HX-Request": "true"})
+    assert refused.status_code == 200 and "Only failed transfers can be retried" in refused.get_data(as_text=True)
+    assert [t.revision for t in host.transfers("2")] == [1]
+
+    no_csrf = client.post(f"{PREFIX}/transfers/retry", data={"ids": [str(failed_id)]})
+    assert "form expired" in no_csrf.get_data(as_text=True) and len(host.transfers("1")) == 1
+
+    done = client.post(f"{PREFIX}/transfers/retry", data={"csrf_token": token, "ids": [str(failed_id)]})
+    assert done.status_code == 303
+    assert [(t.revision, t.state) for t in host.transfers("1")] == [(1, "failed"), (2, "queued")]
+    assert host.status_of("1") == "ready"
+
+
+def test_bulk_retry_over_htmx_fires_an_event(host):
+    host.connect()
+    first = _failed_transfer(host, "1", "F-1")
+    second = _failed_transfer(host, "2", "F-2")
+    client = host.app.test_client()
+    token = _csrf(client.get(f"{PREFIX}/transfers").get_data(as_text=True))
+    response = client.post(f"{PREFIX}/transfers/retry", data={"csrf_token": token, "ids": [str(first), str(second)]},
+                           headers={"HX-Request": "true"})
+    assert "maventa:transfers-changed" in response.headers["HX-Trigger"]
+    assert {t.invoice_id: t.revision for t in host.transfers() if t.state == "queued"} == {"1": 2, "2": 2}
+
+
+# -- webhooks ----------------------------------------------------------------------------------------------
+
+
+def _accepted(host):
+    host.sandbox.seed_receivers({"eia": BUYER_EIA, "operator": "PEPPOL"})
+    connection = host.connect()
+    host.add_invoice("1")
+    (transfer_id,) = transfer.sweep(dispatch=False).created
+    assert transfer.send(transfer_id).state == "accepted"
+    return connection, host.transfers("1")[0]
+
+
+def test_webhook_with_a_wrong_token_is_403_and_changes_nothing(host):
+    connection, row = _accepted(host)
+    client = host.app.test_client()
+    response = client.post(f"{PREFIX}/webhooks/not-the-token", json={"id": row.maventa_invoice_id})
+    assert response.status_code == 403
+    assert host.transfers("1")[0].next_poll_at == row.next_poll_at
+    assert host.ext.queue().job_ids == [] or transfer.poll_job_id(row.id) not in host.ext.queue().job_ids
+
+
+@pytest.mark.parametrize("body", [b"{not json", b"[]", b'{"id": {"nested": 1}}', b'{"event": "x"}', b""])
+def test_webhook_malformed_bodies_are_answered_and_ignored(host, body):
+    connection, row = _accepted(host)
+    response = host.app.test_client().post(f"{PREFIX}/webhooks/{connection.webhook_token}", data=body,
+                                           content_type="application/json")
+    assert response.status_code == 202
+    assert host.transfers("1")[0].state == "accepted"
+    assert transfer.poll_job_id(row.id) not in host.ext.queue().job_ids
+
+
+def test_webhook_unknown_invoice_and_replay_change_nothing(host):
+    connection, row = _accepted(host)
+    client = host.app.test_client()
+    url = f"{PREFIX}/webhooks/{connection.webhook_token}"
+    assert client.post(url, json={"id": "00000000-0000-0000-0000-000000000000"}).get_json()["ignored"]
+
+    hinted = client.post(url, json={"event": "DOCUMENTS.INVOICE.DELIVERED", "id": row.maventa_invoice_id})
+    assert hinted.status_code == 202 and hinted.get_json() == {"queued": "re-read"}
+    assert transfer.poll_job_id(row.id) in host.ext.queue().job_ids
+    from tests.transfer.conftest import wait_for
+
+    wait_for(lambda: transfer.poll(row.id).state == "delivered", what="delivered")
+    replay = client.post(url, json={"event": "DOCUMENTS.INVOICE.DELIVERED", "id": row.maventa_invoice_id})
+    assert replay.status_code == 202 and "delivered" in replay.get_json()["ignored"]
+    assert host.transfers("1")[0].state == "delivered"
+
+
+def test_webhook_is_exempt_from_the_hosts_csrf_protection(host):
+    from flask_wtf.csrf import CSRFProtect
+
+    CSRFProtect(host.app)
+    connection, row = _accepted(host)
+    client = host.app.test_client()
+    assert client.post(f"{PREFIX}/webhooks/{connection.webhook_token}", json={"id": "x"}).status_code == 202
+    assert client.post(f"{PREFIX}/transfers/retry", data={"ids": ["1"]}).status_code == 400  # still protected
+
+
+def test_sweep_registers_the_webhook_with_maventa(make_host):
+    host = make_host(MAVENTA_WEBHOOK_BASE_URL="http://erp.example")
+    with host.app.app_context():
+        connection = host.connect()
+        transfer.sweep()
+        host.db.session.refresh(connection)
+        assert connection.webhook_id
+        company = host.ext.company_client(connection)
+        hooks = company.list_webhooks()
+        assert any(h.get("destination", "").endswith(f"/webhooks/{connection.webhook_token}") for h in hooks)
