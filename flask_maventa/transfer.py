@@ -298,7 +298,9 @@ def dispatch_polls(limit: int | None = None) -> list[int]:
 
 # -- Redis dispatch (the only place that talks to RQ) ------------------------------------------------------
 
-_LIVE_JOB_STATES = ("queued", "scheduled", "started", "deferred")
+# A "started" job is not live here: we only dispatch rows nobody holds a lease on, so its worker either
+# died (RQ notices only minutes later) or is about to find the row claimed. The claim decides.
+_LIVE_JOB_STATES = ("queued", "scheduled", "deferred")
 
 
 def _enqueue(job_id: str, func: str, transfer_id: int, delay: float = 0) -> bool:

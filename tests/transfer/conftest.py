@@ -43,6 +43,25 @@ def wait_for(predicate, timeout: float = 30.0, interval: float = 0.1, what: str 
     raise AssertionError(f"timed out after {timeout}s waiting for {what}")
 
 
+def descendants(pid: int) -> list[int]:
+    """Every process below ``pid`` (from /proc), deepest first."""
+    children: dict[int, list[int]] = {}
+    for entry in Path("/proc").iterdir():
+        if entry.name.isdigit():
+            try:
+                ppid = int((entry / "stat").read_text().rsplit(")", 1)[1].split()[1])
+            except (OSError, IndexError, ValueError):
+                continue
+            children.setdefault(ppid, []).append(int(entry.name))
+    found: list[int] = []
+    stack = list(children.get(pid, []))
+    while stack:
+        child = stack.pop()
+        found.append(child)
+        stack.extend(children.get(child, []))
+    return found[::-1]
+
+
 class Host:
     """One host app (in this process) plus helpers to run real workers/schedulers on the same config."""
 
@@ -133,11 +152,12 @@ class Host:
         return self.start("scheduler")
 
     def kill(self, process: subprocess.Popen, sig=signal.SIGKILL) -> None:
-        """Kill a process and its children (RQ's work horse) as one group."""
-        try:
-            os.killpg(process.pid, sig)
-        except ProcessLookupError:
-            pass
+        """Kill a worker and every process below it: RQ's work horse runs in a session of its own."""
+        for pid in [*descendants(process.pid), process.pid]:
+            try:
+                os.kill(pid, sig)
+            except ProcessLookupError:
+                pass
         process.wait(15)
 
     def output(self) -> str:
@@ -145,8 +165,21 @@ class Host:
 
     def close(self) -> None:
         for process in self.processes:
-            if process.poll() is None:
-                self.kill(process, signal.SIGTERM if process.poll() is None else signal.SIGKILL)
+            for pid in descendants(process.pid):
+                try:
+                    os.kill(pid, signal.SIGKILL)
+                except ProcessLookupError:
+                    pass
+            try:
+                os.killpg(process.pid, signal.SIGTERM)
+                process.wait(5)
+            except (ProcessLookupError, subprocess.TimeoutExpired):
+                pass
+            try:
+                os.killpg(process.pid, signal.SIGKILL)  # stragglers: RQ's work horse or scheduler child
+            except ProcessLookupError:
+                pass
+            process.wait(15)
         with self.app.app_context():
             self.db.session.remove()
             self.db.engine.dispose()
