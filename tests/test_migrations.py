@@ -1,0 +1,51 @@
+"""The Alembic migrations create exactly the tables the models describe (SQLite and PostgreSQL)."""
+
+from __future__ import annotations
+
+import sqlalchemy as sa
+from alembic.autogenerate import compare_metadata
+from alembic.migration import MigrationContext
+
+from flask_maventa.migrations import VERSION_TABLE
+from flask_maventa.models import metadata
+
+from .fixtures.apps import make_app
+
+
+def _upgrade_and_diff(app):
+    db = app.extensions["test.db"]
+    with app.app_context():
+        metadata.drop_all(db.engine)
+        result = app.test_cli_runner().invoke(args=["maventa", "upgrade"])
+        assert result.exit_code == 0, result.output
+        with db.engine.connect() as conn:
+            tables = set(sa.inspect(conn).get_table_names())
+            diff = compare_metadata(MigrationContext.configure(conn), metadata)
+    return tables, diff
+
+
+def test_upgrade_matches_the_models_on_sqlite(tmp_path):
+    tables, diff = _upgrade_and_diff(make_app(tmp_path))
+    assert {"maventa_connection", "maventa_transfer", "maventa_event", VERSION_TABLE} <= tables
+    assert diff == []
+
+
+def test_upgrade_matches_the_models_on_postgresql(tmp_path, postgres_url):
+    tables, diff = _upgrade_and_diff(make_app(tmp_path, database_url=postgres_url))
+    assert {"maventa_connection", "maventa_transfer", "maventa_event"} <= tables
+    assert diff == []
+
+
+def test_upgrade_is_idempotent_and_leaves_host_tables_alone(tmp_path):
+    app = make_app(tmp_path)
+    db = app.extensions["test.db"]
+    with app.app_context():
+        metadata.drop_all(db.engine)
+        with db.engine.begin() as conn:
+            conn.execute(sa.text("CREATE TABLE host_invoice (id INTEGER PRIMARY KEY)"))
+        runner = app.test_cli_runner()
+        assert runner.invoke(args=["maventa", "upgrade"]).exit_code == 0
+        assert runner.invoke(args=["maventa", "upgrade"]).exit_code == 0
+        with db.engine.connect() as conn:
+            assert "host_invoice" in sa.inspect(conn).get_table_names()
+            assert "alembic_version" not in sa.inspect(conn).get_table_names()
