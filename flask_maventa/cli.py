@@ -63,11 +63,7 @@ COMMANDS = [
 def _add_area_commands() -> None:
     for spec in COMMANDS:
         module, _, attr = spec.partition(":")
-        try:
-            command = getattr(import_module(module), attr)
-        except (ImportError, AttributeError):  # an area not built yet must not break the others
-            continue
-        maventa_cli.add_command(command)
+        maventa_cli.add_command(getattr(import_module(module), attr))
 
 
 _add_area_commands()

@@ -10,15 +10,14 @@ from pathlib import Path
 
 from flask import current_app
 from flask_babel import Domain
+from flask_babel.speaklater import LazyString
+
+from .i18n_markers import N_  # noqa: F401 - re-exported for Flask-side modules
 
 TRANSLATIONS_DIR = Path(__file__).parent / "translations"
 LANGUAGES = ("en", "nb", "fi", "sv")
 
 domain = Domain(translation_directories=str(TRANSLATIONS_DIR), domain="maventa")
-
-
-def N_(message: str) -> str:  # noqa: N802 - the conventional name for a no-op marker
-    return message
 
 
 def _babel_ready() -> bool:
@@ -38,8 +37,9 @@ def ngettext(singular: str, plural: str, num: int, **variables) -> str:
     return domain.ngettext(singular, plural, num, **variables)
 
 
-def lazy_gettext(message: str, **variables):
-    return domain.lazy_gettext(message, **variables)
+def lazy_gettext(message: str, **variables) -> LazyString:
+    """Translated when rendered, through :func:`gettext`, so a host without Flask-Babel still works."""
+    return LazyString(gettext, message, **variables)
 
 
 _ = gettext

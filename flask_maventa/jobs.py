@@ -99,11 +99,9 @@ def poll_deliveries() -> dict:
 
 
 def poll_signings() -> dict:
-    """The onboarding area's signing-status poll, when that area is installed."""
-    try:
-        from .registration import poll_pending_signings
-    except ImportError:
-        return {"skipped": "no registration module"}
+    """The onboarding area's signing-status poll."""
+    from .registration import poll_pending_signings
+
     with job_context():
         if not claim_slot("signing", 15):
             return {"skipped": "another scheduler ran it"}

@@ -29,6 +29,7 @@ from .client import errors as maventa_errors
 from .extension import current_maventa
 from .i18n import N_, gettext
 from .models import Connection, Transfer, utcnow
+from .settings import transfer_blockers as settings_blockers
 
 log = logging.getLogger("flask_maventa.transfer")
 
@@ -144,38 +145,8 @@ class SweepResult:
 
 
 def transfer_blockers(connection: Connection) -> list[str]:
-    """Why this connection may not send now (empty: it may). Uses the settings area's rules when present."""
-    messages: list[str] = []
-    try:
-        from .settings import transfer_blockers as settings_blockers
-    except ImportError:  # the settings area is not installed yet: the minimum the sweep cannot do without
-        settings_blockers = None
-    if settings_blockers is not None:
-        messages += [getattr(p, "message", str(p)) for p in settings_blockers(connection)]
-    else:
-        if not connection.has_credentials:
-            messages.append(gettext("The company has no Maventa credentials."))
-        elif not connection.verified:
-            messages.append(gettext("The company has not finished signing the Maventa agreement."))
-        if not (connection.transfer_status_id and connection.success_status_id and connection.failure_status_id):
-            messages.append(gettext("Choose the transfer, success and failure statuses in the settings."))
-        messages += _sent_flag_guard(connection)
-    return list(dict.fromkeys(messages))
-
-
-def _sent_flag_guard(connection: Connection) -> list[str]:
-    """A status with the host's Sent flag can never be the transfer status: those invoices went out already."""
-    if not connection.transfer_status_id:
-        return []
-    statuses = {s.id: s for s in current_maventa().adapter.list_invoice_statuses(connection.company_id)}
-    status = statuses.get(connection.transfer_status_id)
-    if status is None:
-        return [gettext("The transfer status no longer exists; choose another one in the settings.")]
-    if status.is_sent:
-        return [gettext(
-            "The transfer status \u201c%(status)s\u201d is marked as Sent, so invoices in it have been sent "
-            "already; choose a status without the Sent flag.", status=status.name)]
-    return []
+    """Why this connection may not send now (empty: it may); the rules live in the settings module."""
+    return list(dict.fromkeys(problem.message for problem in settings_blockers(connection)))
 
 
 def sweep(*, dispatch: bool = True) -> SweepResult:

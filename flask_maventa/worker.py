@@ -67,7 +67,8 @@ def worker_command(burst: bool, processes: int, scheduler: bool) -> None:
             return
         worker = Worker([Queue(queue_name, connection=redis)], connection=redis)
         worker.work(burst=burst, with_scheduler=scheduler)
-        if burst or worker._stop_requested:
+        # SIGINT/SIGTERM set the shutdown date (an idle worker stops without setting _stop_requested).
+        if burst or worker._stop_requested or worker._shutdown_requested_date is not None:
             return
         # RQ's loop quits on a lost Redis connection; wait for Redis and start a new worker.
         click.echo("The worker stopped (Redis connection lost?); restarting when Redis answers.", err=True)
@@ -86,12 +87,7 @@ def build_cron(redis):
     cron = CronScheduler(connection=redis)
     cron.register(jobs.sweep, queue_name, interval=interval)
     cron.register(jobs.poll_deliveries, queue_name, interval=interval)
-    try:
-        from .registration import poll_pending_signings  # noqa: F401 - only schedule it when it exists
-    except ImportError:
-        pass
-    else:
-        cron.register(jobs.poll_signings, queue_name, interval=15)
+    cron.register(jobs.poll_signings, queue_name, interval=15)
     return cron
 
 

@@ -13,11 +13,7 @@ from flask_wtf import FlaskForm
 from wtforms import BooleanField, SelectField, StringField
 from wtforms.validators import Length
 
-try:  # WTForms 3.3+ deprecates tuple choices
-    from wtforms.fields.choices import SelectChoice as _choice
-except ImportError:  # pragma: no cover - older WTForms
-    def _choice(value, label):
-        return (value, label)
+from wtforms.fields.choices import SelectChoice as _choice  # WTForms 3.3+: tuples are deprecated
 
 from ..host import InvoiceStatus
 from ..i18n import lazy_gettext as _l

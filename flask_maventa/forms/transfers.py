@@ -8,11 +8,7 @@ from wtforms.validators import Length, Optional
 
 from ..i18n import lazy_gettext as _l
 
-try:  # WTForms 3.3+ deprecates tuple choices
-    from wtforms.fields.choices import SelectChoice as choice
-except ImportError:  # pragma: no cover - older WTForms
-    def choice(value, label):
-        return (value, label)
+from wtforms.fields.choices import SelectChoice as choice  # WTForms 3.3+: tuples are deprecated
 
 STATE_CHOICES = [choice(v, label) for v, label in [
     ("", _l("All states")), ("queued", _l("Queued")), ("sending", _l("Sending")), ("in_doubt", _l("Checking")),

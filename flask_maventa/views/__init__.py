@@ -45,8 +45,8 @@ def create_blueprint() -> Blueprint:
     return bp
 
 
-# One module per area; each has ``register(bp)``. The company page shows the sections
-# the areas add with :func:`company_section`, in order.
+# One module per area; each has ``register(bp)``. The landing and company pages show the sections
+# the areas add with :func:`index_section` and :func:`company_section`, in order.
 AREAS = ["companies", "company", "settings", "onboarding", "transfers", "webhooks"]
 
 
@@ -72,6 +72,15 @@ def company_section(order: int, template: str):
     return decorator
 
 
+INDEX_SECTIONS: list[str] = []
+
+
+def index_section(template: str) -> None:
+    """Register a card of the landing page (after the company list), in registration order."""
+    if template not in INDEX_SECTIONS:
+        INDEX_SECTIONS.append(template)
+
+
 def _template_context():
     return {
         "_": i18n.gettext,
@@ -80,6 +89,7 @@ def _template_context():
         "maventa_base_template": current_app.config["MAVENTA_BASE_TEMPLATE"],
         "maventa_csrf_token": generate_csrf,
         "maventa_environment": current_app.config["MAVENTA_ENVIRONMENT"],
+        "maventa_index_sections": INDEX_SECTIONS,
     }
 
 

@@ -18,7 +18,7 @@ from ..i18n import gettext as _
 from ..models import Connection
 from ..registration import OnboardingError
 from ..signals import connection_verified
-from . import company_section, company_view
+from . import company_section, company_view, index_section
 from .companies import company_rows
 
 POLL_SECONDS = 3  # how often an open page asks for the signing state while a request is pending
@@ -352,8 +352,7 @@ def refresh_signing(company: Company, connection: Connection | None):
 
 
 def _landing_context() -> dict:
-    return {"maventa_register_form": landing_register_form,
-            "index_sections": ["maventa/onboarding/_register_card.html"]}
+    return {"maventa_register_form": landing_register_form}
 
 
 def register(bp) -> None:
@@ -364,3 +363,4 @@ def register(bp) -> None:
     bp.add_url_rule("/companies/<company_id>/signing/send", "signing_send", send_signing, methods=["POST"])
     bp.add_url_rule("/companies/<company_id>/signing/refresh", "signing_refresh", refresh_signing, methods=["POST"])
     bp.context_processor(_landing_context)
+    index_section("maventa/onboarding/_register_card.html")

@@ -128,7 +128,8 @@ def test_refresh_shows_waiting_then_verified_after_the_sandbox_signs(client, san
     assert response.headers["HX-Retarget"] == "#maventa-company"
     assert "maventa:verified" in response.headers["HX-Trigger"]
     html = response.get_data(as_text=True)
-    assert "Signed and verified" in html and "hx-trigger=\"every" not in html
+    assert "Signed and verified" in html
+    assert "/signing\" hx-trigger=\"every" not in html  # the signing state stops polling (counters still may)
     connection = connection_row("c1")
     assert connection.verified and connection.auth_state == "SIGNED" and connection.auth_next_check_at is None
     kinds = [e.kind for e in events("signing.")]
@@ -247,7 +248,7 @@ def test_a_declined_request_stops_the_polling_and_offers_the_form_again(client, 
     assert after.auth_state == "CANCELED" and after.auth_next_check_at is None
     page = client.get(f"{PREFIX}/companies/c1").get_data(as_text=True)
     assert "The last request was cancelled." in page and 'id="maventa-signing-form"' in page
-    assert 'hx-trigger="every' not in page
+    assert '/signing" hx-trigger="every' not in page  # the signing state stops polling
 
 
 @pytest.mark.settings(MAVENTA_SIGNING_POLL_SCHEDULE=(0, 0, 0))
