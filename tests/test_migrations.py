@@ -6,7 +6,7 @@ import sqlalchemy as sa
 from alembic.autogenerate import compare_metadata
 from alembic.migration import MigrationContext
 
-from flask_maventa.migrations import VERSION_TABLE
+from flask_maventa.migrations import VERSION_TABLE, is_maventa_object
 from flask_maventa.models import metadata
 
 from .fixtures.apps import make_app
@@ -20,7 +20,8 @@ def _upgrade_and_diff(app):
         assert result.exit_code == 0, result.output
         with db.engine.connect() as conn:
             tables = set(sa.inspect(conn).get_table_names())
-            diff = compare_metadata(MigrationContext.configure(conn), metadata)
+            context = MigrationContext.configure(conn, opts={"include_object": is_maventa_object, "version_table": VERSION_TABLE})
+            diff = compare_metadata(context, metadata)
     return tables, diff
 
 
@@ -49,3 +50,19 @@ def test_upgrade_is_idempotent_and_leaves_host_tables_alone(tmp_path):
         with db.engine.connect() as conn:
             assert "host_invoice" in sa.inspect(conn).get_table_names()
             assert "alembic_version" not in sa.inspect(conn).get_table_names()
+
+
+def test_a_host_autogenerate_leaves_our_tables_alone(tmp_path):
+    """The host's own metadata knows nothing of ours; with the documented filter it proposes no change."""
+    app = make_app(tmp_path)
+    db = app.extensions["test.db"]
+    host_metadata = sa.MetaData()
+    with app.app_context():
+        metadata.drop_all(db.engine)
+        assert app.test_cli_runner().invoke(args=["maventa", "upgrade"]).exit_code == 0
+        with db.engine.connect() as conn:
+            unfiltered = compare_metadata(MigrationContext.configure(conn), host_metadata)
+            host_filter = {"include_object": lambda *a: not is_maventa_object(*a)}
+            filtered = compare_metadata(MigrationContext.configure(conn, opts=host_filter), host_metadata)
+    assert {d[1].name for d in unfiltered if d[0] == "remove_table"} >= {"maventa_connection", "maventa_transfer"}
+    assert [d for d in filtered if d[0] == "remove_table" and d[1].name.startswith("maventa_")] == []

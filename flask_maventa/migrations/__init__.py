@@ -14,6 +14,17 @@ HERE = Path(__file__).resolve().parent
 VERSION_TABLE = "maventa_alembic_version"
 
 
+def is_maventa_object(obj, name, type_, reflected, compare_to) -> bool:
+    """Alembic ``include_object``: only the extension's tables, its version table included.
+
+    A host's own autogenerate should pass ``include_object=lambda *a: not is_maventa_object(*a)`` so
+    it neither drops nor re-creates our tables; our env uses it the other way round.
+    """
+    table = obj if type_ == "table" else getattr(obj, "table", None)
+    table_name = name if type_ == "table" else getattr(table, "name", "")
+    return bool(table_name) and table_name.startswith("maventa_")
+
+
 def alembic_config(connection) -> Config:
     cfg = Config()
     cfg.set_main_option("script_location", str(HERE))

@@ -1,6 +1,6 @@
 from alembic import context
 
-from flask_maventa.migrations import VERSION_TABLE
+from flask_maventa.migrations import VERSION_TABLE, is_maventa_object
 from flask_maventa.models import metadata
 
 connection = context.config.attributes["connection"]
@@ -8,6 +8,7 @@ context.configure(
     connection=connection,
     target_metadata=metadata,
     version_table=VERSION_TABLE,
+    include_object=is_maventa_object,  # a shared database holds the host's tables too
     render_as_batch=True,  # SQLite can only ALTER through table copies
 )
 with context.begin_transaction():
