@@ -12,6 +12,8 @@ from flask_maventa.testing import MemoryAdapter
 
 from .fixtures.apps import make_app
 
+PREFIX = DEFAULTS["MAVENTA_URL_PREFIX"]
+
 
 def bare_app(**config):
     app = Flask("host")
@@ -157,3 +159,14 @@ def test_host_base_template_wraps_the_pages(tmp_path):
     app.template_folder = str(folder)
     html = app.test_client().get("/settings/integrations/maventa/").get_data(as_text=True)
     assert "<nav id='erp-nav'>ERP</nav>" in html and "Fjord Consulting AS" in html
+
+
+def test_a_host_without_flask_babel_gets_the_pages_in_english(tmp_path):
+    """Flask-Babel is a dependency, but a host need not initialise it: every page and form still renders."""
+    app = make_app(tmp_path, babel=False)
+    client = app.test_client()
+    pages = [f"{PREFIX}/", f"{PREFIX}/register", f"{PREFIX}/companies/c1", f"{PREFIX}/transfers"]
+    for path in pages:
+        response = client.get(path)
+        assert response.status_code == 200, path
+    assert "Register" in client.get(f"{PREFIX}/register").get_data(as_text=True)
