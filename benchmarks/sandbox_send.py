@@ -13,6 +13,7 @@ import time
 import uuid
 from concurrent.futures import ThreadPoolExecutor
 from pathlib import Path
+import logging
 import sys
 
 sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
@@ -27,6 +28,7 @@ def main() -> None:
     parser.add_argument("--invoices", type=int, default=300)
     parser.add_argument("--threads", type=int, default=4)
     args = parser.parse_args()
+    logging.getLogger("werkzeug").setLevel(logging.WARNING)  # one line per request would drown the JSON
     with SandboxServer(vendor_api_key="bench-key", check_responses=False, delivery_delay=3600) as server:
         handle = SandboxHandle(server)
         company_uuid, api_key = handle.new_company(verified=True)
