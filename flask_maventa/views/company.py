@@ -7,21 +7,29 @@ from ..extension import current_maventa
 from . import COMPANY_SECTIONS, company_view
 from .companies import ineligible_reason
 
+PAGE = "maventa/company.html"
+FRAGMENT = "maventa/partials/_company.html"
+
+
+def render_company(company, connection, section: str | None = None, ctx: dict | None = None, *,
+                   trigger: str | None = None):
+    """The company page, or for htmx the fragment of ``section`` (the whole company part when None).
+
+    ``ctx`` stands in for that section's own context, e.g. a posted form with its errors.
+    """
+    parent = current_maventa().adapter.get_company(company.parent_id) if company.parent_id else None
+    reason = ineligible_reason(company, parent.name if parent else None)
+    sections = [] if reason else [
+        (s.template, ctx if section and s.template == section else s.context(company, connection))
+        for s in COMPANY_SECTIONS
+    ]
+    return _htmx.render(PAGE, section or FRAGMENT, trigger=trigger, ctx=ctx, company=company, parent=parent,
+                        connection=connection, ineligible_reason=reason, sections=sections)
+
 
 @company_view
 def company_page(company, connection):
-    parent = current_maventa().adapter.get_company(company.parent_id) if company.parent_id else None
-    reason = ineligible_reason(company, parent.name if parent else None)
-    sections = [] if reason else [(s.template, s.context(company, connection)) for s in COMPANY_SECTIONS]
-    return _htmx.render(
-        "maventa/company.html",
-        "maventa/partials/_company.html",
-        company=company,
-        parent=parent,
-        connection=connection,
-        ineligible_reason=reason,
-        sections=sections,
-    )
+    return render_company(company, connection)
 
 
 def register(bp) -> None:

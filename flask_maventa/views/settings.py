@@ -18,8 +18,8 @@ from ..settings import (
     ActivationRefused, Problem, SettingsRejected, activate, deactivate, mapping_problems, parse_error_emails,
     read_print_settings, save_settings, set_use_own_pdf, transfer_blockers,
 )
-from . import COMPANY_SECTIONS, company_section, company_view
-from .companies import ineligible_reason
+from . import company_section, company_view
+from .company import render_company
 
 SETTINGS = "maventa/partials/_settings.html"
 PRINT = "maventa/partials/_print.html"
@@ -67,18 +67,6 @@ def settings_section(company, connection) -> dict:
     return settings_context(company, connection)
 
 
-def _render_company(company, connection, template: str, ctx: dict, *, trigger: str | None = None):
-    """The fragment for htmx; for a plain request the whole company page with this section's ``ctx``."""
-    parent = current_maventa().adapter.get_company(company.parent_id) if company.parent_id else None
-    sections = [(s.template, ctx if s.template == template else s.context(company, connection))
-                for s in COMPANY_SECTIONS]
-    return _htmx.render(
-        "maventa/company.html", template, trigger=trigger, ctx=ctx, company=company, parent=parent,
-        connection=connection, ineligible_reason=ineligible_reason(company, parent.name if parent else None),
-        sections=sections,
-    )
-
-
 def _posted_settings_form(company) -> SettingsForm:
     return SettingsForm().fill(current_maventa().adapter.list_invoice_statuses(company.id))
 
@@ -88,10 +76,10 @@ def save(company, connection):
     session = current_maventa().session
     form = _posted_settings_form(company)
     if _locked_reason(connection):
-        return _render_company(company, connection, SETTINGS, settings_context(company, connection))
+        return render_company(company, connection, SETTINGS, settings_context(company, connection))
     if not form.validate():
         problems = _csrf_problems(form)
-        return _render_company(company, connection, SETTINGS,
+        return render_company(company, connection, SETTINGS,
                                settings_context(company, connection, form=form, problems=problems, refused=True))
     try:
         problems = save_settings(
@@ -104,12 +92,12 @@ def save(company, connection):
     except SettingsRejected as rejected:
         session.rollback()
         ctx = settings_context(company, connection, form=form, problems=rejected.problems, refused=True)
-        return _render_company(company, connection, SETTINGS, ctx)
+        return render_company(company, connection, SETTINGS, ctx)
     session.commit()
     if not _htmx.wants_fragment():
         return redirect(url_for("maventa.company", company_id=company.id, saved=1) + "#maventa-settings", 303)
     ctx = settings_context(company, connection, form=form, problems=problems, saved=True)
-    return _render_company(company, connection, SETTINGS, ctx, trigger="maventa:settings-saved")
+    return render_company(company, connection, SETTINGS, ctx, trigger="maventa:settings-saved")
 
 
 @company_view
@@ -117,12 +105,12 @@ def validate(company, connection):
     """Inline check while the user edits: the same rules as saving, nothing stored."""
     form = _posted_settings_form(company)
     if _locked_reason(connection):
-        return _render_company(company, connection, SETTINGS, settings_context(company, connection))
+        return render_company(company, connection, SETTINGS, settings_context(company, connection))
     form.validate()
     problems = _csrf_problems(form)
     problems += mapping_problems(connection, mapping=form.mapping)
     problems += parse_error_emails(form.error_emails.data)[1]
-    return _render_company(company, connection, SETTINGS, settings_context(company, connection, form=form, problems=problems))
+    return render_company(company, connection, SETTINGS, settings_context(company, connection, form=form, problems=problems))
 
 
 @company_view
@@ -208,24 +196,24 @@ def activation(company, connection):
     session = current_maventa().session
     form = ActivationForm()
     if not form.validate():
-        return _render_company(company, connection, ACTIVATION,
+        return render_company(company, connection, ACTIVATION,
                                activation_context(company, connection, problems=_csrf_problems(form)))
     if connection is None:
-        return _render_company(company, connection, ACTIVATION, activation_context(company, connection, problems=[
+        return render_company(company, connection, ACTIVATION, activation_context(company, connection, problems=[
             Problem("no_credentials", None, _locked_reason(connection))]))
     if form.wanted:
         try:
             activate(connection)
         except ActivationRefused as refused:
             session.commit()  # the refusal is audited, and a live company_state refresh kept
-            return _render_company(company, connection, ACTIVATION,
+            return render_company(company, connection, ACTIVATION,
                                    activation_context(company, connection, problems=refused.problems))
     else:
         deactivate(connection)
     session.commit()
     if not _htmx.wants_fragment():
         return redirect(url_for("maventa.company", company_id=company.id), 303)
-    return _render_company(company, connection, ACTIVATION, activation_context(company, connection),
+    return render_company(company, connection, ACTIVATION, activation_context(company, connection),
                            trigger="maventa:activation-changed")
 
 
