@@ -29,6 +29,7 @@ from .client import errors as maventa_errors
 from .extension import current_maventa
 from .i18n import N_, gettext
 from .models import Connection, Transfer, utcnow
+from .routing import send_params
 from .settings import transfer_blockers as settings_blockers
 
 log = logging.getLogger("flask_maventa.transfer")
@@ -442,11 +443,7 @@ def _prepare(transfer: Transfer, connection: Connection):
 
     routing = doc.routing()
     params = {
-        "recipient_eia": routing.eia,
-        "recipient_operator": routing.operator,
-        "recipient_email": routing.email if connection.send_customer_email else None,
-        # Without "send customer email" Maventa must not fall back to email: it falls to print.
-        "disabled_routes": () if connection.send_customer_email else ("email",),
+        **send_params(routing, connection),
         "print_own_image": True if pdf else None,
         "lang": MAVENTA_LANG.get((doc.language or "").lower()),
     }

@@ -47,7 +47,7 @@ def create_blueprint() -> Blueprint:
 
 # One module per area; each has ``register(bp)``. The landing and company pages show the sections
 # the areas add with :func:`index_section` and :func:`company_section`, in order.
-AREAS = ["companies", "company", "settings", "onboarding", "transfers", "webhooks"]
+AREAS = ["companies", "company", "settings", "onboarding", "routing", "transfers", "webhooks"]
 
 
 @dataclass(frozen=True)

@@ -1,0 +1,34 @@
+"""The routing preview section (order 35): where the invoices in the transfer status would go.
+
+The section costs nothing until asked: Maventa is only consulted when the user clicks (a plain link
+without JavaScript, an htmx swap with it).
+"""
+
+from __future__ import annotations
+
+from .. import routing
+from . import company_section, company_view
+from .company import render_company
+
+TEMPLATE = "maventa/partials/_routing.html"
+
+
+def _ready(connection) -> bool:
+    return bool(connection and connection.verified and connection.transfer_status_id)
+
+
+@company_section(35, TEMPLATE)
+def routing_section(company, connection) -> dict:
+    return {"company": company, "ready": _ready(connection), "preview": None}
+
+
+@company_view
+def routing_preview(company, connection):
+    ctx = routing_section(company, connection)
+    if ctx["ready"]:
+        ctx["preview"] = routing.preview_due(connection)
+    return render_company(company, connection, TEMPLATE, ctx)
+
+
+def register(bp) -> None:
+    bp.add_url_rule("/companies/<company_id>/routing", "routing_preview", routing_preview)
