@@ -6,10 +6,11 @@ The host's Flask-Babel locale selector decides the language. Strings in pure mod
 
 from __future__ import annotations
 
+from contextlib import contextmanager
 from pathlib import Path
 
-from flask import current_app
-from flask_babel import Domain
+from flask import current_app, has_request_context
+from flask_babel import Domain, force_locale
 from flask_babel.speaklater import LazyString
 
 from .i18n_markers import N_  # noqa: F401 - re-exported for Flask-side modules
@@ -40,6 +41,17 @@ def ngettext(singular: str, plural: str, num: int, **variables) -> str:
 def lazy_gettext(message: str, **variables) -> LazyString:
     """Translated when rendered, through :func:`gettext`, so a host without Flask-Babel still works."""
     return LazyString(gettext, message, **variables)
+
+
+@contextmanager
+def background_locale():
+    """Outside a request (RQ jobs, CLI) the host's locale selector may need ``request``: use the app's
+    default language (``BABEL_DEFAULT_LOCALE``) without asking it."""
+    if has_request_context() or not _babel_ready():
+        yield
+        return
+    with force_locale(current_app.config.get("BABEL_DEFAULT_LOCALE", "en")):
+        yield
 
 
 _ = gettext

@@ -16,6 +16,8 @@ from dataclasses import asdict
 
 from flask import current_app
 
+from .i18n import background_locale
+
 log = logging.getLogger("flask_maventa.jobs")
 
 _engine_pid: int | None = None
@@ -42,7 +44,8 @@ def job_context():
                 engine.dispose(close=False)
             _engine_pid = os.getpid()
         try:
-            yield
+            with background_locale():
+                yield
         finally:
             db.session.remove()
 

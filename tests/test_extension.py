@@ -170,3 +170,18 @@ def test_a_host_without_flask_babel_gets_the_pages_in_english(tmp_path):
         response = client.get(path)
         assert response.status_code == 200, path
     assert "Register" in client.get(f"{PREFIX}/register").get_data(as_text=True)
+
+
+def test_jobs_never_ask_the_hosts_locale_selector_outside_a_request(tmp_path):
+    """A host's selector usually reads ``request``; workers and the CLI have none, so they use the default."""
+    from flask import request
+    from flask_babel import Babel
+
+    from flask_maventa import i18n
+
+    app = make_app(tmp_path, babel=False, BABEL_DEFAULT_LOCALE="nb")
+    Babel(app, locale_selector=lambda: request.args["lang"])  # raises outside a request
+    with app.app_context(), i18n.background_locale():
+        assert i18n.gettext("Where invoices go") == "Hvor fakturaene går"
+    with app.test_request_context("/?lang=fi"), i18n.background_locale():
+        assert i18n.gettext("Where invoices go") == "Minne laskut menevät"
