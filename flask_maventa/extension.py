@@ -4,7 +4,6 @@ from __future__ import annotations
 
 import logging
 import os
-from functools import cached_property
 
 from flask import Flask, current_app
 

@@ -2,4 +2,5 @@ pytest_plugins = [
     "tests.fixtures.services",
     "tests.fixtures.apps",
     "tests.fixtures.sandbox",
+    "tests.fixtures.peppol",
 ]

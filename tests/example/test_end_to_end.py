@@ -15,7 +15,6 @@ the ERP's own PDF; the ERP invoice is in the success status; the transfer log sh
 from __future__ import annotations
 
 import base64
-import importlib
 import json
 import os
 import re
@@ -32,7 +31,6 @@ from lxml import etree
 
 from example_app.models import Customer, Invoice, InvoiceStatus, Person, db
 from example_app.models import Company as CompanyRow
-from tests.fixtures.services import require_service
 
 from .conftest import make_erp
 
@@ -43,24 +41,6 @@ NS = {"cbc": "urn:oasis:names:specification:ubl:schema:xsd:CommonBasicComponents
 # The seeded e-invoice customer of Fjordline Consulting AS, as Maventa's receiver registry knows it.
 NORDLYS = {"eia": "0192:998877660", "network": "PEPPOL", "operator": "PEPPOL", "name": "Nordlys Energi AS",
            "bid": "998877660", "country": "NO"}
-
-
-# -- the official Peppol validator (as tests/ubl does it; missing -> skip, or fail with CI=true) ------------
-
-
-@pytest.fixture(scope="session")
-def peppol_validator():
-    folder = Path(os.environ.get("PEPPOL_SHARED_DIR") or ROOT / ".." / "shared" / "peppol").resolve()
-    if not (folder / "validate_peppol.py").is_file():
-        require_service("peppol validator", f"validate_peppol.py not found in {folder} (set PEPPOL_SHARED_DIR)")
-    sys.path.insert(0, str(folder))
-    try:
-        module = importlib.import_module("validate_peppol")
-    except ImportError as exc:
-        require_service("peppol validator", f"{type(exc).__name__}: {exc}")
-    finally:
-        sys.path.remove(str(folder))
-    return module.Validator(rules_dir=folder)
 
 
 # -- the example ERP, its processes, and what a user does in its pages -------------------------------------
@@ -299,7 +279,7 @@ def make_example_erp(monkeypatch, tmp_path, sandbox, redis_url):
 
 @pytest.mark.parametrize("database", ["sqlite", "postgresql"])
 def test_finance_admin_connects_the_company_and_due_invoices_reach_maventa_exactly_once(
-        make_example_erp, peppol_validator, database, request):
+        make_example_erp, validator, database, request):
     erp = make_example_erp(request.getfixturevalue("postgres_url") if database == "postgresql" else None)
     ids = erp.ids()
     company_page, company_uuid = onboard(erp, ids)
@@ -326,7 +306,7 @@ def test_finance_admin_connects_the_company_and_due_invoices_reach_maventa_exact
         assert held["recipient"]["eia"] == NORDLYS["eia"] and held["source_format"] == "PEPPOLBIS30"
         (xml_file,) = [f for f in held["files"] if f["type"] == "INVOICE"]
         xml = reader.file(xml_file["href"])
-        result = peppol_validator.validate_bytes(xml, f"invoice-{number}.xml")
+        result = validator.validate_bytes(xml, f"invoice-{number}.xml")
         assert result["fatal"] == [], json.dumps(result["fatal"], indent=1, ensure_ascii=False)
 
         tree = etree.fromstring(xml)

@@ -177,7 +177,7 @@ def test_the_open_page_does_not_ask_maventa_before_the_check_is_due(client, sand
 
 
 def _pending(client, company_id="c1", person="p1"):
-    connection = registered(client, company_id, person)
+    registered(client, company_id, person)
     send_signing(client, approver=person, company_id=company_id)
     return connection_row(company_id)
 

@@ -11,7 +11,7 @@ from lxml import etree
 from flask_maventa.findings import DocumentError
 from flask_maventa.invoice import InvoiceDocument
 from flask_maventa.preflight import _executables, check_document, official_findings, preflight
-from flask_maventa.ubl import CAC, CBC, build_ubl
+from flask_maventa.ubl import CBC, build_ubl
 
 from .conftest import BROKEN, CASES, load_case
 
