@@ -30,6 +30,9 @@ import time
 from dataclasses import dataclass, field
 from pathlib import Path
 
+import httpx
+import sqlalchemy as sa
+
 VENDOR_API_KEY = "demo-vendor-key"
 SANDBOX_KNOBS = ["--delivery-delay", "5", "--sign-delay", "8"]  # so the demo flows without a test clock
 STOP_TIMEOUT = 10.0
@@ -73,6 +76,15 @@ class Child:
         if not self.log_path or not self.log_path.exists():
             return ""
         return "\n".join(self.log_path.read_text(errors="replace").splitlines()[-lines:])
+
+
+def registry_entries() -> list[dict]:
+    """The seeded customers that have an e-invoice address, as /_sandbox/receivers takes them."""
+    from .models import Customer, db
+
+    return [{"eia": c.einvoice_address, "operator": c.einvoice_operator or "PEPPOL", "name": c.name,
+             "bid": c.business_id, "country": c.country}
+            for c in db.session.scalars(sa.select(Customer)) if c.einvoice_address]
 
 
 @dataclass
@@ -137,6 +149,7 @@ class Demo:
         app = create_app()
         with app.app_context():
             result = seed()
+            self.receivers = registry_entries()
         log(f"database {app.config['SQLALCHEMY_DATABASE_URI']}: {result['invoices']} invoices "
             f"({result['new_invoices']} new)")
         from flask_maventa.cli import maventa_cli
@@ -175,6 +188,9 @@ class Demo:
             self.stop_child(child)
             self.children.remove(child)
             return False
+        # Maventa's receiver registry knows the e-invoice customers, as the real network would.
+        httpx.post(f"http://127.0.0.1:{self.sandbox_port}/_sandbox/receivers", json=self.receivers,
+                   timeout=10).raise_for_status()
         return True
 
     def start_jobs(self, env: dict) -> None:
@@ -215,9 +231,11 @@ class Demo:
       authentication request (the sandbox signs it after a few seconds; press Refresh).
    2. "Fjordline Support" is greyed out: a department without its own VAT number.
    3. Choose "Ready to send" as the transfer status and activate: refused, it has the Sent flag
-      (Settings › Invoice statuses to clear it). Choose "Ready for Maventa" instead and activate.
-   4. Invoices: put an invoice in "Ready for Maventa"; the next sweep sends it and the sandbox
-      delivers it. The transfer log on the company page follows it.
+      (Settings › Invoice statuses to clear it). Choose "Ready for Maventa" instead and save.
+   4. Invoices: put some in "Ready for Maventa"; "Where invoices go" on the company page shows how
+      each would travel (e-invoice, email, print) and what would stop it.
+   5. Activate: the next sweep sends them and the sandbox delivers them a few seconds later.
+      The transfer log on the company page follows them.
   Error emails go to {self.logs / 'mail.log'}; logs in {self.logs}/.
   Ctrl-C stops everything.
 """, flush=True)

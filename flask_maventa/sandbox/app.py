@@ -602,6 +602,9 @@ def control_finish(id: str, outcome: str):
 
 def control_receivers():
     sandbox = sandbox_of()
+    if request.method == "GET":
+        with sandbox.lock:
+            return jsonify(list(sandbox.receivers))
     entries = request.get_json(silent=True)
     entries = [entries] if isinstance(entries, dict) else entries
     if not isinstance(entries, list) or not all(isinstance(e, dict) and e.get("eia") for e in entries):
@@ -683,6 +686,6 @@ ROUTES = [
     ("/_sandbox/companies/<id>/cancel", control_cancel, ["POST"]),
     ("/_sandbox/invoices", control_invoices, ["GET"]),
     ("/_sandbox/invoices/<id>/<any(deliver, fail):outcome>", control_finish, ["POST"]),
-    ("/_sandbox/receivers", control_receivers, ["POST"]),
+    ("/_sandbox/receivers", control_receivers, ["GET", "POST"]),
     ("/_sandbox/webhooks", control_webhooks, ["GET"]),
 ]

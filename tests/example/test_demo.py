@@ -15,6 +15,7 @@ import urllib.request
 import uuid
 from pathlib import Path
 
+import httpx
 import pytest
 
 from tests.fixtures.services import free_port
@@ -132,6 +133,8 @@ def test_the_demo_starts_answers_and_ctrl_c_stops_every_process(demo):
     assert "redis-server" in commands and "flask --app example_app run" in commands
     assert "flask_maventa.sandbox" in commands and get(f"http://127.0.0.1:{demo.sandbox_port}/_sandbox/invoices") == 200
     assert "maventa worker" in commands and "maventa scheduler" in commands
+    registry = httpx.get(f"http://127.0.0.1:{demo.sandbox_port}/_sandbox/receivers").json()
+    assert {r["eia"] for r in registry} == {"0192:998877660", "0216:003715728600"}  # the e-invoice customers
     assert f"{demo.url}/" in demo.log()  # the URL is printed, with what to click
     assert "What to click" in demo.log()
 
