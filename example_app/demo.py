@@ -140,6 +140,8 @@ class Demo:
             MAVENTA_VENDOR_API_KEY=VENDOR_API_KEY,
             MAVENTA_SECRET_KEY=key_file.read_text().strip(),
             MAVENTA_SWEEP_INTERVAL=os.environ.get("MAVENTA_SWEEP_INTERVAL", "15"),
+            # The sandbox calls the delivery webhook on this app, so "Delivered" shows within seconds.
+            MAVENTA_WEBHOOK_BASE_URL=f"http://127.0.0.1:{self.port}",
             EXAMPLE_MAIL_LOG=str(self.logs / "mail.log"),
         )
         os.environ.update({k: v for k, v in env.items() if k.startswith(("MAVENTA_", "EXAMPLE_"))})
