@@ -87,6 +87,19 @@ def registry_entries() -> list[dict]:
             for c in db.session.scalars(sa.select(Customer)) if c.einvoice_address]
 
 
+def forget_sandbox_connections() -> int:
+    """The sandbox keeps its state in memory: connections to a previous run's sandbox point nowhere."""
+    from flask_maventa.models import Connection, Event, Transfer
+
+    from .models import db
+
+    count = db.session.scalar(sa.select(sa.func.count()).select_from(Connection))
+    for model in (Event, Transfer, Connection):
+        db.session.execute(sa.delete(model))
+    db.session.commit()
+    return count
+
+
 @dataclass
 class Demo:
     instance: Path
@@ -152,6 +165,10 @@ class Demo:
         with app.app_context():
             result = seed()
             self.receivers = registry_entries()
+            cleared = forget_sandbox_connections()
+        if cleared:
+            log(f"the sandbox Maventa starts empty, so the {cleared} Maventa connection(s) of the last run "
+                "were cleared (register again)")
         log(f"database {app.config['SQLALCHEMY_DATABASE_URI']}: {result['invoices']} invoices "
             f"({result['new_invoices']} new)")
         from flask_maventa.cli import maventa_cli

@@ -154,3 +154,21 @@ def test_when_a_child_dies_the_demo_stops_the_others(demo):
     assert "app exited" in demo.log()
     assert marked_processes(demo.marker) == {}, f"left behind:\n{demo.log()}"
     assert [pid for pid in running if pid_alive(pid)] == []
+
+
+def test_a_new_demo_run_forgets_the_connections_to_the_last_runs_sandbox(erp):
+    """The sandbox starts empty on every run; a stale connection would fail every page and job."""
+    import sqlalchemy as sa
+
+    from example_app.demo import forget_sandbox_connections
+    from example_app.models import db
+    from flask_maventa.models import Connection, Event
+
+    db.session.add(Connection(company_id="1", environment="sandbox", company_uuid=str(uuid.uuid4())))
+    db.session.flush()
+    db.session.add(Event(connection_id=db.session.scalar(sa.select(Connection.id)), kind="test", message="x"))
+    db.session.commit()
+    assert forget_sandbox_connections() == 1
+    assert db.session.scalar(sa.select(sa.func.count()).select_from(Connection)) == 0
+    assert db.session.scalar(sa.select(sa.func.count()).select_from(Event)) == 0
+    assert forget_sandbox_connections() == 0
