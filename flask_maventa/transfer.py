@@ -670,9 +670,12 @@ def _maventa_failed(transfer: Transfer, company, answer: dict) -> Outcome:
     except maventa_errors.MaventaError:
         actions = []
     errors_ = [a for a in actions or [] if str(a.get("type", "")).upper() in ("ERROR", "FAILED")]
+    channel = None
     if errors_:
         last = errors_[-1]
         reason = str(last.get("message") or last.get("key") or reason)
+        channel = _route({"destination": last.get("channel")})
+    transfer.route = channel  # the route Maventa failed on, not the one we expected
     transfer.maventa_status = "FAILED"
     return fail(transfer, "MAVENTA_FAILED", reason, N_(
         "Check the customer's e-invoice address, email and postal address on the customer card, then retry."),

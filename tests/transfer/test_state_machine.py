@@ -227,6 +227,7 @@ def test_maventa_failed_after_acceptance_fails_with_maventas_message(host):
     wait_for(lambda: transfer.poll(transfer_id).state == "failed", what="Maventa FAILED")
     row = host.transfers("1")[0]
     assert row.last_error_code == "MAVENTA_FAILED" and "not found" in row.last_error_message
+    assert row.route == "einvoice"  # the route Maventa failed on (its ERROR action's channel)
     assert host.status_of("1") == "failed"
     (mail,) = host.smtp.wait_for(1)
     assert "not found" in mail.get_content()
