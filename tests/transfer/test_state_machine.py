@@ -227,10 +227,21 @@ def test_maventa_failed_after_acceptance_fails_with_maventas_message(host):
     wait_for(lambda: transfer.poll(transfer_id).state == "failed", what="Maventa FAILED")
     row = host.transfers("1")[0]
     assert row.last_error_code == "MAVENTA_FAILED" and "not found" in row.last_error_message
-    assert row.route == "einvoice"  # the route Maventa failed on (its ERROR action's channel)
+    assert row.route == "einvoice"  # pinned: Maventa tried and failed on the e-invoice route only
     assert host.status_of("1") == "failed"
     (mail,) = host.smtp.wait_for(1)
     assert "not found" in mail.get_content()
+
+
+def test_a_failed_transfer_shows_the_route_maventa_failed_on(host):
+    """Expected e-invoice (an unregistered address, no operator), email off, print off: Maventa fails on print."""
+    host.connect(send_customer_email=False)
+    host.add_invoice("1", invoice_json("N-1", buyer={"einvoice_operator": None}))
+    (transfer_id,) = transfer.sweep(dispatch=False).created
+    assert transfer.send(transfer_id).state == "accepted"
+    assert host.transfers("1")[0].route == "einvoice"  # what we expected when sending
+    wait_for(lambda: transfer.poll(transfer_id).state == "failed", what="Maventa FAILED")
+    assert host.transfers("1")[0].route == "print"
 
 
 def test_sent_flag_guard_blocks_the_sweep(host):
