@@ -43,13 +43,7 @@ def offline_connection(company_id: str = "c1", *, verified: bool = True, saved: 
         api_key_encrypted=ext.secrets().encrypt("offline-user-api-key"),
         company_state="VERIFIED" if verified else "UNVERIFIED",
     )
-    if saved:
-        values.update(STATUS_MAPPING, settings_saved_at=utcnow())
-    values.update(fields)
-    connection = Connection(**values)
-    ext.session.add(connection)
-    ext.session.commit()
-    return connection
+    return _store(values, saved, fields)
 
 
 def sandbox_connection(sandbox, company_id: str = "c1", *, sign: bool = True, saved: bool = True,
@@ -70,12 +64,16 @@ def sandbox_connection(sandbox, company_id: str = "c1", *, sign: bool = True, sa
         api_key_encrypted=ext.secrets().encrypt(api_key or key),
         company_state="VERIFIED" if sign else "UNVERIFIED",
     )
+    return _store(values, saved, fields)
+
+
+def _store(values: dict, saved: bool, fields: dict) -> Connection:
     if saved:
         values.update(STATUS_MAPPING, settings_saved_at=utcnow())
     values.update(fields)
     connection = Connection(**values)
-    ext.session.add(connection)
-    ext.session.commit()
+    current_maventa().session.add(connection)
+    current_maventa().session.commit()
     return connection
 
 
