@@ -7,26 +7,26 @@ without JavaScript, an htmx swap with it).
 from __future__ import annotations
 
 from .. import routing
+from ..i18n import gettext
 from . import company_section, company_view
 from .company import render_company
 
 TEMPLATE = "maventa/partials/_routing.html"
 
 
-def _ready(connection) -> bool:
-    return bool(connection and connection.verified and connection.transfer_status_id)
-
-
 @company_section(35, TEMPLATE)
 def routing_section(company, connection) -> dict:
-    return {"company": company, "ready": _ready(connection), "preview": None}
+    return {"company": company, "shown": bool(connection and connection.verified), "preview": None,
+            "notice": None}
 
 
 @company_view
 def routing_preview(company, connection):
     ctx = routing_section(company, connection)
-    if ctx["ready"]:
+    if ctx["shown"] and connection.transfer_status_id:
         ctx["preview"] = routing.preview_due(connection)
+    elif ctx["shown"]:  # the section is there from verification on; the settings may not be saved yet
+        ctx["notice"] = gettext("Choose the status of invoices to be transferred in the settings first.")
     return render_company(company, connection, TEMPLATE, ctx)
 
 

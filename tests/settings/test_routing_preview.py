@@ -158,13 +158,23 @@ def test_the_section_asks_maventa_only_when_clicked_and_works_without_javascript
     assert _routes(html) == {"email-only": "email"}
 
 
-def test_no_section_before_the_company_is_verified_and_the_statuses_are_saved(app, client, sandbox):
+def test_no_section_before_the_company_is_verified(app, client, sandbox):
     from .conftest import offline_connection
 
     offline_connection(verified=False)
     assert 'id="maventa-routing"' not in client.get(f"{PREFIX}/companies/c1").get_data(as_text=True)
     html = client.get(f"{PREFIX}/companies/c1/routing", headers=HTMX).get_data(as_text=True)
     assert "Where invoices go" not in html
+
+
+def test_before_the_settings_are_saved_the_preview_says_what_to_do_first(app, client, sandbox):
+    from .conftest import offline_connection
+
+    offline_connection(saved=False)
+    assert 'id="maventa-routing"' in client.get(f"{PREFIX}/companies/c1").get_data(as_text=True)
+    html = client.get(f"{PREFIX}/companies/c1/routing", headers=HTMX).get_data(as_text=True)
+    assert "Choose the status of invoices to be transferred in the settings first." in html
+    assert "data-invoice" not in html
 
 
 def test_an_empty_transfer_status_says_so(app, client, sandbox, verified_connection):
