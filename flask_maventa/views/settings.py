@@ -24,6 +24,7 @@ from .company import render_company
 SETTINGS = "maventa/partials/_settings.html"
 PRINT = "maventa/partials/_print.html"
 ACTIVATION = "maventa/partials/_activation.html"
+PROBLEMS = "maventa/partials/_settings_problems.html"
 
 
 def _locked_reason(connection) -> str | None:
@@ -110,7 +111,10 @@ def validate(company, connection):
     problems = _csrf_problems(form)
     problems += mapping_problems(connection, mapping=form.mapping)
     problems += parse_error_emails(form.error_emails.data)[1]
-    return render_company(company, connection, SETTINGS, settings_context(company, connection, form=form, problems=problems))
+    ctx = settings_context(company, connection, form=form, problems=problems)
+    if _htmx.wants_fragment():  # only the problem slots: the inputs may be edited meanwhile
+        return _htmx.render(PROBLEMS, PROBLEMS, ctx=ctx)
+    return render_company(company, connection, SETTINGS, ctx)
 
 
 @company_view

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import json
+import re
 from html import unescape
 
 import pytest
@@ -93,7 +94,11 @@ def test_inline_validation_answers_with_the_fragment_and_saves_nothing(client, d
     response = client.post(f"{URL}/validate", data=form(client, **changes), headers=HTMX)
     assert response.status_code == 200
     html = response.get_data(as_text=True)
-    assert html.lstrip().startswith("<section id=\"maventa-settings\"")
+    # Only the problem slots come back, swapped out of band: the inputs are never replaced mid-edit.
+    assert "<select" not in html and "<input" not in html
+    assert 'id="maventa-settings-problems" hx-swap-oob="true"' in html
+    field = next(k for k in changes if k != "csrf_token")
+    assert re.search(rf'id="problems-{field}" hx-swap-oob="true">\s*<p class="maventa-error"', html)
     assert expected in html
     if expected == SENT_MESSAGE:
         assert "clear Sent on the status \u201cSent\u201d" in html

@@ -1,0 +1,104 @@
+"""The settings, the activation switch and the routing preview in a real Chromium, inside the example ERP
+(its own layout and its htmx from npm), against the sandbox over HTTP. Nothing reloads the page:
+every step is an htmx swap, as a finance admin would click through it.
+"""
+
+from __future__ import annotations
+
+import pytest
+import sqlalchemy as sa
+
+from example_app.models import Company, Invoice, InvoiceStatus, Person, db
+from flask_maventa.extension import current_maventa
+from flask_maventa.models import Connection
+from tests.fixtures.apps import LiveServer
+
+from .conftest import make_erp
+
+PREFIX = "/settings/integrations/maventa"
+HTMX_FILE = "example_app/static/vendor/htmx.min.js"
+
+
+def _verified_connection(sandbox, company: Company, person: Person) -> Connection:
+    """Registered and signed the way the onboarding pages do it (their own browser test covers those)."""
+    ext = current_maventa()
+    client = ext.client()
+    key = client.create_user(person.email, person.first_name, person.last_name)
+    uuid = client.create_company(user_api_key=key, name=company.name, bid=company.business_id, no_vat=False,
+                                 address1="Storgata 1", post_code="0155", post_office="Oslo", city="Oslo",
+                                 country="NO", email=person.email)
+    sandbox.sign(uuid)
+    connection = Connection(company_id=str(company.id), environment="sandbox", company_uuid=uuid,
+                            api_key_encrypted=ext.secrets().encrypt(key), company_state="VERIFIED",
+                            auth_state="SIGNED")
+    ext.session.add(connection)
+    ext.session.commit()
+    return connection
+
+
+@pytest.fixture
+def erp_server(monkeypatch, tmp_path, sandbox):
+    from pathlib import Path
+
+    from tests.fixtures.services import require_service
+
+    if not (Path(__file__).resolve().parents[2] / HTMX_FILE).is_file():
+        require_service("htmx", f"{HTMX_FILE} is missing (`make htmx` installs it from npm)")
+    app = make_erp(monkeypatch, tmp_path, MAVENTA_ENVIRONMENT="sandbox", MAVENTA_SANDBOX_URL=sandbox.url,
+                   MAVENTA_VENDOR_API_KEY=sandbox.vendor_api_key, MAVENTA_REDIS_URL="redis://127.0.0.1:1/0")
+    with app.app_context():
+        yield app, LiveServer(app)
+
+
+@pytest.mark.browser
+def test_settings_refusal_save_activate_and_routing_preview_without_a_reload(erp_server, page, sandbox):
+    app, server = erp_server
+    company = db.session.scalars(sa.select(Company).where(Company.name == "Fjordline Consulting AS")).one()
+    person = db.session.scalars(sa.select(Person).where(Person.company_id == company.id)).first()
+    statuses = {s.name: s for s in db.session.scalars(sa.select(InvoiceStatus))}
+    connection = _verified_connection(sandbox, company, person)
+    nordlys = db.session.scalars(sa.select(Invoice).where(Invoice.number == "10001")).one()
+    nordlys.status_id = statuses["Ready for Maventa"].id
+    db.session.commit()
+    sandbox.seed_receivers({"eia": nordlys.customer.einvoice_address, "operator": "PEPPOL"})
+
+    try:
+        page.goto(f"{server.url}{PREFIX}/companies/{company.id}")
+        page.evaluate("window.__samePage = true")
+        settings = page.locator("#maventa-settings")
+
+        # PRODUCT §3: the Sent-flagged status is refused inline, with the way to fix it.
+        settings.locator("select[name=transfer_status_id]").select_option(str(statuses["Ready to send"].id))
+        page.get_by_text("Status of invoices to be transferred can not be sent").first.wait_for()
+        assert page.locator("#maventa-settings a[href*='statuses']").count() >= 1
+
+        settings = page.locator("#maventa-settings")
+        settings.locator("select[name=transfer_status_id]").select_option(str(statuses["Ready for Maventa"].id))
+        page.wait_for_function("!document.body.innerText.includes('can not be sent')")
+        settings = page.locator("#maventa-settings")
+        settings.locator("select[name=success_status_id]").select_option(str(statuses["Transferred to Maventa"].id))
+        settings = page.locator("#maventa-settings")
+        settings.locator("select[name=failure_status_id]").select_option(str(statuses["Maventa transfer failed"].id))
+        # Save right after the last change: the inline check in flight must not overwrite the saved form.
+        page.locator("#maventa-settings").get_by_role("button", name="Save").click()
+        page.get_by_text("Saved. The integration is available").wait_for()
+
+        # The switch re-renders itself on "settings saved"; switching it on is one more swap.
+        switch = page.locator("#maventa-activation button[role=switch]")
+        page.wait_for_function("!document.querySelector('#maventa-activation button[role=switch]').disabled")
+        switch.click()
+        page.locator("#maventa-activation button[role=switch][aria-checked=true]").wait_for()
+
+        # The routing preview asks Maventa only when clicked.
+        page.get_by_text("Show where the invoices would go").click()
+        row = page.locator(f"#maventa-routing tr[data-invoice='{nordlys.id}']")
+        row.wait_for()
+        assert row.get_attribute("data-route") == "einvoice"
+        assert "receives e-invoices" in row.inner_text()
+
+        assert page.evaluate("window.__samePage") is True  # every step was an htmx swap
+        db.session.expire_all()
+        saved = db.session.get(Connection, connection.id)
+        assert saved.active and saved.transfer_status_id == str(statuses["Ready for Maventa"].id)
+    finally:
+        server.stop()
