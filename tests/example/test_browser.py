@@ -5,6 +5,8 @@ every step is an htmx swap, as a finance admin would click through it.
 
 from __future__ import annotations
 
+from pathlib import Path
+
 import pytest
 import sqlalchemy as sa
 
@@ -12,6 +14,7 @@ from example_app.models import Company, Invoice, InvoiceStatus, Person, db
 from flask_maventa.extension import current_maventa
 from flask_maventa.models import Connection
 from tests.fixtures.apps import LiveServer
+from tests.fixtures.services import require_service
 
 from .conftest import make_erp
 
@@ -38,10 +41,6 @@ def _verified_connection(sandbox, company: Company, person: Person) -> Connectio
 
 @pytest.fixture
 def erp_server(monkeypatch, tmp_path, sandbox):
-    from pathlib import Path
-
-    from tests.fixtures.services import require_service
-
     if not (Path(__file__).resolve().parents[2] / HTMX_FILE).is_file():
         require_service("htmx", f"{HTMX_FILE} is missing (`make htmx` installs it from npm)")
     app = make_erp(monkeypatch, tmp_path, MAVENTA_ENVIRONMENT="sandbox", MAVENTA_SANDBOX_URL=sandbox.url,
