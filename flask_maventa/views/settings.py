@@ -81,7 +81,7 @@ def save(company, connection):
     if not form.validate():
         problems = _csrf_problems(form)
         return render_company(company, connection, SETTINGS,
-                               settings_context(company, connection, form=form, problems=problems, refused=True))
+                              settings_context(company, connection, form=form, problems=problems, refused=True))
     try:
         problems = save_settings(
             connection,
@@ -201,7 +201,7 @@ def activation(company, connection):
     form = ActivationForm()
     if not form.validate():
         return render_company(company, connection, ACTIVATION,
-                               activation_context(company, connection, problems=_csrf_problems(form)))
+                              activation_context(company, connection, problems=_csrf_problems(form)))
     if connection is None:
         return render_company(company, connection, ACTIVATION, activation_context(company, connection, problems=[
             Problem("no_credentials", None, _locked_reason(connection))]))
@@ -211,7 +211,7 @@ def activation(company, connection):
         except ActivationRefused as refused:
             session.commit()  # the refusal is audited, and a live company_state refresh kept
             return render_company(company, connection, ACTIVATION,
-                                   activation_context(company, connection, problems=refused.problems))
+                                  activation_context(company, connection, problems=refused.problems))
     else:
         deactivate(connection)
     session.commit()
