@@ -6,7 +6,7 @@ The host's Flask-Babel locale selector decides the language. Strings in pure mod
 
 from __future__ import annotations
 
-from contextlib import contextmanager
+from contextlib import nullcontext
 from pathlib import Path
 
 from flask import current_app, has_request_context
@@ -28,14 +28,16 @@ def _babel_ready() -> bool:
 def gettext(message: str, **variables) -> str:
     if not _babel_ready():
         return message % variables if variables else message
-    return domain.gettext(message, **variables)
+    with _locale():
+        return domain.gettext(message, **variables)
 
 
 def ngettext(singular: str, plural: str, num: int, **variables) -> str:
     if not _babel_ready():
         variables.setdefault("num", num)
         return (singular if num == 1 else plural) % variables
-    return domain.ngettext(singular, plural, num, **variables)
+    with _locale():
+        return domain.ngettext(singular, plural, num, **variables)
 
 
 def lazy_gettext(message: str, **variables) -> LazyString:
@@ -43,15 +45,12 @@ def lazy_gettext(message: str, **variables) -> LazyString:
     return LazyString(gettext, message, **variables)
 
 
-@contextmanager
-def background_locale():
-    """Outside a request (RQ jobs, CLI) the host's locale selector may need ``request``: use the app's
-    default language (``BABEL_DEFAULT_LOCALE``) without asking it."""
-    if has_request_context() or not _babel_ready():
-        yield
-        return
-    with force_locale(current_app.config.get("BABEL_DEFAULT_LOCALE", "en")):
-        yield
+def _locale():
+    """In a request the host's locale selector decides. Outside one (RQ jobs, the sweep, the CLI) the
+    selector usually cannot work -- it reads ``request`` -- so the app's ``BABEL_DEFAULT_LOCALE`` is used."""
+    if has_request_context():
+        return nullcontext()
+    return force_locale(current_app.config.get("BABEL_DEFAULT_LOCALE", "en"))
 
 
 _ = gettext

@@ -16,8 +16,6 @@ from dataclasses import asdict
 
 from flask import current_app
 
-from .i18n import background_locale
-
 log = logging.getLogger("flask_maventa.jobs")
 
 _engine_pid: int | None = None
@@ -44,8 +42,7 @@ def job_context():
                 engine.dispose(close=False)
             _engine_pid = os.getpid()
         try:
-            with background_locale():
-                yield
+            yield
         finally:
             db.session.remove()
 

@@ -119,10 +119,8 @@ def scheduler_command() -> None:
 def sweep_command(no_dispatch: bool) -> None:
     """Run one sweep now: create transfers for due invoices and enqueue their send jobs."""
     from . import transfer
-    from .i18n import background_locale
 
-    with background_locale():
-        result = transfer.sweep(dispatch=not no_dispatch)
+    result = transfer.sweep(dispatch=not no_dispatch)
     click.echo(f"created {len(result.created)} transfer(s), dispatched {len(result.dispatched)} job(s), "
                f"moved {result.expired_leases} expired lease(s) to in doubt")
     for company_id, reason in result.blocked.items():

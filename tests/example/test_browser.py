@@ -101,3 +101,54 @@ def test_settings_refusal_save_activate_and_routing_preview_without_a_reload(erp
         assert saved.active and saved.transfer_status_id == str(statuses["Ready for Maventa"].id)
     finally:
         server.stop()
+
+
+@pytest.mark.browser
+def test_live_counters_and_retry_in_the_transfer_log(erp_server, page, sandbox):
+    """One invoice is accepted and one fails pre-flight while the page is open: the counters follow by
+    themselves; Retry after the fix puts the failed one back on its way, all without a reload."""
+    from flask_maventa import transfer
+
+    app, server = erp_server
+    company = db.session.scalars(sa.select(Company).where(Company.name == "Fjordline Consulting AS")).one()
+    person = db.session.scalars(sa.select(Person).where(Person.company_id == company.id)).first()
+    statuses = {s.name: s for s in db.session.scalars(sa.select(InvoiceStatus))}
+    connection = _verified_connection(sandbox, company, person)
+    connection.transfer_status_id = str(statuses["Ready for Maventa"].id)
+    connection.success_status_id = str(statuses["Transferred to Maventa"].id)
+    connection.failure_status_id = str(statuses["Maventa transfer failed"].id)
+    connection.active = True
+    good = db.session.scalars(sa.select(Invoice).where(Invoice.number == "10001")).one()
+    bad = db.session.scalars(sa.select(Invoice).where(Invoice.number == "10003")).one()
+    street = bad.customer.street
+    bad.customer.street = None  # pre-flight stops it: "The customer has no street address."
+    for invoice in (good, bad):
+        invoice.status_id = statuses["Ready for Maventa"].id
+    db.session.commit()
+    sandbox.seed_receivers({"eia": good.customer.einvoice_address, "operator": "PEPPOL"})
+
+    try:
+        page.goto(f"{server.url}{PREFIX}/transfers")
+        page.evaluate("window.__samePage = true")
+        assert page.locator("[data-counter=failed] strong").inner_text() == "0"
+
+        for transfer_id in transfer.sweep(dispatch=False).created:  # what the worker does, in-process
+            transfer.send(transfer_id)
+        page.wait_for_function(  # the counters poll every 5 s while the page is open
+            "document.querySelector('[data-counter=failed] strong').innerText === '1'", timeout=15_000)
+        assert page.locator("[data-counter=accepted] strong").inner_text() == "1"
+
+        bad.customer.street = street
+        db.session.commit()
+        page.reload()  # the log's rows are read on load; the counters were the live part
+        page.evaluate("window.__samePage = true")
+        failed_row = page.locator("#maventa-transfer-log tr[data-state=failed]")
+        assert "The customer has no street address." in failed_row.inner_text()
+        failed_row.get_by_role("button", name="Retry").click()
+        page.locator("#maventa-transfer-log tr[data-state=queued]").wait_for()
+        assert page.evaluate("window.__samePage") is True  # Retry was an htmx swap
+        db.session.expire_all()
+        assert db.session.get(Invoice, bad.id).status_id == statuses["Ready for Maventa"].id
+        assert db.session.get(Connection, connection.id).active
+    finally:
+        server.stop()
