@@ -39,6 +39,18 @@ def _verified_connection(sandbox, company: Company, person: Person) -> Connectio
     return connection
 
 
+def _fjordline(sandbox) -> tuple[Company, dict[str, InvoiceStatus], Connection]:
+    """The seeded company, verified in the sandbox, with the ERP's statuses by name."""
+    company = db.session.scalars(sa.select(Company).where(Company.name == "Fjordline Consulting AS")).one()
+    person = db.session.scalars(sa.select(Person).where(Person.company_id == company.id)).first()
+    statuses = {s.name: s for s in db.session.scalars(sa.select(InvoiceStatus))}
+    return company, statuses, _verified_connection(sandbox, company, person)
+
+
+def _invoice(number: str) -> Invoice:
+    return db.session.scalars(sa.select(Invoice).where(Invoice.number == number)).one()
+
+
 @pytest.fixture
 def erp_server(monkeypatch, tmp_path, sandbox):
     if not (Path(__file__).resolve().parents[2] / HTMX_FILE).is_file():
@@ -52,11 +64,8 @@ def erp_server(monkeypatch, tmp_path, sandbox):
 @pytest.mark.browser
 def test_settings_refusal_save_activate_and_routing_preview_without_a_reload(erp_server, page, sandbox):
     app, server = erp_server
-    company = db.session.scalars(sa.select(Company).where(Company.name == "Fjordline Consulting AS")).one()
-    person = db.session.scalars(sa.select(Person).where(Person.company_id == company.id)).first()
-    statuses = {s.name: s for s in db.session.scalars(sa.select(InvoiceStatus))}
-    connection = _verified_connection(sandbox, company, person)
-    nordlys = db.session.scalars(sa.select(Invoice).where(Invoice.number == "10001")).one()
+    company, statuses, connection = _fjordline(sandbox)
+    nordlys = _invoice("10001")
     nordlys.status_id = statuses["Ready for Maventa"].id
     db.session.commit()
     sandbox.seed_receivers({"eia": nordlys.customer.einvoice_address, "operator": "PEPPOL"})
@@ -110,16 +119,12 @@ def test_live_counters_and_retry_in_the_transfer_log(erp_server, page, sandbox):
     from flask_maventa import transfer
 
     app, server = erp_server
-    company = db.session.scalars(sa.select(Company).where(Company.name == "Fjordline Consulting AS")).one()
-    person = db.session.scalars(sa.select(Person).where(Person.company_id == company.id)).first()
-    statuses = {s.name: s for s in db.session.scalars(sa.select(InvoiceStatus))}
-    connection = _verified_connection(sandbox, company, person)
+    company, statuses, connection = _fjordline(sandbox)
     connection.transfer_status_id = str(statuses["Ready for Maventa"].id)
     connection.success_status_id = str(statuses["Transferred to Maventa"].id)
     connection.failure_status_id = str(statuses["Maventa transfer failed"].id)
     connection.active = True
-    good = db.session.scalars(sa.select(Invoice).where(Invoice.number == "10001")).one()
-    bad = db.session.scalars(sa.select(Invoice).where(Invoice.number == "10003")).one()
+    good, bad = _invoice("10001"), _invoice("10003")
     street = bad.customer.street
     bad.customer.street = None  # pre-flight stops it: "The customer has no street address."
     for invoice in (good, bad):
