@@ -2,9 +2,10 @@
 
     python -m example_app.vendor_htmx [--version 2.0.11 --integrity sha512-...]
 
-Uses ``npm pack`` (the registry's tarball and its sha512 integrity, the value below is the
-one committed); the browser never loads htmx from a CDN. Without npm it says so and exits
-0: the extension's pages work without JavaScript.
+Uses ``npm pack`` when npm is there, otherwise downloads the same tarball from the npm registry
+(``$npm_config_registry``, default registry.npmjs.org); either way the tarball must match the
+sha512 integrity committed below. The browser never loads htmx from a CDN. If the registry cannot
+be reached it says so and exits 0: the extension's pages work without JavaScript.
 """
 
 from __future__ import annotations
@@ -13,11 +14,13 @@ import argparse
 import base64
 import hashlib
 import io
+import os
 import shutil
 import subprocess
 import sys
 import tarfile
 import tempfile
+import urllib.request
 from pathlib import Path
 
 HTMX_VERSION = "2.0.11"
@@ -52,6 +55,13 @@ def npm_pack(version: str) -> bytes:
         return next(Path(tmp).glob("htmx.org-*.tgz")).read_bytes()
 
 
+def registry_download(version: str) -> bytes:
+    """The tarball ``npm pack`` would fetch, straight from the npm registry (machines without Node)."""
+    registry = (os.environ.get("npm_config_registry") or "https://registry.npmjs.org/").rstrip("/")
+    with urllib.request.urlopen(f"{registry}/htmx.org/-/htmx.org-{version}.tgz", timeout=60) as response:
+        return response.read()
+
+
 def main(argv: list[str] | None = None) -> int:
     parser = argparse.ArgumentParser(prog="python -m example_app.vendor_htmx")
     parser.add_argument("--version", default=HTMX_VERSION)
@@ -61,13 +71,15 @@ def main(argv: list[str] | None = None) -> int:
     if args.target.exists():
         print(f"htmx: {args.target} is already there")
         return 0
-    if shutil.which("npm") is None:
-        print("htmx: npm is not installed, so the example app runs without htmx "
-              "(every page still works, with full page loads). Install Node.js/npm and run `make htmx`.")
+    try:
+        tarball = npm_pack(args.version) if shutil.which("npm") else registry_download(args.version)
+    except (subprocess.CalledProcessError, OSError) as exc:  # urllib.error.URLError is an OSError
+        print(f"htmx: the npm registry could not be reached ({exc}), so the example app runs without htmx "
+              "(every page still works, with full page loads). Run `make htmx` when it can be.")
         return 0
     try:
-        script = extract_htmx(npm_pack(args.version), args.integrity)
-    except (subprocess.CalledProcessError, IntegrityError) as exc:
+        script = extract_htmx(tarball, args.integrity)
+    except IntegrityError as exc:
         print(f"htmx: {exc}", file=sys.stderr)
         return 1
     args.target.parent.mkdir(parents=True, exist_ok=True)
