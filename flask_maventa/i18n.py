@@ -9,7 +9,7 @@ from __future__ import annotations
 from contextlib import nullcontext
 from pathlib import Path
 
-from flask import current_app, has_request_context
+from flask import current_app, g, has_request_context
 from flask_babel import Domain, force_locale
 from flask_babel.speaklater import LazyString
 
@@ -47,8 +47,10 @@ def lazy_gettext(message: str, **variables) -> LazyString:
 
 def _locale():
     """In a request the host's locale selector decides. Outside one (RQ jobs, the sweep, the CLI) the
-    selector usually cannot work -- it reads ``request`` -- so the app's ``BABEL_DEFAULT_LOCALE`` is used."""
-    if has_request_context():
+    selector usually cannot work -- it reads ``request`` -- so the app's ``BABEL_DEFAULT_LOCALE`` is used,
+    unless the host chose one itself (``with flask_babel.force_locale("fi"): ...``)."""
+    chosen = getattr(g.get("_flask_babel"), "babel_locale", None)  # where Flask-Babel keeps it per context
+    if has_request_context() or chosen is not None:
         return nullcontext()
     return force_locale(current_app.config.get("BABEL_DEFAULT_LOCALE", "en"))
 

@@ -175,7 +175,7 @@ def test_a_host_without_flask_babel_gets_the_pages_in_english(tmp_path):
 def test_jobs_never_ask_the_hosts_locale_selector_outside_a_request(tmp_path):
     """A host's selector usually reads ``request``; workers and the CLI have none, so they use the default."""
     from flask import request
-    from flask_babel import Babel
+    from flask_babel import Babel, force_locale
 
     from flask_maventa import i18n
 
@@ -184,5 +184,7 @@ def test_jobs_never_ask_the_hosts_locale_selector_outside_a_request(tmp_path):
     with app.app_context():
         assert i18n.gettext("Where invoices go") == "Hvor fakturaene går"
         assert str(i18n.lazy_gettext("Where invoices go")) == "Hvor fakturaene går"
+    with app.app_context(), force_locale("sv"):  # a host may choose, e.g. the company's language
+        assert i18n.gettext("Where invoices go") == "Vart fakturorna går"
     with app.test_request_context("/?lang=fi"):
         assert i18n.gettext("Where invoices go") == "Minne laskut menevät"
