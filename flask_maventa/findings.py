@@ -35,12 +35,20 @@ class Finding:
         itself a marked string (``who="The customer"``, ``item="line {n}"``) is translated;
         any other text comes back unchanged.
         """
-        params = {k: _fill(gettext(v), self.params) if isinstance(v, str) and v else v
-                  for k, v in self.params.items()}
-        text = _fill(gettext(self.message), params)
-        if self.hint:
-            text += " " + _fill(gettext(self.hint), params)
-        return text
+        hint = self.render_hint(gettext)
+        return self.render_message(gettext) + (" " + hint if hint else "")
+
+    def render_message(self, gettext: Callable[[str], str] = lambda s: s) -> str:
+        """Only what is wrong, translated and filled in."""
+        return _fill(gettext(self.message), self._params(gettext))
+
+    def render_hint(self, gettext: Callable[[str], str] = lambda s: s) -> str:
+        """Only where to fix it (empty when there is no hint), translated and filled in."""
+        return _fill(gettext(self.hint), self._params(gettext)) if self.hint else ""
+
+    def _params(self, gettext: Callable[[str], str]) -> dict[str, Any]:
+        return {k: _fill(gettext(v), self.params) if isinstance(v, str) and v else v
+                for k, v in self.params.items()}
 
     def to_json(self) -> dict[str, Any]:
         return {"code": self.code, "severity": self.severity, "field": self.field,

@@ -55,4 +55,17 @@ def _locale():
     return force_locale(current_app.config.get("BABEL_DEFAULT_LOCALE", "en"))
 
 
+# Maventa's signing-email languages (the one chosen for a company) and ours.
+LOCALE_OF_SIGNING_LANGUAGE = {"NO": "nb", "FI": "fi", "SE": "sv", "EN": "en"}
+
+
+def company_locale(connection):
+    """Texts written for a company outside a request -- its stored errors, its error emails -- are in the
+    language chosen for its signing email (``connection.auth_locale``), else as :func:`_locale` decides."""
+    locale = LOCALE_OF_SIGNING_LANGUAGE.get(connection.auth_locale or "")
+    if has_request_context() or locale is None or not _babel_ready():
+        return nullcontext()
+    return force_locale(locale)
+
+
 _ = gettext

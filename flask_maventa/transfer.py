@@ -27,7 +27,7 @@ from sqlalchemy.exc import IntegrityError
 from . import audit, signals
 from .client import errors as maventa_errors
 from .extension import current_maventa
-from .i18n import N_, gettext
+from .i18n import N_, company_locale, gettext
 from .models import Connection, Transfer, utcnow
 from .routing import send_params
 from .settings import transfer_blockers as settings_blockers
@@ -161,7 +161,8 @@ def sweep(*, dispatch: bool = True) -> SweepResult:
     result = SweepResult()
     batch = int(_cfg("MAVENTA_SWEEP_BATCH"))
     for connection in session.scalars(sa.select(Connection).where(Connection.active.is_(True))).all():
-        blockers = transfer_blockers(connection)
+        with company_locale(connection):
+            blockers = transfer_blockers(connection)
         reason = " ".join(blockers) or None
         if connection.blocked_reason != reason:
             connection.blocked_reason = reason
@@ -371,6 +372,11 @@ def send(transfer_id: int) -> Outcome:
     transfer, reconcile = claim(transfer_id)
     if transfer is None:
         return Outcome("skipped", "not queued, not due, or claimed by another worker")
+    with company_locale(transfer.connection):
+        return _attempt(transfer, reconcile)
+
+
+def _attempt(transfer: Transfer, reconcile: bool) -> Outcome:
     ext = current_maventa()
     connection = transfer.connection
     try:
@@ -464,9 +470,8 @@ def _prepare(transfer: Transfer, connection: Connection):
 
 
 def _fail_findings(transfer: Transfer, findings) -> Outcome:
-    message = "; ".join(f.render(gettext) for f in findings if not f.hint) or "; ".join(
-        gettext(f.message).format(**f.params) if f.params else gettext(f.message) for f in findings)
-    hint = " ".join(dict.fromkeys(f.render(gettext) for f in findings))
+    message = "; ".join(f.render_message(gettext) for f in findings)
+    hint = " ".join(dict.fromkeys(h for f in findings if (h := f.render_hint(gettext))))
     return fail(transfer, "PREFLIGHT", message, hint, data={"findings": [f.to_json() for f in findings]})
 
 
@@ -611,11 +616,16 @@ def poll(transfer_id: int) -> Outcome:
 
     Runs for accepted transfers even when the connection has been deactivated since.
     """
-    ext = current_maventa()
-    session = ext.session
-    transfer = session.get(Transfer, transfer_id)
+    transfer = current_maventa().session.get(Transfer, transfer_id)
     if transfer is None or transfer.state != ACCEPTED:
         return Outcome("skipped", "not accepted")
+    with company_locale(transfer.connection):
+        return _read_status(transfer)
+
+
+def _read_status(transfer: Transfer) -> Outcome:
+    ext = current_maventa()
+    session = ext.session
     schedule = _cfg("MAVENTA_POLL_SCHEDULE")
     try:
         company = ext.company_client(transfer.connection)

@@ -372,12 +372,13 @@ def test_customer_without_street_goes_to_the_failure_status_with_a_hint_and_is_n
     assert received["receipts"] == 0 and received["invoices"] == [], "pre-flight must stop it before Maventa"
     row = log_row(erp, "10001")
     assert state_of(row) == "failed" and ">Failed<" in row
-    assert "The customer has no street address." in row
-    assert "Fill in the address — open the customer card." in row
+    # Written by the worker, so in the company's language: its signing email went out in Norwegian.
+    assert "Kunden mangler gateadresse." in row
+    assert "Fyll inn adressen — åpne kundekortet." in row
     assert re.search(r'<button type="submit" name="ids" value="\d+">Retry</button>', row)
     mail = erp.mail_log.read_text()
-    assert "To: faktura@fjordline.example" in mail and "invoice 10001 could not be sent" in mail
-    assert "The customer has no street address." in mail
+    assert "To: faktura@fjordline.example" in mail and "faktura 10001 kunne ikke sendes" in mail
+    assert "Årsak: Kunden mangler gateadresse." in mail
 
     # Another run changes nothing: a failed invoice comes back only through Retry after a fix.
     report = erp.sweep_and_work()
