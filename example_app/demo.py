@@ -240,7 +240,8 @@ class Demo:
    4. Invoices: put some in "Ready for Maventa"; "Where invoices go" on the company page shows how
       each would travel (e-invoice, email, print) and what would stop it.
    5. Activate: the next sweep sends them and the sandbox delivers them a few seconds later.
-      The transfer log on the company page follows them.
+      The transfer log on the company page follows them. Solberg Snekkeri has only a postal address
+      and the sandbox company has no print service, so its invoice fails: see the error email.
   Error emails go to {self.logs / 'mail.log'}; logs in {self.logs}/.
   Ctrl-C stops everything.
 """, flush=True)
