@@ -29,7 +29,7 @@ from .client import errors as maventa_errors
 from .extension import current_maventa
 from .i18n import N_, company_locale, gettext
 from .models import Connection, Transfer, utcnow
-from .routing import send_params
+from .routing import ROUTES, send_params
 from .settings import transfer_blockers as settings_blockers
 
 log = logging.getLogger("flask_maventa.transfer")
@@ -654,7 +654,7 @@ def _read_status(transfer: Transfer) -> Outcome:
 def _delivered(transfer: Transfer, answer: dict) -> Outcome:
     session = current_maventa().session
     if not _transition(session, transfer, [ACCEPTED], state=DELIVERED, maventa_status="DELIVERED",
-                       next_poll_at=None, finished_at=utcnow(), route=_route(answer) or transfer.route):
+                       next_poll_at=None, finished_at=utcnow(), route=_route(answer.get("destination")) or transfer.route):
         session.rollback()
         return Outcome("skipped", "already moved on")
     audit.record(session, "transfer.delivered", gettext("Maventa delivered the invoice."), transfer=transfer,
@@ -664,12 +664,10 @@ def _delivered(transfer: Transfer, answer: dict) -> Outcome:
     return Outcome(DELIVERED)
 
 
-def _route(answer: dict) -> str | None:
-    destination = str(answer.get("destination") or "").lower()
-    for route in ("einvoice", "email", "print"):
-        if route in destination:
-            return route
-    return None
+def _route(channel: str | None) -> str | None:
+    """Our route name in a Maventa channel or destination text (``EINVOICE``, ``EMAIL``, ``PRINT``)."""
+    text = str(channel or "").lower()
+    return next((route for route in ROUTES if route in text), None)
 
 
 def _maventa_failed(transfer: Transfer, company, answer: dict) -> Outcome:
@@ -684,7 +682,7 @@ def _maventa_failed(transfer: Transfer, company, answer: dict) -> Outcome:
     if errors_:
         last = errors_[-1]
         reason = str(last.get("message") or last.get("key") or reason)
-        channel = _route({"destination": last.get("channel")})
+        channel = _route(last.get("channel"))
     transfer.route = channel  # the route Maventa failed on, not the one we expected
     transfer.maventa_status = "FAILED"
     return fail(transfer, "MAVENTA_FAILED", reason, N_(
