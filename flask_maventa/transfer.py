@@ -161,23 +161,8 @@ def sweep(*, dispatch: bool = True) -> SweepResult:
     result = SweepResult()
     batch = int(_cfg("MAVENTA_SWEEP_BATCH"))
     for connection in session.scalars(sa.select(Connection).where(Connection.active.is_(True))).all():
-        with company_locale(connection):
-            blockers = transfer_blockers(connection)
-        reason = " ".join(blockers) or None
-        if connection.blocked_reason != reason:
-            connection.blocked_reason = reason
-            if reason:
-                audit.record(session, "transfer.blocked", reason, connection=connection)
-            session.commit()
-        if reason:
-            result.blocked[connection.company_id] = reason
-            continue
-        from .views.webhooks import ensure_webhook
-
-        ensure_webhook(connection)
-        invoice_ids = [str(i) for i in ext.adapter.list_invoice_ids(
-            connection.company_id, connection.transfer_status_id, batch)]
-        result.created += _create_transfers(session, connection, invoice_ids)
+        with company_locale(connection):  # what the sweep writes for a company is in its language
+            _sweep_connection(connection, batch, result)
     result.expired_leases = expire_leases()
     if dispatch:
         try:
@@ -190,6 +175,27 @@ def sweep(*, dispatch: bool = True) -> SweepResult:
         if transfer is not None:
             _send_signal(signals.transfer_queued, transfer)
     return result
+
+
+def _sweep_connection(connection: Connection, batch: int, result: SweepResult) -> None:
+    """One company's part of the sweep: record why it may not send, or create its due transfers."""
+    from .views.webhooks import ensure_webhook
+
+    ext = current_maventa()
+    session = ext.session
+    reason = " ".join(transfer_blockers(connection)) or None
+    if connection.blocked_reason != reason:
+        connection.blocked_reason = reason
+        if reason:
+            audit.record(session, "transfer.blocked", reason, connection=connection)
+        session.commit()
+    if reason:
+        result.blocked[connection.company_id] = reason
+        return
+    ensure_webhook(connection)
+    invoice_ids = [str(i) for i in ext.adapter.list_invoice_ids(
+        connection.company_id, connection.transfer_status_id, batch)]
+    result.created += _create_transfers(session, connection, invoice_ids)
 
 
 def _create_transfers(session, connection: Connection, invoice_ids: list[str]) -> list[int]:
