@@ -12,6 +12,7 @@ from pathlib import Path
 from flask import current_app, g, has_request_context
 from flask_babel import Domain, force_locale
 from flask_babel.speaklater import LazyString
+from markupsafe import Markup, escape
 
 from .i18n_markers import N_  # noqa: F401 - re-exported for Flask-side modules
 
@@ -40,9 +41,21 @@ def ngettext(singular: str, plural: str, num: int, **variables) -> str:
         return domain.ngettext(singular, plural, num, **variables)
 
 
-def lazy_gettext(message: str, **variables) -> LazyString:
+class LazyText(LazyString):
+    """A translation rendered later that is plain *text*, never markup.
+
+    Flask-Babel's ``LazyString.__html__`` returns the string unescaped, so markupsafe and Jinja
+    would trust it whole -- parameters included, such as a host's status name. Here it is escaped
+    like any other text; a message that really holds markup must say so with ``Markup`` itself.
+    """
+
+    def __html__(self) -> Markup:
+        return escape(str(self))
+
+
+def lazy_gettext(message: str, **variables) -> LazyText:
     """Translated when rendered, through :func:`gettext`, so a host without Flask-Babel still works."""
-    return LazyString(gettext, message, **variables)
+    return LazyText(gettext, message, **variables)
 
 
 def _locale():
