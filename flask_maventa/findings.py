@@ -27,6 +27,9 @@ class Finding:
     """Where to fix it, for a finance user (English source string, may contain ``{placeholders}``)."""
     params: Mapping[str, Any] = field(default_factory=dict)
     """Values for the placeholders of ``message`` and ``hint``."""
+    rules: tuple[str, ...] = ()
+    """The official EN 16931 / Peppol BIS 3.0 rule ids this finding stands for (``("BR-10",)``), so
+    a refusal before rendering names the rule the e-invoice would have broken."""
 
     def render(self, gettext: Callable[[str], str] = lambda s: s) -> str:
         """The message and hint, translated by ``gettext`` and then filled in.
@@ -53,7 +56,7 @@ class Finding:
     def to_json(self) -> dict[str, Any]:
         return {"code": self.code, "severity": self.severity, "field": self.field,
                 "message": self.message, "hint": self.hint, "params": dict(self.params),
-                "text": self.render()}
+                "rules": list(self.rules), "text": self.render()}
 
 
 def _fill(text: str, params: Mapping[str, Any]) -> str:
@@ -68,7 +71,7 @@ class DocumentError(ValueError):
 
     def __init__(self, findings: Iterable[Finding]):
         self.findings = list(findings)
-        lines = [f"{f.field or '(document)'}: {f.render()} [{f.code}]" for f in self.findings]
+        lines = [f"{f.field or '(document)'}: {f.render()} [{', '.join((f.code, *f.rules))}]" for f in self.findings]
         super().__init__(f"{len(lines)} problem(s) in the invoice document:\n  " + "\n  ".join(lines))
 
     @property

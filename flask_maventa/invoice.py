@@ -28,18 +28,19 @@ from typing import Any, Literal
 from . import jsonform
 from .findings import DocumentError, Finding
 from .i18n_markers import N_
-from .jsonform import constrained
+from .jsonform import Blankless, constrained
 
 __all__ = [
     "Address", "AllowanceCharge", "Attachment", "Delivery", "DocumentError", "Endpoint", "Finding",
-    "InvoiceDocument", "InvoiceLine", "InvoiceReference", "N_", "Party", "PartyIdentifier",
-    "PaymentMeans", "Period", "Routing", "SCHEMA_PATH",
+    "InvoiceDocument", "InvoiceLine", "InvoiceReference", "ItemAttribute", "ItemClassification", "N_", "Party",
+    "PartyIdentifier", "Payee", "PaymentCard", "PaymentMeans", "Period", "Routing", "SCHEMA_PATH",
+    "TaxRepresentative", "VatAmount",
 ]
 
 _LEGAL_SCHEME_BY_COUNTRY = {"NO": "0192", "SE": "0007", "FI": "0212", "DK": "0184"}
 SCHEMA_PATH = Path(__file__).with_name("schemas") / "invoice.schema.json"
 
-COUNTRY = r"^[A-Z]{2}$"
+COUNTRY = r"^[A-Z0-9]{2}$"
 CURRENCY = r"^[A-Z]{3}$"
 SCHEME = r"^[0-9A-Z]{2,4}$"
 VAT_CATEGORIES = ("S", "Z", "E", "AE", "K", "G", "O", "L", "M")
@@ -47,7 +48,7 @@ DocumentType = Literal["invoice", "credit_note"]
 
 
 @dataclass(frozen=True)
-class Address:
+class Address(Blankless):
     """A postal address (seller, buyer or delivery place)."""
 
     street: str | None = None
@@ -65,7 +66,7 @@ class Address:
 
 
 @dataclass(frozen=True)
-class Endpoint:
+class Endpoint(Blankless):
     """An electronic address in the Peppol network: scheme (EAS code) and identifier."""
 
     scheme: str = constrained(pattern=SCHEME)
@@ -81,7 +82,7 @@ class Endpoint:
 
 
 @dataclass(frozen=True)
-class PartyIdentifier:
+class PartyIdentifier(Blankless):
     """An extra identifier of a party (customer number at the buyer, GLN, ...) [BT-29/46]."""
 
     value: str
@@ -91,7 +92,7 @@ class PartyIdentifier:
 
 
 @dataclass(frozen=True)
-class Party:
+class Party(Blankless):
     """The seller or the buyer."""
 
     name: str | None = None
@@ -144,7 +145,35 @@ class Party:
 
 
 @dataclass(frozen=True)
-class Period:
+class Payee(Blankless):
+    """Who receives the payment when it is not the seller, e.g. a factoring company [BG-10]."""
+
+    name: str | None = None
+    """Payee name [BT-59]."""
+    identifier: str | None = None
+    """Payee identifier, e.g. its GLN, or its SEPA creditor identifier with scheme ``"SEPA"`` [BT-60/BT-90]."""
+    identifier_scheme: str | None = constrained(None, pattern=SCHEME)
+    """ISO 6523 ICD code of ``identifier`` (``"0088"`` GLN, ...), or ``"SEPA"``."""
+    legal_id: str | None = None
+    """Payee's business registration number [BT-61]."""
+    legal_id_scheme: str | None = constrained(None, pattern=SCHEME)
+    """ISO 6523 ICD code of ``legal_id``, e.g. ``"0192"``."""
+
+
+@dataclass(frozen=True)
+class TaxRepresentative(Blankless):
+    """The seller's VAT representative, when the seller has one in the buyer's country [BG-11]."""
+
+    name: str | None = None
+    """Tax representative name [BT-62]."""
+    vat_number: str | None = None
+    """Its VAT identifier with country prefix [BT-63]."""
+    address: Address | None = None
+    """Its postal address; the country is required [BG-12]."""
+
+
+@dataclass(frozen=True)
+class Period(Blankless):
     """A period of time, both ends included [BG-14/26]."""
 
     start: dt.date | None = None
@@ -154,7 +183,7 @@ class Period:
 
 
 @dataclass(frozen=True)
-class AllowanceCharge:
+class AllowanceCharge(Blankless):
     """A discount (allowance) or a fee (charge), on the document or on one line [BG-20/21/27/28].
 
     Give either ``amount``, or ``percent`` with ``base_amount`` (the amount is then computed
@@ -178,17 +207,43 @@ class AllowanceCharge:
     """Document level only: VAT category code (see :class:`InvoiceLine`) [BT-95/102]."""
     vat_rate: Decimal | None = None
     """Document level only: VAT rate in percent [BT-96/103]."""
+    vat_exemption_reason: str | None = None
+    """Document level only: why no VAT is charged, for a category (E, AE, K, G, O) that no line uses [BT-120]."""
+    vat_exemption_reason_code: str | None = None
+    """Document level only: VATEX code for the same, e.g. ``"VATEX-EU-O"`` [BT-121]."""
 
 
 @dataclass(frozen=True)
-class InvoiceLine:
+class ItemClassification(Blankless):
+    """A classification of the item in a public scheme, e.g. UNSPSC or CPV [BT-158]."""
+
+    code: str
+    """The class code, e.g. ``"43211503"`` [BT-158]."""
+    list_id: str = constrained(pattern=r"^[0-9A-Z]{2,3}$")
+    """UNTDID 7143 scheme of ``code``: ``"TST"`` UNSPSC, ``"STL"`` CPV, ``"HS"`` customs tariff, ... [BT-158-1]."""
+    list_version: str | None = None
+    """Version of the scheme, e.g. ``"19.05.01"`` for UNSPSC [BT-158-2]."""
+
+
+@dataclass(frozen=True)
+class ItemAttribute(Blankless):
+    """A property of the item, e.g. colour or size [BG-32]."""
+
+    name: str
+    """Attribute name, e.g. ``"Colour"`` [BT-160]."""
+    value: str
+    """Attribute value, e.g. ``"Blue"`` [BT-161]."""
+
+
+@dataclass(frozen=True)
+class InvoiceLine(Blankless):
     """One invoice or credit note line [BG-25]."""
 
-    quantity: Decimal
+    quantity: Decimal = constrained(rules=("BR-22",))
     """Invoiced quantity; negative for a correction line on an invoice [BT-129]."""
-    unit_price: Decimal
+    unit_price: Decimal = constrained(rules=("BR-26",))
     """Net price per ``price_base_quantity`` units, VAT excluded, never negative [BT-146]."""
-    vat_category: str = constrained(choices=VAT_CATEGORIES)
+    vat_category: str = constrained(choices=VAT_CATEGORIES, rules=("BR-CO-04", "BR-CL-18"))
     """VAT category code (UNCL 5305) [BT-151]: ``S`` standard rate, ``Z`` zero rated, ``E``
     exempt, ``AE`` reverse charge, ``K`` intra-community supply, ``G`` export outside the EU,
     ``O`` not subject to VAT (then the whole document must be ``O``), ``L``/``M`` Canary
@@ -225,7 +280,17 @@ class InvoiceLine:
     buyer_item_id: str | None = None
     """Buyer's article number [BT-156]."""
     standard_item_id: str | None = None
-    """GTIN (scheme 0160) of the item [BT-157]."""
+    """Standard identifier of the item, by default a GTIN [BT-157]."""
+    standard_item_scheme: str | None = constrained(None, pattern=SCHEME)
+    """ISO 6523 ICD scheme of ``standard_item_id``; default ``"0160"`` (GTIN) [BT-157-1]."""
+    classifications: tuple[ItemClassification, ...] = ()
+    """Item classifications, e.g. UNSPSC or CPV codes [BT-158]."""
+    attributes: tuple[ItemAttribute, ...] = ()
+    """Item attributes such as colour or size [BG-32]."""
+    object_id: str | None = None
+    """An identifier of an object the line is about, e.g. a subscription or metering point [BT-128]."""
+    object_id_scheme: str | None = constrained(None, pattern=r"^[0-9A-Z]{1,3}$")
+    """UNTDID 1153 scheme of ``object_id``, e.g. ``"AVA"`` [BT-128-1]."""
     origin_country: str | None = constrained(None, pattern=COUNTRY)
     """Country of origin of the item [BT-159]."""
     note: str | None = None
@@ -233,7 +298,19 @@ class InvoiceLine:
 
 
 @dataclass(frozen=True)
-class PaymentMeans:
+class PaymentCard(Blankless):
+    """A payment card [BG-18]; never the full card number."""
+
+    account_number: str
+    """The last 4 to 6 digits of the card number [BT-87]."""
+    network: str = "NA"
+    """Card network, e.g. ``"VISA"``, ``"MasterCard"``; UBL requires one (``"NA"`` when unknown)."""
+    holder_name: str | None = None
+    """Card holder name [BT-88]."""
+
+
+@dataclass(frozen=True)
+class PaymentMeans(Blankless):
     """How the buyer pays [BG-16]. Usually one bank transfer."""
 
     code: str = constrained("30", pattern=r"^[0-9A-Z]{1,3}$")
@@ -253,10 +330,16 @@ class PaymentMeans:
     FIK/+71 (DK) [BT-83]."""
     mandate_id: str | None = None
     """Direct debit mandate reference (codes 49/59) [BT-89]."""
+    payer_account: str | None = None
+    """Direct debit: the buyer's account that is debited, e.g. for Danish Betalingsservice (code 49) [BT-91]."""
+    text: str | None = None
+    """Payment means in words, e.g. ``"Bank transfer"`` [BT-82]."""
+    card: PaymentCard | None = None
+    """Payment card the invoice was or will be paid with (code 48, 54, 55) [BG-18]."""
 
 
 @dataclass(frozen=True)
-class InvoiceReference:
+class InvoiceReference(Blankless):
     """A previous invoice this document refers to, e.g. the invoice a credit note credits [BG-3]."""
 
     number: str
@@ -266,7 +349,7 @@ class InvoiceReference:
 
 
 @dataclass(frozen=True)
-class Delivery:
+class Delivery(Blankless):
     """Where and when the goods or services were delivered [BG-13]."""
 
     date: dt.date | None = None
@@ -282,22 +365,42 @@ class Delivery:
 
 
 @dataclass(frozen=True)
-class Attachment:
-    """A supporting document embedded in the e-invoice [BG-24] (timesheet, specification, ...).
+class Attachment(Blankless):
+    """A supporting document [BG-24] (timesheet, specification, ...): embedded, at a URI, or only
+    referenced by its id.
 
     Peppol allows PDF, PNG, JPEG, CSV, XLSX and ODS; Maventa allows 10 MB per file.
     """
 
-    filename: str = constrained(max_length=200)
-    """File name shown to the buyer, e.g. ``"timesheet_march.pdf"`` [BT-125]."""
-    mime_code: str
-    """MIME type, e.g. ``"application/pdf"`` [BT-125]."""
-    content: bytes
+    filename: str | None = constrained(None, max_length=200)
+    """File name shown to the buyer, e.g. ``"timesheet_march.pdf"``; needed with ``content`` [BT-125-2]."""
+    mime_code: str | None = None
+    """MIME type, e.g. ``"application/pdf"``; needed with ``content`` [BT-125-1]."""
+    content: bytes | None = None
     """The file itself (base64 in the JSON form) [BT-125]."""
     id: str | None = None
     """Reference of the document; defaults to the file name [BT-122]."""
     description: str | None = None
     """What the document is [BT-123]."""
+    uri: str | None = None
+    """Where the document can be fetched, instead of embedding it [BT-124]."""
+
+
+@dataclass(frozen=True)
+class VatAmount(Blankless):
+    """The VAT of one category and rate as the ERP computed it [BT-117].
+
+    An ERP that rounds VAT per line may differ from the VAT computed on the category total;
+    within the tolerance of BR-CO-17 (less than one currency unit) the ERP's figure is used,
+    so the e-invoice shows what the ERP's own invoice shows.
+    """
+
+    category: str = constrained(choices=VAT_CATEGORIES)
+    """VAT category code [BT-118]."""
+    amount: Decimal
+    """VAT amount of the category [BT-117]."""
+    rate: Decimal | None = None
+    """VAT rate in percent [BT-119]; none for category ``O``."""
 
 
 @dataclass(frozen=True)
@@ -315,14 +418,14 @@ class Routing:
 
 
 @dataclass(frozen=True)
-class InvoiceDocument:
+class InvoiceDocument(Blankless):
     """An invoice or a credit note, with everything the e-invoice needs."""
 
-    number: str = constrained(max_length=200)
+    number: str = constrained(max_length=200, rules=("BR-02",))
     """Invoice number, unique per seller [BT-1]."""
-    issue_date: dt.date
+    issue_date: dt.date = constrained(rules=("BR-03",))
     """Issue date [BT-2]."""
-    currency: str = constrained(pattern=CURRENCY)
+    currency: str = constrained(pattern=CURRENCY, rules=("BR-05", "BR-CL-04"))
     """ISO 4217 code of the invoice currency, e.g. ``"NOK"`` [BT-5]."""
     seller: Party
     """The seller: the host company or department sending the invoice [BG-4]."""
@@ -332,12 +435,15 @@ class InvoiceDocument:
     """The lines; at least one is needed [BG-25]."""
     document_type: str = constrained("invoice", choices=("invoice", "credit_note"))
     """``"invoice"`` or ``"credit_note"``."""
-    type_code: str | None = constrained(None, pattern=r"^[0-9]{1,3}$")
+    type_code: str | None = constrained(None, pattern=r"^[0-9]{1,3}$", rules=("BR-CL-01",))
     """UNTDID 1001 code; default ``380`` (commercial invoice) or ``381`` (credit note) [BT-3]."""
     due_date: dt.date | None = None
     """Payment due date [BT-9]."""
     tax_point_date: dt.date | None = None
     """VAT point date, when it differs from the issue date [BT-7]."""
+    tax_point_date_code: str | None = None
+    """Instead of ``tax_point_date``: UNTDID 2005 code of when VAT becomes due, ``"3"`` issue date,
+    ``"35"`` delivery date, ``"432"`` payment date; written as the invoice period's description code [BT-8]."""
     language: str | None = constrained(None, pattern=r"^[a-z]{2}$")
     """ISO 639-1 code of the customer's language (``"nb"``, ``"fi"``, ``"sv"``, ``"en"``); not part of the UBL."""
     note: str | None = None
@@ -353,6 +459,16 @@ class InvoiceDocument:
     """Contract number [BT-12]."""
     project_reference: str | None = None
     """Project number [BT-11]."""
+    despatch_advice_reference: str | None = None
+    """The despatch advice (delivery note) the invoice is for [BT-16]."""
+    receiving_advice_reference: str | None = None
+    """The buyer's receiving advice [BT-15]."""
+    tender_reference: str | None = None
+    """The call for tender or lot the invoice belongs to [BT-17]."""
+    invoiced_object: str | None = None
+    """An identifier of the invoiced object, e.g. a metering point, subscription or vehicle [BT-18]."""
+    invoiced_object_scheme: str | None = constrained(None, pattern=r"^[0-9A-Z]{1,3}$")
+    """UNTDID 1153 scheme of ``invoiced_object``, e.g. ``"AVA"`` [BT-18-1]."""
     accounting_cost: str | None = None
     """Buyer's cost centre / accounting string for the whole invoice [BT-19]."""
     billing_references: tuple[InvoiceReference, ...] = ()
@@ -361,6 +477,10 @@ class InvoiceDocument:
     """Period the invoice covers [BG-14]."""
     delivery: Delivery | None = None
     """Delivery information [BG-13]."""
+    payee: Payee | None = None
+    """Who receives the payment when not the seller, e.g. a factoring company [BG-10]."""
+    tax_representative: TaxRepresentative | None = None
+    """The seller's VAT representative [BG-11]."""
     allowances_charges: tuple[AllowanceCharge, ...] = ()
     """Document-level discounts and fees, each with its VAT category [BG-20/21]."""
     payment_means: tuple[PaymentMeans, ...] = ()
@@ -371,7 +491,7 @@ class InvoiceDocument:
     """Amount already paid, with VAT [BT-113]."""
     rounding_amount: Decimal | None = None
     """Rounding added to the total to reach the amount due (e.g. to whole kroner) [BT-114]."""
-    tax_currency: str | None = constrained(None, pattern=CURRENCY)
+    tax_currency: str | None = constrained(None, pattern=CURRENCY, rules=("BR-CL-05",))
     """VAT accounting currency when it differs from ``currency`` (e.g. ``"NOK"`` on a EUR
     invoice of a Norwegian seller) [BT-6]."""
     tax_exchange_rate: Decimal | None = None
@@ -380,7 +500,11 @@ class InvoiceDocument:
     """The amount due as the ERP computed it (what its PDF shows); when given, the pre-flight
     check refuses a document whose computed amount due differs [compared with BT-115]."""
     expected_vat_total: Decimal | None = None
-    """The VAT total as the ERP computed it; compared like ``expected_total`` [BT-110]."""
+    """The VAT total as the ERP computed it [BT-110]. Within the tolerance of BR-CO-17 (less than one
+    currency unit per VAT category) it is used as is: the difference goes to the largest category."""
+    vat_amounts: tuple[VatAmount, ...] = ()
+    """The VAT per category and rate as the ERP computed it [BT-117]; each is used when within the
+    tolerance of BR-CO-17, otherwise the pre-flight check refuses the document."""
     attachments: tuple[Attachment, ...] = ()
     """Supporting documents to embed; the invoice PDF itself is passed to the builder separately [BG-24]."""
 

@@ -6,6 +6,11 @@ Only the types the invoice model uses are supported: ``str``, ``bool``, ``Decima
 ``bytes`` (base64 string), nested dataclasses, ``tuple[X, ...]`` (JSON array) and ``X | None``.
 Constraints sit in the field's metadata (see :func:`constrained`), so the parser and the
 schema never disagree.
+
+Blank is absent: :class:`Blankless` is the one normalisation step of the model. A text that
+is empty or only whitespace, a ``null``, and an object whose fields are all blank count as
+not given, whether the value comes from JSON or from Python; the pre-flight checks and the
+UBL writer therefore never see a value that would write an empty element.
 """
 
 from __future__ import annotations
@@ -35,18 +40,67 @@ _BASE64_RE = re.compile(r"^[A-Za-z0-9+/\s]*={0,2}\s*$")
 
 
 def constrained(default: Any = dataclasses.MISSING, *, choices: tuple[str, ...] | None = None,
-                pattern: str | None = None, max_length: int | None = None) -> Any:
-    """A dataclass field with JSON constraints (checked by the parser, written into the schema)."""
-    meta = {k: v for k, v in (("choices", choices), ("pattern", pattern), ("max_length", max_length))
-            if v is not None}
+                pattern: str | None = None, max_length: int | None = None, rules: tuple[str, ...] = ()) -> Any:
+    """A dataclass field with JSON constraints (checked by the parser, written into the schema).
+
+    ``rules``: the official rule ids a value breaking the constraint would break in the UBL.
+    """
+    meta = {k: v for k, v in (("choices", choices), ("pattern", pattern), ("max_length", max_length),
+                              ("rules", rules or None)) if v is not None}
     if default is dataclasses.MISSING:
         return dataclasses.field(metadata=meta)
     return dataclasses.field(default=default, metadata=meta)
 
 
-def _problem(path: str, message: str, **params: Any) -> Finding:
+def _problem(path: str, message: str, rules: tuple[str, ...] = (), **params: Any) -> Finding:
     return Finding("JSON_INVALID", "error", path, message,
-                   N_("Correct the invoice data sent by the ERP (field {path})."), {"path": path, **params})
+                   N_("Correct the invoice data sent by the ERP (field {path})."), {"path": path, **params},
+                   rules=tuple(rules))
+
+
+# -- blank is absent -------------------------------------------------------------------
+
+def is_blank(value: Any) -> bool:
+    """``None``, ``""``/whitespace, ``b""``, ``()``, or a dataclass whose every field is blank
+    (booleans do not count: ``{"is_charge": true}`` alone describes nothing)."""
+    if value is None or value == () or value == b"":
+        return True
+    if isinstance(value, str):
+        return not value.strip()
+    if dataclasses.is_dataclass(value) and not isinstance(value, type):
+        return all(is_blank(getattr(value, f.name)) or isinstance(getattr(value, f.name), bool)
+                   for f in dataclasses.fields(value))
+    return False
+
+
+def _default(f: dataclasses.Field) -> Any:
+    if f.default is not dataclasses.MISSING:
+        return f.default
+    if f.default_factory is not dataclasses.MISSING:
+        return f.default_factory()
+    return dataclasses.MISSING
+
+
+class Blankless:
+    """Mixin for the frozen model dataclasses: the one place where blank values become absent.
+
+    Text is stripped; a blank text, ``None`` or an all-blank object becomes the field's default
+    (``None`` for optional fields, e.g. ``"C62"`` for a unit); a required text stays ``""`` so the
+    pre-flight check reports it; blank items are dropped from lists.
+    """
+
+    def __post_init__(self) -> None:
+        for f in dataclasses.fields(self):  # type: ignore[arg-type]
+            value = getattr(self, f.name)
+            if isinstance(value, str):
+                value = value.strip()
+            elif isinstance(value, tuple):
+                value = tuple(v for v in value if not is_blank(v))
+            if is_blank(value) and not isinstance(value, bool):
+                default = _default(f)
+                value = ("" if isinstance(value, str) else value) if default is dataclasses.MISSING else default
+            if value is not getattr(self, f.name):
+                object.__setattr__(self, f.name, value)
 
 
 @cache
@@ -90,9 +144,12 @@ def _parse_dataclass(cls: type, data: Any, path: str, problems: list[Finding]) -
     before = len(problems)
     for name, f in fields.items():
         fpath = _join(path, name)
-        if name not in data:
-            if f.default is dataclasses.MISSING and f.default_factory is dataclasses.MISSING:
-                problems.append(_problem(fpath, N_("Required field \"{name}\" is missing."), name=name))
+        absent = name not in data or data[name] is None or (
+            isinstance(data[name], str) and not data[name].strip() and _unwrap_optional(hints[name])[0] is not str)
+        if absent and (name not in data or _default(f) is not dataclasses.MISSING):
+            if _default(f) is dataclasses.MISSING:
+                problems.append(_problem(fpath, N_("Required field \"{name}\" is missing."),
+                                         f.metadata.get("rules", ()), name=name))
             continue
         kwargs[name] = _parse_value(hints[name], data[name], fpath, problems, f.metadata)
     if len(problems) > before:
@@ -102,9 +159,9 @@ def _parse_dataclass(cls: type, data: Any, path: str, problems: list[Finding]) -
 
 def _parse_value(tp: Any, value: Any, path: str, problems: list[Finding], meta: Any = None) -> Any:
     tp, optional = _unwrap_optional(tp)
-    if value is None:
+    if value is None or (isinstance(value, str) and not value.strip() and tp is not str):
         if not optional:
-            problems.append(_problem(path, N_("A value is required here, not null.")))
+            problems.append(_problem(path, N_("A value is required here, not null."), (meta or {}).get("rules", ())))
         return None
     meta = meta or {}
     if dataclasses.is_dataclass(tp):
@@ -171,13 +228,17 @@ def _parse_str(value: Any, path: str, problems: list[Finding], meta: Any) -> str
     if not isinstance(value, str):
         problems.append(_problem(path, N_("Expected text.")))
         return None
+    rules = meta.get("rules", ())
+    if not value.strip():
+        return value  # blank is absent: the model turns it into the default (Blankless)
     if "choices" in meta and value not in meta["choices"]:
-        problems.append(_problem(path, N_("\"{value}\" is not one of: {choices}."), value=value,
+        problems.append(_problem(path, N_("\"{value}\" is not one of: {choices}."), rules, value=value,
                                  choices=", ".join(meta["choices"])))
     elif "pattern" in meta and not re.search(meta["pattern"], value):
-        problems.append(_problem(path, N_("\"{value}\" does not have the expected form."), value=value))
+        problems.append(_problem(path, N_("\"{value}\" does not have the expected form."), rules, value=value))
     if "max_length" in meta and len(value) > meta["max_length"]:
-        problems.append(_problem(path, N_("The text is longer than {max} characters."), max=meta["max_length"]))
+        problems.append(_problem(path, N_("The text is longer than {max} characters."), rules,
+                                 max=meta["max_length"]))
     return value
 
 
@@ -213,7 +274,7 @@ def _object_schema(cls: type, defs: dict[str, Any]) -> dict[str, Any]:
     docs = field_docs(cls)
     props, required = {}, []
     for f in dataclasses.fields(cls):
-        prop = _type_schema(hints[f.name], defs, f.metadata)
+        prop = _type_schema(hints[f.name], defs, f.metadata, absent_ok=_default(f) is not dataclasses.MISSING)
         if docs.get(f.name):
             prop = {"description": docs[f.name], **prop}
         props[f.name] = prop
@@ -226,7 +287,10 @@ def _object_schema(cls: type, defs: dict[str, Any]) -> dict[str, Any]:
     return out
 
 
-def _type_schema(tp: Any, defs: dict[str, Any], meta: Any = None) -> dict[str, Any]:
+BLANK = {"type": "string", "pattern": r"^\s*$"}
+
+
+def _type_schema(tp: Any, defs: dict[str, Any], meta: Any = None, absent_ok: bool = False) -> dict[str, Any]:
     tp, optional = _unwrap_optional(tp)
     meta = meta or {}
     if dataclasses.is_dataclass(tp):
@@ -254,9 +318,13 @@ def _type_schema(tp: Any, defs: dict[str, Any], meta: Any = None) -> dict[str, A
             out["maxLength"] = meta["max_length"]
     else:
         raise TypeError(f"unsupported field type {tp!r}")
-    if optional:
-        out = {"anyOf": [out, {"type": "null"}]}
-    return out
+    # blank is absent (Blankless): text may always be blank, anything with a default may be blank or null
+    alternatives = [out]
+    if (tp is str or absent_ok) and out != {"type": "string"}:
+        alternatives.append(BLANK)
+    if optional or absent_ok:
+        alternatives.append({"type": "null"})
+    return out if len(alternatives) == 1 else {"anyOf": alternatives}
 
 
 @cache
