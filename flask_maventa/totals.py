@@ -4,7 +4,10 @@ document totals, computed from the lines so they always satisfy the EN 16931 sum
 
 Rounding: every monetary amount is rounded half up to cents where it is produced (line
 net amount, allowance/charge amount, VAT per category); sums of rounded amounts are exact.
-The VAT of a category is computed on its taxable total (BR-CO-17), never line by line.
+The VAT of a category is computed on its taxable total (BR-CO-17), never line by line --
+unless the ERP sends its own VAT figures (``vat_amounts``, ``expected_vat_total``): those
+are used as long as each category stays within the tolerance BR-CO-17 allows (less than one
+currency unit), so the e-invoice shows exactly what the ERP's own invoice shows.
 """
 
 from __future__ import annotations
@@ -15,6 +18,7 @@ from decimal import ROUND_HALF_UP, Decimal
 from .invoice import AllowanceCharge, InvoiceDocument, InvoiceLine
 
 CENT = Decimal("0.01")
+VAT_TOLERANCE = Decimal(1)  # BR-CO-17 / BR-S-09: |VAT - taxable × rate| must stay below one unit
 ZERO = Decimal("0.00")
 HUNDRED = Decimal(100)
 
@@ -55,6 +59,24 @@ def vat_key(category: str | None, rate: Decimal | None) -> tuple[str, Decimal | 
     if rate is None:
         return category, None if category == "S" else ZERO
     return category, rate.normalize() if rate else ZERO
+
+
+def erp_vat(doc: InvoiceDocument, computed: dict[tuple[str, Decimal | None], Decimal]
+            ) -> dict[tuple[str, Decimal | None], Decimal]:
+    """The VAT per breakdown row: the ERP's figure where it gives one within :data:`VAT_TOLERANCE`
+    of ours (categories without a rate stay 0), else ours. ``expected_vat_total`` without
+    per-category figures puts its difference on the category with the largest VAT."""
+    vat = dict(computed)
+    given = {vat_key(v.category, v.rate): money(v.amount) for v in doc.vat_amounts}
+    for key, amount in given.items():
+        if key in vat and key[1] and abs(amount - vat[key]) < VAT_TOLERANCE:
+            vat[key] = amount
+    if doc.expected_vat_total is not None and not given and vat:
+        key = max(vat, key=lambda k: (abs(vat[k]), k[1] or 0))
+        difference = money(doc.expected_vat_total) - sum(vat.values(), ZERO)
+        if key[1] and difference and abs(difference) < VAT_TOLERANCE:
+            vat[key] += difference
+    return vat
 
 
 @dataclass(frozen=True)
@@ -109,10 +131,13 @@ def compute_totals(doc: InvoiceDocument) -> Totals:
             charge_total += amount
         else:
             allowance_total += amount
-        add(vat_key(ac.vat_category, ac.vat_rate), amount if ac.is_charge else -amount, None, None)
+        add(vat_key(ac.vat_category, ac.vat_rate), amount if ac.is_charge else -amount,
+            ac.vat_exemption_reason, ac.vat_exemption_reason_code)
 
+    computed = {key: money(base * key[1] / HUNDRED) if key[1] else ZERO for key, base in taxable.items()}
+    vat = erp_vat(doc, computed)
     breakdown = tuple(
-        VatSubtotal(category, rate, base, money(base * rate / HUNDRED) if rate else ZERO, *reasons[(category, rate)])
+        VatSubtotal(category, rate, base, vat[(category, rate)], *reasons[(category, rate)])
         for (category, rate), base in taxable.items()
     )
     line_extension = sum(line_amounts, ZERO)
