@@ -1,30 +1,37 @@
-"""Check digits of the identifiers Nordic invoices carry: organisation numbers, payment
-references (KID, Finnish viite, RF, OCR), IBAN and GLN. Pure functions returning bool."""
+"""Check digits and formats of the identifiers Nordic invoices carry. Pure functions returning bool.
+
+python-stdnum does the standard ones (organisation numbers, VAT numbers, IBAN, BIC, GLN, RF
+references); the Norwegian KID and the Finnish reference number, which stdnum lacks, are here.
+Where a Peppol rule defines an identifier's format itself (PEPPOL-COMMON-R040..R053, the
+scheme-specific formats of party identifiers), :func:`scheme_value_ok` follows that rule
+exactly, so pre-flight never refuses what the official rules accept and the other way round.
+"""
 
 from __future__ import annotations
 
 import re
 
+from stdnum import bic as _bic
+from stdnum import ean, iban, iso11649, luhn, vatin
+from stdnum.exceptions import ValidationError
+from stdnum.gr import vat as _gr_vat
+from stdnum.no import orgnr as _no_orgnr
+from stdnum.se import orgnr as _se_orgnr
+
 
 def luhn_ok(digits: str) -> bool:
     """Mod 10 (Luhn): Swedish organisation numbers and OCR, Norwegian KID mod 10."""
-    if not digits.isdigit():
-        return False
-    total = 0
-    for i, ch in enumerate(reversed(digits)):
-        d = int(ch) * (2 if i % 2 else 1)
-        total += d - 9 if d > 9 else d
-    return total % 10 == 0
+    return digits.isdigit() and luhn.is_valid(digits)
 
 
 def mod11_no_ok(number: str) -> bool:
-    """Norwegian organisation number (9 digits, weights 3 2 7 6 5 4 3 2)."""
-    if not re.fullmatch(r"[0-9]{9}", number):
-        return False
-    s = sum(int(d) * w for d, w in zip(number[:8], (3, 2, 7, 6, 5, 4, 3, 2)))
-    check = 11 - s % 11
-    check = 0 if check == 11 else check
-    return check != 10 and check == int(number[8])
+    """Norwegian organisation number (9 digits, mod 11) -- PEPPOL-COMMON-R041, NO-R-001."""
+    return bool(re.fullmatch(r"[0-9]{9}", number)) and _no_orgnr.is_valid(number)
+
+
+def se_orgnr_ok(number: str) -> bool:
+    """Swedish organisation number: 10 digits, Luhn check digit -- PEPPOL-COMMON-R049, SE-R-003/004/013."""
+    return bool(re.fullmatch(r"[0-9]{10}", number)) and _se_orgnr.is_valid(number)
 
 
 def kid_ok(kid: str) -> bool:
@@ -50,33 +57,79 @@ def finnish_reference_ok(ref: str) -> bool:
     return (10 - s % 10) % 10 == int(ref[-1])
 
 
-def _mod97(text: str) -> int:
-    return int("".join(str(int(c, 36)) for c in text)) % 97
-
-
 def rf_reference_ok(ref: str) -> bool:
     """ISO 11649 creditor reference: ``RF`` + 2 check digits + up to 21 characters."""
-    ref = ref.replace(" ", "").upper()
-    return bool(re.fullmatch(r"RF[0-9]{2}[0-9A-Z]{1,21}", ref)) and _mod97(ref[4:] + ref[:4]) == 1
+    return iso11649.is_valid(ref)
 
 
-def iban_ok(iban: str) -> bool:
-    """IBAN: country, 2 check digits and up to 30 characters, mod 97 = 1."""
-    iban = iban.replace(" ", "").upper()
-    return bool(re.fullmatch(r"[A-Z]{2}[0-9]{2}[0-9A-Z]{8,30}", iban)) and _mod97(iban[4:] + iban[:4]) == 1
+def iban_ok(value: str) -> bool:
+    """IBAN: country, check digits and the country's length and format."""
+    return iban.is_valid(value)
 
 
 def looks_like_iban(account: str) -> bool:
     return bool(re.match(r"^[A-Za-z]{2}[0-9]{2}", account.replace(" ", "")))
 
 
-def bic_ok(bic: str) -> bool:
-    return bool(re.fullmatch(r"[A-Z]{4}[A-Z]{2}[A-Z0-9]{2}([A-Z0-9]{3})?", bic))
+def bic_ok(value: str) -> bool:
+    return bool(re.fullmatch(r"[A-Z0-9]{8}([A-Z0-9]{3})?", value)) and _bic.is_valid(value)
 
 
 def gln_ok(gln: str) -> bool:
-    """GS1 GLN (13 digits, mod 10 with weights 3/1 from the right)."""
-    if not re.fullmatch(r"[0-9]{13}", gln):
+    """GS1 GLN (13 digits, GS1 check digit)."""
+    return bool(re.fullmatch(r"[0-9]{13}", gln)) and ean.is_valid(gln)
+
+
+def greek_tin_ok(tin: str) -> bool:
+    """Greek TIN (AFM): 9 digits with a mod 11 check digit -- the GR-R rules' u:TinVerification."""
+    return bool(re.fullmatch(r"[0-9]{9}", tin)) and _gr_vat.is_valid(tin)
+
+
+def _gs1_ok(value: str) -> bool:
+    """PEPPOL-COMMON-R040: digits with a GS1 check digit (any length, as the rule computes it)."""
+    if not re.fullmatch(r"[0-9]{2,}", value):
         return False
-    s = sum(int(d) * (3 if i % 2 == 0 else 1) for i, d in enumerate(reversed(gln[:-1])))
-    return (10 - s % 10) % 10 == int(gln[-1])
+    s = sum(int(d) * (3 if i % 2 == 0 else 1) for i, d in enumerate(reversed(value[:-1])))
+    return (10 - s % 10) % 10 == int(value[-1])
+
+
+def _be_enterprise_ok(value: str) -> bool:
+    """PEPPOL-COMMON-R043: 10 digits, the last two 97 - (first eight mod 97)."""
+    return bool(re.fullmatch(r"[0-9]{10}", value)) and int(value[8:]) == 97 - int(value[:8]) % 97
+
+
+def _abn_ok(value: str) -> bool:
+    """PEPPOL-COMMON-R050: Australian Business Number, 11 digits, weighted sum mod 89."""
+    if not re.fullmatch(r"[0-9]{11}", value):
+        return False
+    weights = (10, 1, 3, 5, 7, 9, 11, 13, 15, 17, 19)
+    return sum(w * (int(d) - (1 if i == 0 else 0)) for i, (w, d) in enumerate(zip(weights, value))) % 89 == 0
+
+
+SCHEME_RULES: dict[str, tuple[str, object]] = {
+    "0088": ("PEPPOL-COMMON-R040", _gs1_ok),
+    "0192": ("PEPPOL-COMMON-R041", mod11_no_ok),
+    "0184": ("PEPPOL-COMMON-R042", lambda v: bool(re.fullmatch(r"DK[0-9]{8}|[0-9]{8}", v))),
+    "0208": ("PEPPOL-COMMON-R043", _be_enterprise_ok),
+    "0007": ("PEPPOL-COMMON-R049", se_orgnr_ok),
+    "0151": ("PEPPOL-COMMON-R050", _abn_ok),
+    "0096": ("PEPPOL-COMMON-R052", lambda v: bool(re.fullmatch(r"[0-9]{10}", v))),
+    "0198": ("PEPPOL-COMMON-R053", lambda v: bool(re.fullmatch(r"DK[0-9]{8}", v))),
+}
+"""The identifier formats the Peppol rules check, per ICD/EAS scheme: rule id and check."""
+
+
+def scheme_value_ok(scheme: str | None, value: str) -> bool:
+    """Whether ``value`` has the format Peppol requires for ``scheme`` (any value for other schemes)."""
+    rule = SCHEME_RULES.get(scheme or "")
+    return rule is None or bool(rule[1](value))  # type: ignore[operator]
+
+
+def vat_number_valid(vat: str) -> bool | None:
+    """The country's own VAT number check (format and check digits) by python-stdnum; ``None``
+    when stdnum does not know the country."""
+    try:
+        vatin._get_cc_module(vat[:2])  # noqa: SLF001 - stdnum's own country lookup
+    except ValidationError:
+        return None
+    return vatin.is_valid(vat)

@@ -101,7 +101,7 @@ class Party(Blankless):
     """Legal name in the business register; defaults to ``name`` [BT-27/44]."""
     vat_number: str | None = None
     """VAT identifier with country prefix, e.g. ``"NO123456789MVA"``, ``"SE556677889901"``,
-    ``"FI12345678"`` [BT-31/48]."""
+    ``"FI20774740"`` [BT-31/48]."""
     legal_id: str | None = None
     """Business registration number, e.g. Norwegian organisation number [BT-30/47]."""
     legal_id_scheme: str | None = constrained(None, pattern=SCHEME)

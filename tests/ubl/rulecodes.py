@@ -6,10 +6,10 @@ import re
 from pathlib import Path
 
 
-def _cen_list(text: str, rule_id: str) -> set[str]:
+def _cen_list(text: str, rule_id: str, index: int = 0) -> set[str]:
     at = text.find(f"[{rule_id}]")
     test = text[text.rfind('test="', 0, at):at]
-    return set(re.search(r"contains\(\s*'([^']+)'", test).group(1).split())
+    return set(re.findall(r"contains\(\s*'([^']+)'", test)[index].split())
 
 
 def _peppol_let(text: str, name: str) -> set[str]:
@@ -34,4 +34,10 @@ def code_lists(rules_dir: Path) -> dict[str, set[str]]:
         "CURRENCIES": _peppol_let(peppol, "ISO4217"),
         "UNIT_CODES": _cen_list(cen, "BR-CL-23"),
         "VAT_CATEGORIES": _peppol_let(peppol, "UNCL5305"),
+        "INVOICE_TYPE_CODES_UNTDID": _cen_list(cen, "BR-CL-01"),
+        "CREDIT_NOTE_TYPE_CODES_UNTDID": _cen_list(cen, "BR-CL-01", 1),
+        "OBJECT_SCHEMES": _cen_list(cen, "BR-CL-07"),
+        "ITEM_CLASSIFICATION_SCHEMES": _cen_list(cen, "BR-CL-13"),
+        "VAT_PREFIXES": _cen_list(cen, "BR-CO-09"),
+        "TAX_POINT_DATE_CODES": _cen_list(cen, "BR-CL-06") & _peppol_let(peppol, "UNCL2005"),
     }
