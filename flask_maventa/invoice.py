@@ -293,7 +293,7 @@ class InvoiceLine(Blankless):
     """UNTDID 1153 scheme of ``object_id``, e.g. ``"AVA"`` [BT-128-1]."""
     origin_country: str | None = constrained(None, pattern=COUNTRY)
     """Country of origin of the item [BT-159]."""
-    note: str | None = None
+    note: str | None = constrained(None, multiline=True)
     """Free text for this line [BT-127]."""
 
 
@@ -446,7 +446,7 @@ class InvoiceDocument(Blankless):
     ``"35"`` delivery date, ``"432"`` payment date; written as the invoice period's description code [BT-8]."""
     language: str | None = constrained(None, pattern=r"^[a-z]{2}$")
     """ISO 639-1 code of the customer's language (``"nb"``, ``"fi"``, ``"sv"``, ``"en"``); not part of the UBL."""
-    note: str | None = None
+    note: str | None = constrained(None, multiline=True)
     """Free text for the buyer (one note only in Peppol) [BT-22]."""
     buyer_reference: str | None = None
     """The buyer's reference (their "Deres ref." / "Viitteenne" / "Er referens"); this or
@@ -485,7 +485,7 @@ class InvoiceDocument(Blankless):
     """Document-level discounts and fees, each with its VAT category [BG-20/21]."""
     payment_means: tuple[PaymentMeans, ...] = ()
     """How to pay: bank account and payment reference [BG-16]."""
-    payment_terms: str | None = None
+    payment_terms: str | None = constrained(None, multiline=True)
     """Payment terms in words, e.g. ``"14 days net, 8 % late interest"`` [BT-20]."""
     prepaid_amount: Decimal | None = None
     """Amount already paid, with VAT [BT-113]."""

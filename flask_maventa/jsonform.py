@@ -37,16 +37,21 @@ DATE_PATTERN = r"^[0-9]{4}-[0-9]{2}-[0-9]{2}$"
 _DECIMAL_RE = re.compile(DECIMAL_PATTERN)
 _DATE_RE = re.compile(DATE_PATTERN)
 _BASE64_RE = re.compile(r"^[A-Za-z0-9+/\s]*={0,2}\s*$")
+NOT_XML = re.compile("[^\t\n\r\x20-\ud7ff\ue000-\ufffd\U00010000-\U0010ffff]")
+"""Characters XML 1.0 cannot carry (control characters, lone surrogates): dropped from all text."""
 
 
 def constrained(default: Any = dataclasses.MISSING, *, choices: tuple[str, ...] | None = None,
-                pattern: str | None = None, max_length: int | None = None, rules: tuple[str, ...] = ()) -> Any:
+                pattern: str | None = None, max_length: int | None = None, rules: tuple[str, ...] = (),
+                multiline: bool = False) -> Any:
     """A dataclass field with JSON constraints (checked by the parser, written into the schema).
 
     ``rules``: the official rule ids a value breaking the constraint would break in the UBL.
+    ``multiline``: free text whose line breaks matter (e.g. German Skonto lines in the payment
+    terms): only spaces and tabs are stripped from its ends.
     """
     meta = {k: v for k, v in (("choices", choices), ("pattern", pattern), ("max_length", max_length),
-                              ("rules", rules or None)) if v is not None}
+                              ("rules", rules or None), ("multiline", multiline or None)) if v is not None}
     if default is dataclasses.MISSING:
         return dataclasses.field(metadata=meta)
     return dataclasses.field(default=default, metadata=meta)
@@ -84,7 +89,7 @@ def _default(f: dataclasses.Field) -> Any:
 class Blankless:
     """Mixin for the frozen model dataclasses: the one place where blank values become absent.
 
-    Text is stripped; a blank text, ``None`` or an all-blank object becomes the field's default
+    Text loses the characters XML cannot carry and is stripped; a blank text, ``None`` or an all-blank object becomes the field's default
     (``None`` for optional fields, e.g. ``"C62"`` for a unit); a required text stays ``""`` so the
     pre-flight check reports it; blank items are dropped from lists.
     """
@@ -93,7 +98,8 @@ class Blankless:
         for f in dataclasses.fields(self):  # type: ignore[arg-type]
             value = getattr(self, f.name)
             if isinstance(value, str):
-                value = value.strip()
+                value = NOT_XML.sub("", value)
+                value = value.strip(" \t") if f.metadata.get("multiline") and value.strip() else value.strip()
             elif isinstance(value, tuple):
                 value = tuple(v for v in value if not is_blank(v))
             if is_blank(value) and not isinstance(value, bool):

@@ -92,7 +92,8 @@ def _text(value: object) -> str:
         return format(value, "f")
     if isinstance(value, dt.date):
         return value.isoformat()
-    return _NOT_XML.sub("", str(value)).strip()
+    text = _NOT_XML.sub("", str(value))
+    return text if text.strip() else ""  # the model (Blankless) has stripped what must be stripped
 
 
 class _UblWriter:
