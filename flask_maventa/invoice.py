@@ -203,7 +203,7 @@ class AllowanceCharge(Blankless):
     """Reason in words, e.g. ``"Volume discount"`` [BT-97/104/139/144]."""
     reason_code: str | None = None
     """UNCL 5189 (allowance) or UNCL 7161 (charge) code, e.g. ``"95"``, ``"FC"`` [BT-98/105/140/145]."""
-    vat_category: str | None = constrained(None, choices=VAT_CATEGORIES)
+    vat_category: str | None = constrained(None, choices=VAT_CATEGORIES, rules=("BR-CL-17",))
     """Document level only: VAT category code (see :class:`InvoiceLine`) [BT-95/102]."""
     vat_rate: Decimal | None = None
     """Document level only: VAT rate in percent [BT-96/103]."""

@@ -250,6 +250,11 @@ def _germany(doc: InvoiceDocument) -> Iterator[Finding]:
                 yield _f("DE_SELLER_CONTACT", f"seller.{name}", N_("{who} has no {part}."),
                          N_("Fill in the contact person, phone and email — {where}."), who=N_("The company"),
                          part=part, rules=(rule,))
+    address = doc.delivery.address if doc.delivery else None
+    for part, label, rule in (("city", N_("city"), "DE-R-010"), ("post_code", N_("post code"), "DE-R-011")):
+        if address and not getattr(address, part):
+            yield _f("DE_DELIVERY_ADDRESS", f"delivery.address.{part}", N_("The delivery address has no {part}."),
+                     N_("Fill in the delivery address on the invoice."), part=label, rules=(rule,))
     categories = {line.vat_category for line in doc.lines} | {
         ac.vat_category for ac in doc.allowances_charges if ac.vat_category}
     if "O" in categories:

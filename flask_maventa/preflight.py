@@ -153,6 +153,11 @@ def _document(doc: InvoiceDocument) -> Iterator[Finding]:
             yield _f("TAX_POINT_DATE_TWICE", "tax_point_date_code",
                      N_("The invoice gives both a VAT point date and a VAT point date code."),
                      N_("Give only one of them on the invoice."), rules=("BR-CO-03",))
+    subject = re.match(r"[^#]*#([^#]{3})#", doc.note or "")
+    if subject and subject.group(1) not in codes.NOTE_SUBJECT_CODES:
+        yield _f("CODE_UNKNOWN", "note", N_("{value} is not a valid {what}."),
+                 N_("Remove the #...# prefix from the note, or use a UNCL 4451 subject code such as AAI."),
+                 value=subject.group(1), what=N_("note subject code"), rules=("BR-CL-08",))
     if doc.note and len(doc.note) > 10000:
         yield _f("NOTE_TOO_LONG", "note", N_("The invoice note is longer than {max} characters."),
                  N_("Shorten the note on the invoice."), max=10000)
@@ -579,7 +584,10 @@ def _vat(doc: InvoiceDocument) -> Iterator[Finding]:
         p = {"category": category, "item": item, "n": n, "rate": rate}
         family = RULE_PREFIX.get(category, category)
         rule = (f"BR-{family}-{number}",)
-        if category == "S":
+        if not category:
+            yield _f("VAT_CATEGORY_MISSING", f"{field}.vat_category", N_("{item} has no VAT category."), hint,
+                     rules=("BR-CO-04",), **p)
+        elif category == "S":
             if rate is None or rate <= 0:
                 yield _f("VAT_RATE_MISSING", f"{field}.vat_rate", N_("{item} is taxed at the standard VAT category "
                          "but has no VAT rate above zero."), hint, rules=rule, **p)

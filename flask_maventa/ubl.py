@@ -380,7 +380,8 @@ class _UblWriter:
         has_base = ac.percent is not None and ac.base_amount is not None
         if has_base:
             self.cbc(el, "MultiplierFactorNumeric", ac.percent, f"{src}.percent")
-        self.amount(el, "Amount", allowance_amount(ac), src=f"{src}.amount")
+        if ac.amount is not None or has_base:  # no amount to write: pre-flight refuses it (BR-31/36/41/43)
+            self.amount(el, "Amount", allowance_amount(ac), src=f"{src}.amount")
         if has_base:
             self.amount(el, "BaseAmount", money(ac.base_amount), src=f"{src}.base_amount")
         if with_tax:

@@ -39,5 +39,6 @@ def code_lists(rules_dir: Path) -> dict[str, set[str]]:
         "OBJECT_SCHEMES": _cen_list(cen, "BR-CL-07"),
         "ITEM_CLASSIFICATION_SCHEMES": _cen_list(cen, "BR-CL-13"),
         "VAT_PREFIXES": _cen_list(cen, "BR-CO-09"),
+        "NOTE_SUBJECT_CODES": _cen_list(cen, "BR-CL-08"),
         "TAX_POINT_DATE_CODES": _cen_list(cen, "BR-CL-06") & _peppol_let(peppol, "UNCL2005"),
     }
