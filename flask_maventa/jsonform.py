@@ -5,7 +5,8 @@ Only the types the invoice model uses are supported: ``str``, ``bool``, ``Decima
 (JSON string such as ``"12.50"`` or a JSON number), ``datetime.date`` (``"YYYY-MM-DD"``),
 ``bytes`` (base64 string), nested dataclasses, ``tuple[X, ...]`` (JSON array) and ``X | None``.
 Constraints sit in the field's metadata (see :func:`constrained`), so the parser and the
-schema never disagree.
+schema never disagree (the parser is lenient in one way only: an object holding only blanks
+is read as absent, as Blankless would make it).
 
 Blank is absent: :class:`Blankless` is the one normalisation step of the model. A text that
 is empty or only whitespace, a ``null``, and an object whose fields are all blank count as
@@ -75,6 +76,17 @@ def is_blank(value: Any) -> bool:
     if dataclasses.is_dataclass(value) and not isinstance(value, type):
         return all(is_blank(getattr(value, f.name)) or isinstance(getattr(value, f.name), bool)
                    for f in dataclasses.fields(value))
+    return False
+
+
+def blank_json(value: Any) -> bool:
+    """The JSON form of "absent": null, blank text, and a list or object holding only blanks."""
+    if value is None or (isinstance(value, str) and not value.strip()):
+        return True
+    if isinstance(value, dict):
+        return all(blank_json(v) for v in value.values())
+    if isinstance(value, list):
+        return all(blank_json(v) for v in value)
     return False
 
 
@@ -150,8 +162,8 @@ def _parse_dataclass(cls: type, data: Any, path: str, problems: list[Finding]) -
     before = len(problems)
     for name, f in fields.items():
         fpath = _join(path, name)
-        absent = name not in data or data[name] is None or (
-            isinstance(data[name], str) and not data[name].strip() and _unwrap_optional(hints[name])[0] is not str)
+        tp = _unwrap_optional(hints[name])[0]
+        absent = name not in data or (blank_json(data[name]) and not (tp is str and isinstance(data[name], str)))
         if absent and (name not in data or _default(f) is not dataclasses.MISSING):
             if _default(f) is dataclasses.MISSING:
                 problems.append(_problem(fpath, N_("Required field \"{name}\" is missing."),
@@ -177,7 +189,8 @@ def _parse_value(tp: Any, value: Any, path: str, problems: list[Finding], meta: 
             problems.append(_problem(path, N_("Expected a list.")))
             return ()
         item_tp = typing.get_args(tp)[0]
-        return tuple(_parse_value(item_tp, v, f"{path}[{i}]", problems) for i, v in enumerate(value))
+        return tuple(_parse_value(item_tp, v, f"{path}[{i}]", problems) for i, v in enumerate(value)
+                     if not blank_json(v))
     if tp is bool:
         if not isinstance(value, bool):
             problems.append(_problem(path, N_("Expected true or false.")))
