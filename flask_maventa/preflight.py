@@ -889,8 +889,9 @@ def _field_of(tree, location: str, origin: dict) -> str:
         return ""
     element = hits[0] if hits else None
     while element is not None:
-        if element in origin:
-            return origin[element]
+        field = origin.get(element.getroottree().getpath(element))
+        if field:
+            return field
         element = element.getparent()
     return ""
 

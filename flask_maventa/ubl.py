@@ -61,15 +61,18 @@ def build_ubl(doc: InvoiceDocument, *, pdf: bytes | None = None, pdf_filename: s
 
 
 def write_ubl(doc: InvoiceDocument, totals: Totals | None = None, *, pdf: bytes | None = None,
-              pdf_filename: str | None = None) -> tuple[bytes, dict[etree._Element, str]]:
-    """The UBL of ``doc`` without any check, and the JSON-form field each element came from.
+              pdf_filename: str | None = None) -> tuple[bytes, dict[str, str]]:
+    """The UBL of ``doc`` without any check, and the JSON-form field each element came from
+    (keyed by the element's path, ``lxml``'s ``getpath``).
 
     :func:`build_ubl` is the one to call; this is for mapping official findings back to the
     fields, and for tests that need the XML of a broken document.
     """
     writer = _UblWriter(doc, totals or compute_totals(doc))
     root = writer.document(pdf, pdf_filename)
-    return etree.tostring(root, xml_declaration=True, encoding="UTF-8"), writer.origin
+    tree = root.getroottree()
+    origin = {tree.getpath(el): field for el, field in writer.origin.items()}
+    return etree.tostring(root, xml_declaration=True, encoding="UTF-8"), origin
 
 
 def pdf_attachment_filename(doc: InvoiceDocument) -> str:

@@ -117,3 +117,73 @@ def test_outside_scope_document_carries_no_vat_identifiers():
     root = etree.fromstring(build_ubl(doc))
     assert root.xpath("//cac:PartyTaxScheme[cac:TaxScheme/cbc:ID='VAT']", namespaces=NS) == []
     assert root.find(".//cac:ClassifiedTaxCategory/cbc:Percent", NS) is None
+
+
+def _definition(node, schema):
+    for alternative in node.get("anyOf", [node]):
+        if "$ref" in alternative:
+            return alternative["$ref"].rsplit("/", 1)[1]
+        if alternative.get("type") == "array":
+            return _definition(alternative["items"], schema)
+    return None
+
+
+def _used(data, definition, schema, out):
+    """(definition, field) pairs a corpus document uses, walking the document with the schema."""
+    props = schema["$defs"][definition]["properties"] if definition else schema["properties"]
+    for key, value in data.items():
+        out.add((definition or "InvoiceDocument", key))
+        inner = _definition(props[key], schema)
+        for item in value if isinstance(value, list) else [value]:
+            if inner and isinstance(item, dict):
+                _used(item, inner, schema, out)
+    return out
+
+
+def test_every_field_of_the_json_form_is_in_a_corpus_case():
+    schema = json.loads(SCHEMA_PATH.read_text(encoding="utf-8"))
+    every = {("InvoiceDocument", k) for k in schema["properties"]} | {
+        (name, k) for name, d in schema["$defs"].items() for k in d["properties"]}
+    used = set()
+    for p in CASES:
+        _used(json.loads(p.read_text(encoding="utf-8")), None, schema, used)
+    assert sorted(every - used) == []
+
+
+def test_new_business_terms_reach_the_ubl():
+    def root(stem, **kw):
+        return etree.fromstring(build_ubl(load_case(next(p for p in CASES if p.stem == stem)), **kw))
+
+    r = root("no_factoring_payee")
+    assert r.findtext("cac:PayeeParty/cac:PartyName/cbc:Name", namespaces=NS) == "Nordic Factoring AS"
+    assert r.find("cac:PaymentMeans/cbc:PaymentMeansCode", NS).get("name").startswith("Bankoverføring")
+    r = root("gb_seller_with_norwegian_tax_representative")
+    assert r.findtext("cac:TaxRepresentativeParty/cac:PartyTaxScheme/cbc:CompanyID", namespaces=NS) == "NO914778271MVA"
+    r = root("dk_betalingsservice_direct_debit")
+    assert r.findtext("cac:PaymentMeans/cac:PaymentMandate/cac:PayerFinancialAccount/cbc:ID",
+                      namespaces=NS) == "DK5000400440116243"
+    r = root("no_paid_by_card")
+    assert r.findtext("cac:PaymentMeans/cac:CardAccount/cbc:PrimaryAccountNumberID", namespaces=NS) == "4321"
+    r = root("se_items_classified_with_attributes")
+    item = r.find("cac:InvoiceLine/cac:Item", NS)
+    assert item.find("cac:CommodityClassification/cbc:ItemClassificationCode", NS).get("listID") == "TST"
+    assert item.findtext("cac:AdditionalItemProperty/cbc:Name", namespaces=NS) == "Färg"
+    assert r.find("cac:InvoiceLine[2]/cac:Item/cac:StandardItemIdentification/cbc:ID", NS).get("schemeID") == "0088"
+    r = root("fi_energy_metering_point_and_references")
+    obj = r.find("cac:AdditionalDocumentReference[cbc:DocumentTypeCode='130']/cbc:ID", NS)
+    assert obj.get("schemeID") == "AVA" and obj.text == "643007574000123456"
+    assert r.findtext("cac:InvoicePeriod/cbc:DescriptionCode", namespaces=NS) == "35"
+    assert r.findtext("cac:OriginatorDocumentReference/cbc:ID", namespaces=NS) == "HANKINTA-2024-3"
+    assert r.find("cac:InvoiceLine/cac:DocumentReference/cbc:ID", NS).get("schemeID") == "AVA"
+    r = root("no_external_attachment_uri")
+    assert r.findtext("cac:AdditionalDocumentReference/cac:Attachment/cac:ExternalReference/cbc:URI",
+                      namespaces=NS).startswith("https://")
+    r = root("no_document_charge_exempt_with_reason")
+    assert r.findtext("cac:TaxTotal/cac:TaxSubtotal/cac:TaxCategory[cbc:ID='E']/cbc:TaxExemptionReason",
+                      namespaces=NS).startswith("Unntatt")
+    r = root("no_credit_note_due_date_without_payment_means")
+    assert r.findtext("cac:PaymentMeans/cbc:PaymentDueDate", namespaces=NS) == "2025-04-15"
+    assert r.findtext("cac:PaymentMeans/cbc:PaymentMeansCode", namespaces=NS) == "1"
+    r = root("no_erp_vat_rounded_per_line")
+    assert r.findtext("cac:TaxTotal/cbc:TaxAmount", namespaces=NS) == "7.53"
+    assert r.findtext("cac:LegalMonetaryTotal/cbc:PayableAmount", namespaces=NS) == "37.59"

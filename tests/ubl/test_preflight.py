@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import dataclasses
+from decimal import Decimal
 import json
 
 import pytest
@@ -111,3 +112,92 @@ def test_routing_for_the_transfer_job():
     assert doc.buyer.endpoint is None
     basic = load_case(next(p for p in CASES if p.stem == "no_domestic_basic")).routing()
     assert (basic.eia, basic.operator, basic.email) == ("0192:123456785", "PEPPOL", "regnskap@kunde.example")
+
+
+def _case(stem):
+    return load_case(next(p for p in CASES if p.stem == stem))
+
+
+def _errors(doc):
+    return [f for f in check_document(doc) if f.severity == "error"]
+
+
+def test_a_credit_note_with_an_invoice_type_code_is_told_to_use_381_or_send_an_invoice():
+    (finding,) = _errors(dataclasses.replace(_case("no_credit_note"), type_code="380"))
+    assert finding.field == "type_code" and "PEPPOL-EN16931-P0101" in finding.rules
+    text = finding.render()
+    assert "381" in text and "send the document as an invoice" in text
+    assert "Use 380" not in text
+    (finding,) = _errors(dataclasses.replace(_no_basic(), type_code="381"))
+    assert "send the document as a credit note" in finding.render()
+
+
+@pytest.mark.parametrize("vat", ["CHE-109.456.246 MWST", "CHE109456246MWST", "GB980780684", "NO123456785MVA",
+                                 "EL094259216", "DE136695976"])
+def test_a_foreign_buyer_vat_number_with_an_iso_prefix_passes(vat):
+    doc = _no_basic()
+    doc = dataclasses.replace(doc, buyer=dataclasses.replace(doc.buyer, vat_number=vat))
+    assert [f for f in check_document(doc) if f.field == "buyer.vat_number"] == []
+
+
+def test_a_norwegian_vat_number_without_mva_is_told_the_norwegian_form():
+    doc = _no_basic()
+    doc = dataclasses.replace(doc, seller=dataclasses.replace(doc.seller, vat_number="NO987654325"))
+    (finding,) = _errors(doc)
+    assert finding.rules == ("NO-R-001",) and finding.field == "seller.vat_number"
+    text = finding.render()
+    assert "MVA" in text and "NO123456785MVA" in text and "start with the country code" not in text
+
+
+@pytest.mark.parametrize("vat, example", [("SE55601234", "SE556036079301"), ("FI1234", "FI20774740"),
+                                          ("DK1234", "DK13585628")])
+def test_a_vat_number_hint_shows_that_countrys_own_example(vat, example):
+    doc = _no_basic()
+    doc = dataclasses.replace(doc, buyer=dataclasses.replace(doc.buyer, vat_number=vat))
+    (finding,) = [f for f in check_document(doc) if f.field == "buyer.vat_number"]
+    assert example in finding.render()
+    assert not {"NO123456785MVA", "FI20774740", "SE556036079301", "DK13585628"} - {example} & set(
+        finding.render().replace(",", " ").replace(".", " ").split())
+
+
+def test_a_vat_number_without_a_country_prefix_is_refused_with_brco09():
+    doc = _no_basic()
+    doc = dataclasses.replace(doc, buyer=dataclasses.replace(doc.buyer, vat_number="123456785MVA"))
+    (finding,) = _errors(doc)
+    assert finding.rules == ("BR-CO-09",) and "NO123456785MVA" in finding.render()
+
+
+
+
+def test_erp_vat_rounded_per_line_is_used_within_the_tolerance():
+    from flask_maventa.totals import compute_totals
+
+    doc = _case("no_erp_vat_rounded_per_line")
+    totals = compute_totals(doc)
+    assert totals.tax_amount == Decimal("7.53") and totals.payable_amount == Decimal("37.59")
+    assert _errors(doc) == []
+    far = dataclasses.replace(doc, vat_amounts=(dataclasses.replace(doc.vat_amounts[0], amount=Decimal("9.00")),),
+                              expected_vat_total=None, expected_total=None)
+    assert compute_totals(far).tax_amount == Decimal("7.52")
+    assert [f.code for f in _errors(far)] == ["SUMS_INCONSISTENT"]
+    only_total = dataclasses.replace(doc, vat_amounts=())
+    assert compute_totals(only_total).tax_amount == Decimal("7.53") and _errors(only_total) == []
+
+
+def test_official_findings_are_mapped_to_the_json_field_with_a_human_hint(peppol_dir):
+    from flask_maventa.ubl import write_ubl
+
+    doc = _no_basic()
+    broken = dataclasses.replace(doc, buyer=dataclasses.replace(
+        doc.buyer, address=dataclasses.replace(doc.buyer.address, country="XX")))
+    xml, origin = write_ubl(broken)
+    findings = [f for f in official_findings(xml, peppol_dir, origin=origin) if f.code == "BR-CL-14"]
+    assert findings and all(f.field == "buyer.address.country" for f in findings)
+    text = findings[0].render()
+    assert "open the customer card" in text and "support" not in text and "/" not in findings[0].field
+    assert findings[0].rules == ("BR-CL-14",)
+
+
+def test_preflight_with_rules_dir_reports_official_findings_on_fields(peppol_dir):
+    findings = preflight(_case("no_factoring_payee"), rules_dir=peppol_dir)
+    assert [f for f in findings if f.severity == "error"] == []
