@@ -57,7 +57,7 @@ def build_ubl(doc: InvoiceDocument, *, pdf: bytes | None = None, pdf_filename: s
     problems = errors(check_document(doc, pdf=pdf, totals=totals))
     if problems:
         raise DocumentError(problems)
-    return write_ubl(doc, totals, pdf=pdf, pdf_filename=pdf_filename)[0]
+    return etree.tostring(_UblWriter(doc, totals).document(pdf, pdf_filename), xml_declaration=True, encoding="UTF-8")
 
 
 def write_ubl(doc: InvoiceDocument, totals: Totals | None = None, *, pdf: bytes | None = None,
