@@ -103,7 +103,9 @@ class HostAdapter(ABC):
 
     @abstractmethod
     def get_invoice_document(self, invoice_id: str) -> InvoiceDocument:
-        """Everything the e-invoice needs (see :mod:`flask_maventa.invoice`)."""
+        """Everything the e-invoice needs (see :mod:`flask_maventa.invoice`; the README's table lists
+        every EN 16931 business term and the field that carries it). Leave out what the ERP does not
+        know: an empty text, ``None`` or an all-empty object count as not given."""
 
     @abstractmethod
     def set_invoice_status(self, invoice_id: str, status_id: str) -> None:

@@ -11,9 +11,11 @@ an invoice without Python::
      "unit_price": "1000", "vat_category": "S", "vat_rate": "25"}], ...}
 
 Amounts are the host's figures with VAT excluded; totals and the VAT breakdown are
-computed by :func:`flask_maventa.ubl.compute_totals`, never taken from the host.
-Missing business data (an address, an identifier) is allowed here on purpose: the
-pre-flight check reports it with a hint the finance user can act on.
+computed by :func:`flask_maventa.ubl.compute_totals` (the ERP's own VAT figures are used
+within the tolerance of BR-CO-17, see :class:`VatAmount`). Missing business data (an
+address, an identifier) is allowed here on purpose: the pre-flight check reports it with a
+hint the finance user can act on. Blank is absent: an empty or whitespace-only text, ``None``
+and an all-blank object mean "not given" (:class:`~flask_maventa.jsonform.Blankless`).
 """
 
 from __future__ import annotations

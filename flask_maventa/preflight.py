@@ -761,7 +761,7 @@ def _attachments(doc: InvoiceDocument, pdf: bytes | None) -> Iterator[Finding]:
             yield _f("ATTACHMENT_NO_ID", f"{field}.id", N_("A supporting document has no reference."),
                      N_("Give the supporting document its reference or file name."), rules=("BR-52",))
         if a.content is None:
-            if a.mime_code or a.filename and not a.uri:
+            if (a.mime_code or a.filename) and not a.uri:  # a file was meant, but none came
                 yield _f("ATTACHMENT_EMPTY", f"{field}.content", N_("The attachment {name} is empty."),
                          N_("Remove the attachment or attach the file again."), name=name)
             continue
