@@ -12,7 +12,7 @@ from flask_maventa.ubl import build_ubl
 
 from .conftest import CASES, load_case, pdf_for
 from .coverage import coverage, run_all, schema_has
-from .mutations import MUTATIONS, NOT_CARRIED, UNCAUGHT, WRITER, classify
+from .mutations import MUTATIONS, NOT_CARRIED, UNCAUGHT, WRITER, WRITER_PROOFS, classify
 from .rulebook import fatal_rules
 
 
@@ -66,6 +66,16 @@ def test_coverage_is_at_least_98_percent_and_the_rest_is_listed(peppol_dir, outc
     assert figure["coverage_percent"] >= 98, figure
     assert set(figure["not_caught"]) == set(UNCAUGHT), figure["not_caught"]
     assert figure["in_scope"] == len(MUTATIONS) + len(UNCAUGHT)
+
+
+def test_what_the_writer_guarantees_holds_for_json_that_seems_to_break_it(validator):
+    from flask_maventa.ubl import write_ubl
+
+    assert set(WRITER_PROOFS) <= set(WRITER)
+    for rule, mutations in WRITER_PROOFS.items():
+        for m in mutations:
+            xml, _ = write_ubl(InvoiceDocument.from_json(m.apply()))
+            assert rule not in {f["id"] for f in validator.validate_bytes(xml)["fatal"]}, f"{rule}: {m}"
 
 
 @pytest.mark.parametrize("path", CASES, ids=[p.stem for p in CASES])
