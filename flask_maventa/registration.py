@@ -27,8 +27,8 @@ import sqlalchemy as sa
 
 from . import audit
 from .client import (
-    ConflictError, InvalidCredentialsError, InvalidParametersError, MaventaError, NotFoundError,
-    PermanentError, TransientError, UnauthorizedError,
+    BusinessIdTakenError, InvalidCredentialsError, InvalidParametersError, InvalidScopeError, MaventaError,
+    MissingScopeError, NotFoundError, RateLimitedError, TransientError, UnauthorizedError,
 )
 from .client.api import COMPANY_COUNTRIES, SIGNING_LOCALES
 from .extension import current_maventa
@@ -40,7 +40,9 @@ log = logging.getLogger("flask_maventa.registration")
 
 # Maventa's signing languages, and the default for an approver's own language.
 LANGUAGE_TO_LOCALE = {"nb": "NO", "nn": "NO", "no": "NO", "fi": "FI", "sv": "SE", "en": "EN", "nl": "NL"}
-PENDING_AUTH_STATES = ("SENT", "PENDING", "SIGNED")
+# A signing request is under way in these states: keep asking Maventa until the company is VERIFIED.
+# UNKNOWN is a company_state in the swagger, but nothing stops Maventa from showing it here too.
+PENDING_AUTH_STATES = ("SENT", "PENDING", "UNKNOWN", "SIGNED")
 # What the page shows in the key field instead of the stored key (never the key itself).
 MASK_CHAR = "\u2022"
 
@@ -75,7 +77,20 @@ class CredentialsRefused(OnboardingError):
     code = "credentials_refused"
 
 
-def unreachable() -> MaventaUnreachable:
+class AccessRefused(OnboardingError):
+    """Maventa refused the scopes the integration asks for: the integration's setup, not the company's."""
+
+    code = "scope_refused"
+
+
+def unreachable(exc: MaventaError | None = None) -> MaventaUnreachable:
+    if isinstance(exc, RateLimitedError):
+        if exc.retry_after:
+            return MaventaUnreachable(_(
+                "Maventa is receiving too many requests right now, nothing was changed. Try again in %(seconds)s "
+                "seconds.", seconds=max(1, round(exc.retry_after))))
+        return MaventaUnreachable(_(
+            "Maventa is receiving too many requests right now, nothing was changed. Try again in a minute."))
     return MaventaUnreachable(_("Maventa could not be reached, nothing was changed. Try again in a few minutes."))
 
 
@@ -83,24 +98,26 @@ def _map_client_error(exc: MaventaError, *, field: str | None = None) -> Onboard
     """The user-facing error for a client error. Only the class, status and code are logged."""
     log.warning("Maventa refused an onboarding step: %s status=%s code=%s", type(exc).__name__, exc.status, exc.code)
     if isinstance(exc, TransientError):
-        return unreachable()
+        return unreachable(exc)
+    if isinstance(exc, (InvalidScopeError, MissingScopeError)):
+        # Every company would get this answer: the user cannot fix it by retyping the key.
+        return AccessRefused(
+            _("Maventa refused the access rights this integration asks for, so nothing was changed. The User "
+              "API key and Company UUID are not the problem: ask the administrator of this system to check the "
+              "integration's Maventa scope and vendor API key (flask maventa doctor --live)."),
+            field=field,
+        )
     if isinstance(exc, (InvalidCredentialsError, UnauthorizedError)):
         return CredentialsRefused(
             _("Maventa refused this User API key and Company UUID. Copy both again from Maventa "
               "(Settings > Company settings) and make sure they belong to the same company."),
             field=field or "api_key",
         )
-    if _is_bid_taken(exc):
+    if isinstance(exc, BusinessIdTakenError):
         return _bid_taken()
     detail = "; ".join(str(d) for d in exc.details) or exc.message
     return OnboardingError(_("Maventa did not accept the request: %(detail)s", detail=detail), field=field,
                            code=exc.code or "maventa_refused")
-
-
-def _is_bid_taken(exc: MaventaError) -> bool:
-    # Maventa documents only the text "BID ALREADY TAKEN"; its status and code are unconfirmed.
-    text = f"{exc.code or ''} {exc.message}".upper().replace("_", " ")
-    return isinstance(exc, (PermanentError, ConflictError)) and "BID ALREADY TAKEN" in text
 
 
 def _bid_taken() -> BusinessIdTaken:
@@ -190,7 +207,7 @@ def check_business_id(company: Company) -> str | None:
     if not (partner_uuid and partner_key):
         return None
     try:
-        answer = ext.client().for_company(partner_uuid, partner_key).lookup_companies(
+        answer = ext.client().for_partner(partner_uuid, partner_key).lookup_companies(
             [company.business_id], company.country)
     except MaventaError as exc:
         raise _map_client_error(exc, field="company") from None

@@ -232,6 +232,13 @@ def _check_live(connection: Connection) -> Problem | None:
         company = current_maventa().company_client(connection)
         company.check_credentials()
         state = company.authorization().get("company_state")
+    except (client_errors.InvalidScopeError, client_errors.MissingScopeError):
+        return Problem(
+            "scope_refused", None,
+            gettext("Maventa refused the access rights this integration asks for."),
+            gettext("The User API key and Company UUID are not the problem: ask the administrator of this system "
+                    "to check the integration's Maventa scope and vendor API key (flask maventa doctor --live)."),
+        )
     except client_errors.InvalidCredentialsError:
         return Problem(
             "credentials_invalid", None,
@@ -380,7 +387,7 @@ def set_use_own_pdf(connection: Connection, on: bool) -> dict:
     returns the block as Maventa has it afterwards."""
     _require_verified(connection)
     company = current_maventa().company_client(connection)
-    company.patch_settings({"send_invoice_print": {"use_own_pdf": bool(on)}})
+    company.update_settings({"send_invoice_print": {"use_own_pdf": bool(on)}})
     ext = current_maventa()
     record(ext.session, "settings.print_own_pdf", f"use_own_pdf set to {bool(on)}", connection=connection,
            actor=ext.adapter.current_actor(), data={"use_own_pdf": bool(on)})

@@ -4,19 +4,22 @@
     company = client.for_company(company_uuid, user_api_key)
     invoice = company.send_invoice(xml, "invoice.xml", uuid=our_uuid, recipient_eia="0192:987654321")
 """
-from .api import BASE_URLS, DEFAULT_TIMEOUT, CompanyClient, MaventaClient
+from .api import BASE_URLS, DEFAULT_TIMEOUT, CompanyClient, MaventaClient, PartnerClient
 from .auth import DEFAULT_SCOPE, MaventaAuth
 from .errors import (
-    ConflictError, ConnectError, InDoubtError, InvalidCredentialsError, InvalidParametersError,
-    InvalidResponseError, MaventaError, NotFoundError, PermanentError, RateLimitedError, ServerError,
-    TransientError, UnauthorizedError, UnverifiedCompanyError,
+    BusinessIdTakenError, ConflictError, ConnectError, InDoubtError, InvalidCredentialsError,
+    InvalidParametersError, InvalidResponseError, InvalidScopeError, MaventaError, MissingScopeError, NotFoundError,
+    PermanentError, RateLimitedError, ServerError, TransientError, UnauthorizedError, UnverifiedCompanyError,
 )
+from .scopes import COMPANY_SCOPE, PARTNER_SCOPE
 from .tokens import MemoryTokenStore, RedisTokenStore, Token, TokenStore
 
 __all__ = [
-    "MaventaClient", "CompanyClient", "MaventaAuth", "BASE_URLS", "DEFAULT_SCOPE", "DEFAULT_TIMEOUT",
+    "MaventaClient", "CompanyClient", "PartnerClient", "MaventaAuth", "BASE_URLS", "DEFAULT_SCOPE",
+    "COMPANY_SCOPE", "PARTNER_SCOPE", "DEFAULT_TIMEOUT",
     "TokenStore", "MemoryTokenStore", "RedisTokenStore", "Token",
     "MaventaError", "TransientError", "PermanentError", "ConnectError", "InDoubtError", "RateLimitedError",
     "ServerError", "InvalidResponseError", "NotFoundError", "ConflictError", "InvalidParametersError",
-    "InvalidCredentialsError", "UnauthorizedError", "UnverifiedCompanyError",
+    "InvalidCredentialsError", "UnauthorizedError", "UnverifiedCompanyError", "InvalidScopeError",
+    "MissingScopeError", "BusinessIdTakenError",
 ]

@@ -2,28 +2,34 @@
 
 ``MaventaClient`` holds what is shared by all companies (base URL, vendor API key, token store) and the
 calls made without a token (create user, create company). ``client.for_company(uuid, api_key)`` gives
-a ``CompanyClient`` whose requests carry that company's token.
+a ``CompanyClient`` whose requests carry that company's token; ``client.for_partner(uuid, api_key)``
+a ``PartnerClient`` for the partner-only look-ups (its own token, its own scope).
 
 Array parameters are sent as ``name[]`` (query strings and multipart alike): Maventa runs on Rack,
 which keeps only the last value of a repeated plain ``name``.
+
+Where Maventa's documentation is silent about an answer, the method that gets it says what it
+accepts (README, "What we assume beyond the swagger"): an existing email on ``create_user``, a taken
+business id on ``create_company``, a duplicate invoice ``uuid`` on ``send_invoice``.
 """
 from __future__ import annotations
 
-import email.utils
 import logging
-import os
-import threading
-import time
+import re
 from typing import Any, Iterable, Sequence
 from urllib.parse import quote
 
 import httpx
 
 from . import errors
-from .auth import DEFAULT_SCOPE, FRESH_TOKEN, TOKEN_PATH, MaventaAuth
+from .auth import DEFAULT_SCOPE, MaventaAuth
+from .http import HEADERS, Api, shared_http_client
+from .package import invoice_zip
+from .scopes import PARTNER_SCOPE
 from .tokens import MemoryTokenStore, TokenStore
 
-__all__ = ["MaventaClient", "CompanyClient", "BASE_URLS", "DEFAULT_TIMEOUT", "shared_http_client"]
+__all__ = ["MaventaClient", "CompanyClient", "PartnerClient", "BASE_URLS", "DEFAULT_TIMEOUT",
+           "shared_http_client", "REQUIRED_SETTINGS_BLOCKS"]
 
 log = logging.getLogger("flask_maventa.client")
 
@@ -38,25 +44,11 @@ COMPANY_COUNTRIES = ("FI", "SE", "NO", "DK", "NL", "EE", "BE", "IT", "DE")
 DIRECTIONS = ("RECEIVED", "SENT")
 INVOICE_STATUSES = ("PENDING", "DELIVERED", "FAILED")
 WEBHOOK_EVENTS = ("DOCUMENTS.INVOICE.DELIVERED", "DOCUMENTS.INVOICE.FAILED")
+# patchV1CompanySettings' "required": a PATCH carries these blocks whatever it changes.
+REQUIRED_SETTINGS_BLOCKS = ("details", "address", "invoice_notifications")
 
-_NEVER_SENT = (httpx.ConnectError, httpx.ConnectTimeout, httpx.PoolTimeout, httpx.ProxyError,
-               httpx.UnsupportedProtocol)
-
-# One connection pool per base URL per process. RQ forks a work-horse per job: a pool inherited from
-# the parent shares its sockets, so a child builds its own (checked by pid).
-_http_clients: dict[str, tuple[int, httpx.Client]] = {}
-_http_clients_guard = threading.Lock()
 _default_token_store = MemoryTokenStore()
-
-
-def shared_http_client(base_url: str) -> httpx.Client:
-    pid = os.getpid()
-    with _http_clients_guard:
-        entry = _http_clients.get(base_url)
-        if entry is None or entry[0] != pid:
-            entry = (pid, httpx.Client(base_url=base_url, headers={"Accept": "application/json"}))
-            _http_clients[base_url] = entry
-        return entry[1]
+_ALREADY = re.compile(r"already|taken|exist|in use|registered|duplicate|reserved", re.IGNORECASE)
 
 
 def _require(value: str | None, what: str) -> str:
@@ -82,132 +74,22 @@ def _form_field(value: Any) -> tuple[None, str]:
     return (None, str(value))
 
 
-class _Api:
-    """Sending, logging and mapping responses to typed errors: shared by both client classes."""
-
-    base_url: str
-    timeout: httpx.Timeout
-
-    def _secrets(self) -> tuple[str, ...]:
-        raise NotImplementedError
-
-    def _send(self, method: str, path: str, *, auth: httpx.Auth | None = None,
-              unverified_possible: bool = False, **kwargs: Any) -> httpx.Response:
-        started = time.monotonic()
-        try:
-            response = self._http.request(method, self.base_url + path, auth=auth, timeout=self.timeout,
-                                          **kwargs)
-        except httpx.TransportError as exc:
-            failed = _failed_request(exc)
-            log.warning("%s %s failed: %s after %.0f ms", failed.method, failed.url.path,
-                        type(exc).__name__, (time.monotonic() - started) * 1000)
-            raise self._network_error(exc, failed) from exc
-        for step in [*response.history, response]:
-            log.info("%s %s -> %s (%.0f ms)", step.request.method, step.request.url.path,
-                     step.status_code, (time.monotonic() - started) * 1000)
-        if response.is_success and not response.request.url.path.endswith(TOKEN_PATH):
-            return response
-        raise self._error(response, unverified_possible)
-
-    def _json(self, response: httpx.Response) -> Any:
-        try:
-            return response.json()
-        except ValueError:
-            raise errors.InvalidResponseError(
-                f"Maventa answered {response.status_code} with a body that is not JSON",
-                status=response.status_code, response=response) from None
-
-    def _scrub(self, text: str, request: httpx.Request | None = None) -> str:
-        secrets = list(self._secrets())
-        if request is not None:
-            bearer = request.headers.get("Authorization", "")
-            if bearer.startswith("Bearer "):
-                secrets.append(bearer[len("Bearer "):])
-        for secret in secrets:
-            if secret:
-                text = text.replace(secret, "***")
-        return text
-
-    def _network_error(self, exc: httpx.TransportError, failed: httpx.Request) -> errors.MaventaError:
-        never_sent = isinstance(exc, _NEVER_SENT) or failed.url.path.endswith(TOKEN_PATH)
-        cls = errors.ConnectError if never_sent else errors.InDoubtError
-        where = f"{failed.method} {failed.url.path}"
-        detail = self._scrub(str(exc) or type(exc).__name__, failed)
-        if never_sent:
-            return cls(f"{type(exc).__name__} before {where} reached Maventa: {detail}")
-        return cls(f"{type(exc).__name__} after {where} was sent, Maventa may have acted on it: {detail}")
-
-    def _error(self, response: httpx.Response, unverified_possible: bool) -> errors.MaventaError:
-        status = response.status_code
-        code, message, details = self._error_body(response)
-        kwargs = dict(status=status, code=code, details=details, response=response)
-        on_token = response.request.url.path.endswith(TOKEN_PATH)
-        if status == 429:
-            return errors.RateLimitedError(message, retry_after=_retry_after(response), **kwargs)
-        if status >= 500:
-            return errors.ServerError(message, retry_after=_retry_after(response), **kwargs)
-        if on_token and status == 200:
-            return errors.ServerError("Maventa's token endpoint answered 200 without a usable token", **kwargs)
-        if code == "invalid_credentials" or (on_token and status in (400, 401, 403)):
-            return errors.InvalidCredentialsError(
-                f"{message} - check the company UUID, the user API key and the vendor API key", **kwargs)
-        if status in (401, 403):
-            refused_fresh = response.extensions.get(FRESH_TOKEN, False)
-            if unverified_possible and refused_fresh and code != "forbidden":
-                return errors.UnverifiedCompanyError(
-                    f"{message} - the company has not been verified yet; the signing request must be "
-                    "completed before invoices can be sent", **kwargs)
-            return errors.UnauthorizedError(message, **kwargs)
-        if status == 404:
-            return errors.NotFoundError(message, **kwargs)
-        if status == 409:
-            return errors.ConflictError(message, **kwargs)
-        if status == 400 and code in (None, "invalid_parameters"):
-            return errors.InvalidParametersError(message, **kwargs)
-        return errors.PermanentError(message, **kwargs)
-
-    def _error_body(self, response: httpx.Response) -> tuple[str | None, str, list[str]]:
-        fallback = f"HTTP {response.status_code} {response.reason_phrase}".strip()
-        try:
-            body = response.json()
-        except ValueError:
-            body = None
-        if not isinstance(body, dict):
-            snippet = " ".join(response.text.split())[:200]
-            message = f"{fallback}: {snippet}" if snippet else fallback
-            return None, self._scrub(message, response.request), []
-        code = body.get("code") if isinstance(body.get("code"), str) else None
-        message = str(body.get("message") or fallback)
-        details = body.get("details") or []
-        if not isinstance(details, list):
-            details = [details]
-        return (code, self._scrub(message, response.request),
-                [self._scrub(str(d), response.request) for d in details])
+def _error_text(exc: errors.MaventaError) -> str:
+    """Everything Maventa said in an error: code, message and details (where its wording may be)."""
+    return " ".join([exc.code or "", exc.message, *(str(d) for d in exc.details)])
 
 
-def _failed_request(exc: httpx.TransportError) -> httpx.Request:
-    try:
-        return exc.request
-    except RuntimeError:  # raised before a request was attached
-        return httpx.Request("GET", "http://unknown/")
+def _without_nulls(value: Any) -> Any:
+    """A settings block as it can be sent back: Maventa shows unset fields as null, the PATCH
+    schema types them as strings/booleans, so an unset field is left out instead."""
+    if isinstance(value, dict):
+        return {k: _without_nulls(v) for k, v in value.items() if v is not None}
+    if isinstance(value, list):
+        return [_without_nulls(v) for v in value if v is not None]
+    return value
 
 
-def _retry_after(response: httpx.Response) -> float | None:
-    value = response.headers.get("Retry-After")
-    if not value:
-        return None
-    try:
-        return max(0.0, float(value))
-    except ValueError:
-        pass
-    try:
-        when = email.utils.parsedate_to_datetime(value)
-    except (TypeError, ValueError):
-        return None
-    return max(0.0, when.timestamp() - time.time())
-
-
-class MaventaClient(_Api):
+class MaventaClient(Api):
     """Entry point: one per configured environment. Cheap to create; the connection pool is shared.
 
     ``base_url`` is a URL or a key of ``BASE_URLS`` ("production", "test"). ``transport`` replaces the
@@ -227,7 +109,7 @@ class MaventaClient(_Api):
         self.timeout = timeout if isinstance(timeout, httpx.Timeout) else httpx.Timeout(timeout)
         self.refresh_margin = refresh_margin
         self._own_http = None if transport is None else httpx.Client(
-            base_url=base_url, transport=transport, headers={"Accept": "application/json"})
+            base_url=base_url, transport=transport, headers=HEADERS)
 
     @property
     def _http(self) -> httpx.Client:
@@ -241,13 +123,24 @@ class MaventaClient(_Api):
         return (self._vendor_api_key,)
 
     def create_user(self, email: str, first_name: str, last_name: str | None = None) -> str | None:
-        """Create a Maventa user; returns its user API key (None if Maventa returns no key)."""
+        """Create a Maventa user; returns its user API key, or None when the email already has an account.
+
+        Maventa's answer for an existing email is undocumented; both plausible ones mean "existing
+        user": 201 without a key, or a 4xx whose text names the email as already taken.
+        """
         body = {"vendor_api_key": self._vendor_api_key, "email": _require(email, "email"),
                 "first_name": _require(first_name, "first_name")}
         if last_name:
             body["last_name"] = last_name
-        answer = self._json(self._send("POST", "/v1/users", json=body))
-        return answer.get("user_api_key") if isinstance(answer, dict) else None
+        try:
+            answer = self._json(self._send("POST", "/v1/users", json=body))
+        except errors.PermanentError as exc:
+            if _existing_email(exc, body["email"]):
+                log.info("POST /v1/users: Maventa says the email has an account (%s %s)", exc.status, exc.code)
+                return None
+            raise
+        key = answer.get("user_api_key") if isinstance(answer, dict) else None
+        return key if isinstance(key, str) and key else None
 
     def create_company(self, *, user_api_key: str, name: str, bid: str, no_vat: bool, address1: str,
                        post_code: str, post_office: str, city: str, country: str, email: str,
@@ -265,7 +158,15 @@ class MaventaClient(_Api):
         if address2:
             fields["address2"] = address2
         parts = [(key, _form_field(value)) for key, value in fields.items()]
-        response = self._send("POST", "/v1/companies", files=parts)
+        try:
+            response = self._send("POST", "/v1/companies", files=parts)
+        except errors.PermanentError as exc:
+            # Maventa documents only the words "BID ALREADY TAKEN", not where (code, message or
+            # details) nor the status that carries them.
+            if "BID ALREADY TAKEN" in _error_text(exc).upper().replace("_", " "):
+                raise errors.BusinessIdTakenError(exc.message, status=exc.status, code=exc.code,
+                                                  details=exc.details, response=exc.response) from None
+            raise
         answer = self._json(response)
         if not isinstance(answer, dict) or not answer.get("id"):
             raise errors.InvalidResponseError("Maventa created a company but returned no id",
@@ -279,9 +180,23 @@ class MaventaClient(_Api):
                            token_store=self.token_store, refresh_margin=self.refresh_margin)
         return CompanyClient(self, auth, user_api_key)
 
+    def for_partner(self, company_uuid: str, user_api_key: str) -> "PartnerClient":
+        """The partner account's client: its token asks only for the partner-only scope."""
+        auth = MaventaAuth(base_url=self.base_url, company_uuid=_require(company_uuid, "company_uuid"),
+                           user_api_key=_require(user_api_key, "user_api_key"),
+                           vendor_api_key=self._vendor_api_key, scope=PARTNER_SCOPE,
+                           token_store=self.token_store, refresh_margin=self.refresh_margin)
+        return PartnerClient(self, auth, user_api_key)
 
-class CompanyClient(_Api):
-    """The calls one company makes with its own token."""
+
+def _existing_email(exc: errors.PermanentError, email: str) -> bool:
+    text = _error_text(exc)
+    mentions = "email" in text.lower() or email.lower() in text.lower()
+    return exc.status in (400, 409, 422) and mentions and (exc.status == 409 or bool(_ALREADY.search(text)))
+
+
+class _TokenClient(Api):
+    """Requests made with a company's token (``auth``)."""
 
     def __init__(self, client: MaventaClient, auth: MaventaAuth, user_api_key: str) -> None:
         self.client = client
@@ -296,13 +211,29 @@ class CompanyClient(_Api):
         return self.client._http
 
     def __repr__(self) -> str:
-        return f"CompanyClient({self.base_url!r}, company_uuid={self.company_uuid!r})"
+        return f"{type(self).__name__}({self.base_url!r}, company_uuid={self.company_uuid!r})"
 
     def _secrets(self) -> tuple[str, ...]:
         return (*self.client._secrets(), self._user_api_key)
 
     def _call(self, method: str, path: str, **kwargs: Any) -> httpx.Response:
         return self._send(method, path, auth=self.auth, **kwargs)
+
+
+class PartnerClient(_TokenClient):
+    """The partner account's calls (scope ``partner:lookups``)."""
+
+    def lookup_companies(self, bids: Sequence[str], country: str) -> list[dict]:
+        """Is each business id FREE or RESERVED at Maventa."""
+        bids = [_require(b, "bid") for b in bids]
+        if not 1 <= len(bids) <= 10:
+            raise ValueError("lookup_companies takes 1 to 10 business ids")
+        params = [*_array("bids", bids), ("country", _require(country, "country"))]
+        return self._json(self._call("GET", "/v1/partner/lookups/companies", params=params))
+
+
+class CompanyClient(_TokenClient):
+    """The calls one company makes with its own token."""
 
     # -- the company and its account ------------------------------------------------------------
 
@@ -312,14 +243,6 @@ class CompanyClient(_Api):
 
     def current(self) -> dict:
         return self._json(self._call("GET", "/oauth2/current"))
-
-    def lookup_companies(self, bids: Sequence[str], country: str) -> list[dict]:
-        """Is each business id FREE or RESERVED at Maventa (needs the ``partner:lookups`` scope)."""
-        bids = [_require(b, "bid") for b in bids]
-        if not 1 <= len(bids) <= 10:
-            raise ValueError("lookup_companies takes 1 to 10 business ids")
-        params = [*_array("bids", bids), ("country", _require(country, "country"))]
-        return self._json(self._call("GET", "/v1/partner/lookups/companies", params=params))
 
     def add_company_user(self, email: str, first_name: str,
                          last_name: str | None = None) -> tuple[bool, str | None]:
@@ -347,10 +270,32 @@ class CompanyClient(_Api):
         params = _array("fields", fields or ())
         return self._json(self._call("GET", "/v1/company/settings", params=params))
 
+    def update_settings(self, changes: dict) -> None:
+        """Change some settings blocks, e.g. ``{"send_invoice_print": {"use_own_pdf": True}}``.
+
+        The swagger requires ``details``, ``address`` and ``invoice_notifications`` in every PATCH:
+        the ones not being changed are read first and sent back as Maventa has them.
+        """
+        if not isinstance(changes, dict) or not changes:
+            raise ValueError("update_settings needs a dict of settings blocks to change")
+        unchanged = [block for block in REQUIRED_SETTINGS_BLOCKS if block not in changes]
+        body: dict = {}
+        if unchanged:
+            current = self.get_settings(unchanged)
+            current = current if isinstance(current, dict) else {}
+            for block in unchanged:
+                value = current.get(block)
+                body[block] = _without_nulls(value) if isinstance(value, dict) else {}
+        body.update(changes)
+        self.patch_settings(body)
+
     def patch_settings(self, blocks: dict) -> None:
-        """Change only the given blocks, e.g. ``{"send_invoice_print": {"use_own_pdf": True}}``."""
+        """``PATCH /v1/company/settings`` as given: it must hold every required block (see update_settings)."""
         if not isinstance(blocks, dict) or not blocks:
-            raise ValueError("patch_settings needs a dict of settings blocks to change")
+            raise ValueError("patch_settings needs a dict of settings blocks")
+        missing = [block for block in REQUIRED_SETTINGS_BLOCKS if block not in blocks]
+        if missing:
+            raise ValueError(f"a settings PATCH must carry {', '.join(missing)} too; use update_settings()")
         self._call("PATCH", "/v1/company/settings", json=blocks)
 
     # -- invoices --------------------------------------------------------------------------------
@@ -359,10 +304,17 @@ class CompanyClient(_Api):
                      recipient_eia: str | None = None, recipient_operator: str | None = None,
                      recipient_email: str | None = None, disabled_routes: Sequence[str] = (),
                      print_own_image: bool | None = None, lang: str | None = None,
-                     sender_comment: str | None = None) -> dict:
-        """Upload an invoice (XML, or a ZIP of XML + PDF image). ``uuid`` is ours: resending it is safe."""
+                     sender_comment: str | None = None, image_pdf: bytes | None = None) -> dict:
+        """Upload an invoice; returns Maventa's invoice. ``uuid`` is ours: resending it is safe.
+
+        ``image_pdf``: the company's own PDF of the invoice; the XML and it go as one ZIP (package.py).
+        A ``uuid`` Maventa already has may be answered with the existing invoice, 409 or 422: for the
+        last two the invoice is read by that uuid and returned, so every caller sees one answer.
+        """
         if not file:
             raise ValueError("file is empty: pass the invoice XML (or ZIP) bytes")
+        if image_pdf:
+            file, filename = invoice_zip(file, image_pdf, filename)
         uuid = _require(uuid, "uuid")
         if len(uuid) > 36:
             raise ValueError("uuid must be at most 36 characters")
@@ -385,7 +337,27 @@ class CompanyClient(_Api):
         content_type = "application/zip" if filename.lower().endswith(".zip") else "application/xml"
         parts = [("file", (filename, file, content_type))]
         parts += [(name, _form_field(value)) for name, value in fields]
-        return self._json(self._call("POST", "/v1/invoices", files=parts, unverified_possible=True))
+        try:
+            return self._json(self._call("POST", "/v1/invoices", files=parts, unverified_possible=True))
+        except errors.PermanentError as exc:
+            if exc.status not in (409, 422):
+                raise
+            return self._existing_invoice(uuid, exc)
+
+    def _existing_invoice(self, uuid: str, refusal: errors.PermanentError) -> dict:
+        """After a 409/422 to an upload: Maventa's invoice with our uuid, or the refusal itself."""
+        try:
+            invoice = self.get_invoice(uuid)
+        except errors.NotFoundError:
+            raise refusal from None  # not a duplicate: the upload itself was refused
+        except errors.MaventaError as exc:
+            raise errors.InDoubtError(
+                f"Maventa refused uuid {uuid} as already used ({refusal.status}), and reading it failed: {exc}",
+                status=exc.status, code=exc.code, retry_after=getattr(exc, "retry_after", None),
+                response=exc.response) from exc
+        log.info("POST /v1/invoices: uuid already at Maventa (%s %s); returning that invoice",
+                 refusal.status, refusal.code)
+        return invoice
 
     def get_invoice(self, invoice_id: str) -> dict:
         """Read an invoice; with our own ``uuid`` sent, that uuid is the invoice id."""

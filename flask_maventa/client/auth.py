@@ -17,16 +17,18 @@ from typing import Generator
 
 import httpx
 
+from .scopes import COMPANY_SCOPE
 from .tokens import MemoryTokenStore, Token, TokenStore, token_key
 
-__all__ = ["MaventaAuth", "DEFAULT_SCOPE", "TOKEN_PATH", "FRESH_TOKEN"]
+__all__ = ["MaventaAuth", "DEFAULT_SCOPE", "TOKEN_PATH", "FRESH_TOKEN", "GRANTED_SCOPE"]
 
-# global: /oauth2/current; company: settings, users, signing, webhooks; lookup: receivers;
-# invoice:send: send and read invoices; partner:lookups: is a business id still free.
-DEFAULT_SCOPE = "global company lookup invoice:send partner:lookups"
+# Exactly the scopes a company's operations need (see scopes.py); partner scopes are never asked here.
+DEFAULT_SCOPE = COMPANY_SCOPE
 TOKEN_PATH = "/oauth2/token"
-# Response extension set when the final response was made with a token that had just been fetched.
+# Response extensions: was the final response made with a token that had just been fetched, and
+# which scopes Maventa said it granted to that token (None when its token answer did not say).
 FRESH_TOKEN = "maventa_fresh_token"
+GRANTED_SCOPE = "maventa_granted_scope"
 
 
 class MaventaAuth(httpx.Auth):
@@ -63,6 +65,7 @@ class MaventaAuth(httpx.Auth):
         response = yield self._authorized(request, token)
         if response.status_code != 401 or fetched:
             response.extensions[FRESH_TOKEN] = fetched
+            response.extensions[GRANTED_SCOPE] = token.scope
             return
 
         refused = token
@@ -75,6 +78,7 @@ class MaventaAuth(httpx.Auth):
                     return
         response = yield self._authorized(request, token)
         response.extensions[FRESH_TOKEN] = True
+        response.extensions[GRANTED_SCOPE] = token.scope
 
     def _authorized(self, request: httpx.Request, token: Token) -> httpx.Request:
         request.headers["Authorization"] = f"Bearer {token.access_token}"
@@ -107,5 +111,6 @@ class MaventaAuth(httpx.Auth):
         now = time.time()
         # Short-lived tokens (tests, sandbox) would otherwise be "stale" the moment they arrive.
         lifetime = max(expires_in - self.refresh_margin, expires_in / 2)
+        granted = body.get("scope")
         return Token(access_token=access_token, expires_at=now + expires_in, refresh_at=now + lifetime,
-                     scope=body.get("scope"))
+                     scope=granted if isinstance(granted, str) else None)

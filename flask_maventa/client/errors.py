@@ -19,7 +19,8 @@ import httpx
 __all__ = [
     "MaventaError", "TransientError", "ConnectError", "InDoubtError", "RateLimitedError", "ServerError",
     "PermanentError", "NotFoundError", "ConflictError", "InvalidParametersError", "InvalidCredentialsError",
-    "UnauthorizedError", "UnverifiedCompanyError", "InvalidResponseError",
+    "UnauthorizedError", "UnverifiedCompanyError", "InvalidResponseError", "InvalidScopeError", "MissingScopeError",
+    "BusinessIdTakenError",
 ]
 
 
@@ -94,8 +95,33 @@ class InvalidCredentialsError(PermanentError):
     """The token endpoint refused the company UUID, user API key or vendor API key."""
 
 
+class InvalidScopeError(PermanentError):
+    """The token endpoint refused the scopes asked for (``invalid_scope``): not a credentials problem.
+
+    ``scope`` is what was asked. Fix: the vendor API key's rights at Maventa, or ``MAVENTA_SCOPE``.
+    """
+
+    def __init__(self, message: str, *, scope: str | None = None, **kwargs) -> None:
+        super().__init__(message, **kwargs)
+        self.scope = scope
+
+
+class BusinessIdTakenError(PermanentError):
+    """``POST /v1/companies``: Maventa already has a company with this business id ("BID ALREADY TAKEN")."""
+
+
 class UnauthorizedError(PermanentError):
     """A freshly issued token was refused: a scope or permission problem, re-authenticating won't help."""
+
+
+class MissingScopeError(UnauthorizedError):
+    """Maventa granted a token without the scope this operation needs (``granted`` / ``required``)."""
+
+    def __init__(self, message: str, *, granted: str | None = None, required: tuple[str, ...] = (),
+                 **kwargs) -> None:
+        super().__init__(message, **kwargs)
+        self.granted = granted
+        self.required = tuple(required)
 
 
 class UnverifiedCompanyError(UnauthorizedError):

@@ -4,6 +4,11 @@ Reading: ``file`` is an XML invoice or a ZIP holding one (plus PDF image/attachm
 well formed; for UBL formats the root must be an Invoice or CreditNote. A few fields (number, dates,
 sums, parties, buyer address) are read namespace-agnostically so Finvoice-like files still parse.
 
+The invoice image (the sender's own PDF) is read from either form, and which one is recorded
+(``image_source``): in a ZIP, the PDF named like the XML (``invoice.xml`` + ``invoice.pdf``), else its
+only PDF; otherwise the first PDF embedded in the UBL (``AdditionalDocumentReference``). Maventa's own
+rule for telling the image from attachments is undocumented; this is the published clients' convention.
+
 Routing (Maventa's rules, API-NOTES §6 "Routing behaviour"): e-invoice, then email, then print.
 - EIA and operator both given: only the e-invoice route, no fallback.
 - ``email_settings[xml_format]``: email only, no fallback.
@@ -14,8 +19,11 @@ Routing (Maventa's rules, API-NOTES §6 "Routing behaviour"): e-invoice, then em
 """
 from __future__ import annotations
 
+import base64
+import binascii
 import io
 import zipfile
+from pathlib import PurePosixPath
 from dataclasses import dataclass, field
 
 from lxml import etree
@@ -47,13 +55,16 @@ class InvoiceFile:
     recipient: dict = field(default_factory=dict)
     recipient_email: str | None = None
     recipient_address: dict = field(default_factory=dict)
-    pdf: bytes | None = None
+    pdf: bytes | None = None             # the invoice image
+    image_source: str | None = None      # where it was found: "zip" or "embedded" (None: no own image)
+    image_name: str | None = None
+    xml_name: str | None = None          # the XML's name inside a ZIP
 
 
 def read_invoice_file(content: bytes, filename: str, format: str | None) -> InvoiceFile:
-    pdf = None
+    pdf = xml_name = image_name = None
     if content[:4] == b"PK\x03\x04" or filename.lower().endswith(".zip"):
-        content, pdf = _unzip(content)
+        content, xml_name, pdf, image_name = _unzip(content)
     try:
         tree = etree.fromstring(content, _PARSER)
     except etree.XMLSyntaxError as exc:
@@ -61,7 +72,11 @@ def read_invoice_file(content: bytes, filename: str, format: str | None) -> Invo
     root = etree.QName(tree).localname
     if format in UBL_FORMATS and root not in ("Invoice", "CreditNote"):
         raise DocumentError(f"file is not a UBL Invoice or CreditNote (root element is {root})")
-    doc = InvoiceFile(xml=content, root=root, pdf=pdf)
+    doc = InvoiceFile(xml=content, root=root, pdf=pdf, xml_name=xml_name, image_name=image_name,
+                      image_source="zip" if pdf else None)
+    if pdf is None:
+        doc.pdf, doc.image_name = _embedded_pdf(tree)
+        doc.image_source = "embedded" if doc.pdf else None
     doc.number = _text(tree, "./*[local-name()='ID']") or _text(tree, ".//*[local-name()='InvoiceNumber']")
     doc.date = _text(tree, "./*[local-name()='IssueDate']")
     doc.date_due = _text(tree, "./*[local-name()='DueDate']") or _text(
@@ -86,7 +101,8 @@ def read_invoice_file(content: bytes, filename: str, format: str | None) -> Invo
     return doc
 
 
-def _unzip(content: bytes) -> tuple[bytes, bytes | None]:
+def _unzip(content: bytes) -> tuple[bytes, str, bytes | None, str | None]:
+    """(xml, its name, image pdf, its name): the image is the PDF named like the XML, else the only PDF."""
     try:
         archive = zipfile.ZipFile(io.BytesIO(content))
         names = archive.namelist()
@@ -94,9 +110,26 @@ def _unzip(content: bytes) -> tuple[bytes, bytes | None]:
         if len(xml_names) != 1:
             raise DocumentError(f"ZIP must hold exactly one XML invoice, found {len(xml_names)}")
         pdf_names = [n for n in names if n.lower().endswith(".pdf")]
-        return archive.read(xml_names[0]), (archive.read(pdf_names[0]) if pdf_names else None)
+        stem = PurePosixPath(xml_names[0]).stem.lower()
+        image = next((n for n in pdf_names if PurePosixPath(n).stem.lower() == stem), None)
+        if image is None and len(pdf_names) == 1:
+            image = pdf_names[0]
+        return archive.read(xml_names[0]), xml_names[0], (archive.read(image) if image else None), image
     except zipfile.BadZipFile:
         raise DocumentError("file is not a valid ZIP archive") from None
+
+
+def _embedded_pdf(tree) -> tuple[bytes | None, str | None]:
+    """The first PDF embedded in a UBL ``AdditionalDocumentReference`` (base64), with its filename."""
+    for node in tree.xpath("./*[local-name()='AdditionalDocumentReference']/*[local-name()='Attachment']"
+                           "/*[local-name()='EmbeddedDocumentBinaryObject']"):
+        if (node.get("mimeCode") or "").lower() != "application/pdf" or not node.text:
+            continue
+        try:
+            return base64.b64decode("".join(node.text.split()), validate=True), node.get("filename")
+        except (binascii.Error, ValueError):
+            continue
+    return None, None
 
 
 def _text(tree, xpath: str) -> str | None:
@@ -139,9 +172,23 @@ class Route:
     key: str                     # Maventa action key of the outcome
     message: str
     tried: list[str]
+    image: str | None = None     # the image an email or letter carried: "zip", "embedded" or "generated"
 
 
-def decide_route(doc: InvoiceFile, params: dict, receivers: list[dict], print_enabled: bool) -> Route:
+def _image(doc: InvoiceFile, params: dict, channel: str, use_own_pdf: bool) -> str:
+    """Email carries the sender's own image when there is one; print only when asked to (per invoice
+    ``print_settings[print_own_image]``, else the company's ``use_own_pdf``), else Maventa's own."""
+    if not doc.pdf:
+        return "generated"
+    if channel == "PRINT":
+        asked = params.get("print_settings[print_own_image]")
+        own = asked == "true" if asked is not None else use_own_pdf
+        return doc.image_source if own else "generated"
+    return doc.image_source
+
+
+def decide_route(doc: InvoiceFile, params: dict, receivers: list[dict], print_enabled: bool,
+                 use_own_pdf: bool = False) -> Route:
     disabled = set(params.get("disabled_routes", []))
     eia = params.get("recipient_eia") or doc.recipient.get("eia")
     operator = params.get("recipient_operator")
@@ -163,9 +210,11 @@ def decide_route(doc: InvoiceFile, params: dict, receivers: list[dict], print_en
                 return Route(True, "EINVOICE", eia, entry.get("operator"), "action_delivered",
                              f"Delivered as e-invoice to {eia}", tried)
         elif route == "email" and email:
-            return Route(True, "EMAIL", email, None, "action_sent_email", f"Sent by email to {email}", tried)
+            return Route(True, "EMAIL", email, None, "action_sent_email", f"Sent by email to {email}", tried,
+                         _image(doc, params, "EMAIL", use_own_pdf))
         elif route == "print" and print_enabled and all(doc.recipient_address.values()):
-            return Route(True, "PRINT", "PRINT", None, "action_sent_print", "Sent to print service", tried)
+            return Route(True, "PRINT", "PRINT", None, "action_sent_print", "Sent to print service", tried,
+                         _image(doc, params, "PRINT", use_own_pdf))
     if not order:
         message = "All routes are disabled"
     elif order == ["einvoice"] and operator:

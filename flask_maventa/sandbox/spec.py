@@ -6,11 +6,10 @@ Requests are given as a werkzeug ``Request`` (Flask's request is one; ``request_
 code on both sides. Problems come back as a list of sentences in the style of Maventa's ``details``.
 
 Stricter than the spec in one way on purpose: JSON bodies may not carry properties the spec does not
-name (``additionalProperties: false`` is added), so an invented field fails. Looser in two:
-- array parameters may be sent as ``name[]`` or a repeated ``name`` (Maventa runs on Rack/Grape);
-- ``PATCH /v1/company/settings`` may send any subset of blocks: the swagger marks ``details``,
-  ``address`` and ``invoice_notifications`` required, but its own description (and Maventa's guide)
-  says to send only the blocks to change.
+name (``additionalProperties: false`` is added), so an invented field fails. Looser in one: array
+parameters may be sent as ``name[]`` or a repeated ``name`` (Maventa runs on Rack/Grape). Every
+``required`` list is enforced as the swagger has it (e.g. a settings PATCH carries ``details``,
+``address`` and ``invoice_notifications`` whatever it changes).
 Responses may carry ``null`` for properties that are not required (Maventa does, e.g. ``destination``).
 """
 from __future__ import annotations
@@ -31,7 +30,6 @@ from werkzeug.wrappers import Request
 __all__ = ["Spec", "Operation", "load_spec", "request_from_httpx", "SPEC_FILE"]
 
 SPEC_FILE = "autoxchange-swagger-0.85.550.json"
-PARTIAL_BODIES = {("PATCH", "/v1/company/settings")}
 _DATE_TIME = re.compile(r"^\d{4}-\d{2}-\d{2}[T ]\d{2}:\d{2}(:\d{2}(\.\d+)?)?(Z|[+-]\d{2}:?\d{2})?$")
 _DATE = re.compile(r"^\d{4}-\d{2}-\d{2}$")
 
@@ -158,9 +156,6 @@ class Spec:
         except ValueError:
             return ["request body is not valid JSON"]
         schema = copy.deepcopy(param["schema"])
-        if (op.method, op.template) in PARTIAL_BODIES:
-            schema = {**self._strict["definitions"][schema["$ref"].rsplit("/", 1)[1]]}
-            schema.pop("required", None)
         return self._schema_problems(schema, body, self._strict)
 
     # -- responses -------------------------------------------------------------------------------

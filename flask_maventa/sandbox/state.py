@@ -1,4 +1,5 @@
-"""The sandbox's world: users, companies, tokens, invoices, webhooks, and the clock that moves them.
+"""The sandbox's world: users, companies, tokens and signing (invoices and webhooks are mixed in from
+their own modules), and the clock that moves them.
 
 Everything lives in memory behind one lock. Time-based progress (signing, delivery) is applied lazily:
 ``advance()`` runs before every request and on every tick of the background thread, so a delay of 0
@@ -14,35 +15,14 @@ import secrets
 import threading
 import time
 import uuid as uuidlib
-from dataclasses import dataclass, field
-from typing import Any
+from dataclasses import dataclass
 
-from .documents import InvoiceFile, Route, decide_route
+from . import scopes
+from .invoices import InvoiceBook
 from .knobs import Knobs
+from .webhooks import WebhookBook
 
-__all__ = ["Sandbox", "ApiError", "expand_scopes"]
-
-# Scope aliases, from the swagger's /oauth2/token description.
-SCOPE_ALIASES = {
-    "eui": {"eui:open", "company:read", "company:write", "lookup", "receivables:assignments", "document:send",
-            "document:receive", "invoice:receive", "invoice:send", "analysis"},
-    "global": {"company:read", "document:receive", "document:send", "lookup"},
-    "company": {"company:read", "company:write"},
-}
-KNOWN_SCOPES = {
-    "eui", "global", "company", "lookup", "document:receive", "document:send", "invoice:receive", "invoice:send",
-    "company:read", "company:write", "validate", "receivables:assignments", "analysis", "billing:reports",
-    "partner:invoice_delivery_actions", "partner:lookups", "partner:takeovers", "partner:lyanthe_scan_service",
-    "fi_bank_message:send", "fi_bank_message:receive",
-}
-DEFAULT_SCOPE = "global company"
-
-
-def expand_scopes(scopes: set[str] | list[str]) -> set[str]:
-    out = set()
-    for scope in scopes:
-        out |= SCOPE_ALIASES.get(scope, set()) | {scope}
-    return out
+__all__ = ["Sandbox", "ApiError", "now_iso", "deep_merge"]
 
 
 def now_iso(at: float | None = None) -> str:
@@ -87,6 +67,8 @@ class Company:
     company_state: str = "UNVERIFIED"
     auth_sent_at: float | None = None
     locale: str | None = None
+    interim: list[str] | None = None  # while signing: the auth states still to show before SIGNED
+    signed_at: float | None = None
 
 
 @dataclass
@@ -96,46 +78,6 @@ class Grant:
     scopes: set[str]
     scope: str
     expires_at: float
-
-
-@dataclass
-class Invoice:
-    id: str
-    company_id: str
-    doc: InvoiceFile
-    params: dict
-    filename: str
-    source_format: str
-    created_at: float
-    due_at: float
-    status: str = "PENDING"
-    route: Route | None = None
-    actions: list[dict] = field(default_factory=list)
-    files: list[dict] = field(default_factory=list)
-
-
-@dataclass
-class Subscription:
-    id: str
-    company_id: str
-    destination_type: str
-    destination: str
-    events: list[str]
-    vendor_key: str | None = None
-
-
-@dataclass
-class Delivery:
-    id: str
-    subscription_id: str
-    url: str
-    event: str
-    payload: dict
-    next_attempt_at: float
-    attempts: int = 0
-    status_codes: list = field(default_factory=list)
-    acknowledged: bool = False
-    given_up: bool = False
 
 
 def default_settings(name: str, bid: str, country: str, email: str, address: dict) -> dict:
@@ -173,7 +115,7 @@ def normalize_bid(bid: str) -> str:
     return re.sub(r"[^0-9A-Z]", "", bid.upper())
 
 
-class Sandbox:
+class Sandbox(InvoiceBook, WebhookBook):
     def __init__(self, vendor_api_key: str, knobs: Knobs) -> None:
         self.vendor_api_key = vendor_api_key
         self._startup_knobs = copy.deepcopy(knobs)
@@ -187,11 +129,8 @@ class Sandbox:
             self.users: dict[str, User] = {}                 # by id
             self.companies: dict[str, Company] = {}          # by id
             self.grants: dict[str, Grant] = {}               # by access token
-            self.invoices: dict[tuple[str, str], Invoice] = {}
-            self.receipts: list[dict] = []                   # every POST /v1/invoices that reached us
-            self.receivers: list[dict] = []
-            self.subscriptions: dict[str, Subscription] = {}
-            self.deliveries: list[Delivery] = []
+            self.reset_invoices()
+            self.reset_webhooks()
             self.stats = {"token_requests": 0, "tokens_issued": 0, "requests": {}, "faults": {},
                           "response_problems": []}
             self.rng = random.Random(self.knobs.seed)
@@ -214,8 +153,12 @@ class Sandbox:
         return next((u for u in self.users.values() if u.email.lower() == email.lower()), None)
 
     def create_user(self, email: str, first_name: str | None, last_name: str | None) -> User | None:
+        """A new user, or None for a known email; with ``existing_user="error"`` that is a 4xx instead."""
         with self.lock:
             if self.user_by_email(email):
+                if self.knobs.existing_user == "error":
+                    raise ApiError(self.knobs.existing_user_status, "invalid_parameters", "Email has already been taken",
+                                   [f"email {email} already exists"])
                 return None
             user = User(str(uuidlib.uuid4()), email, first_name, last_name, secrets.token_hex(16))
             self.users[user.id] = user
@@ -231,8 +174,7 @@ class Sandbox:
                                ["name has to be at least 3 characters long"])
             bid = form["bid"]
             if any(normalize_bid(c.bid) == normalize_bid(bid) for c in self.companies.values()):
-                raise ApiError(self.knobs.bid_taken_status, "bid_already_taken", "BID ALREADY TAKEN",
-                               [f"a company with business id {bid} is already registered"])
+                raise self._bid_taken(bid)
             address = {"street_address": form["address1"], "post_code": form["post_code"],
                        "post_office": form["post_office"], "city": form["city"], "country": form["country"]}
             company = Company(id=str(uuidlib.uuid4()), name=form["name"], bid=bid, country=form["country"],
@@ -241,6 +183,16 @@ class Sandbox:
             self.companies[company.id] = company
             return company
 
+    def _bid_taken(self, bid: str) -> ApiError:
+        """Maventa documents only the words "BID ALREADY TAKEN": the knobs choose where and with which status."""
+        status, where = self.knobs.bid_taken_status, self.knobs.bid_taken_in
+        detail = f"a company with business id {bid} is already registered"
+        if where == "code":
+            return ApiError(status, "bid_already_taken", "Company could not be created", [detail])
+        if where == "details":
+            return ApiError(status, "invalid_parameters", "Invalid parameters", [f"bid: BID ALREADY TAKEN ({bid})"])
+        return ApiError(status, "company_create_failed", "BID ALREADY TAKEN", [detail])
+
     def issue_token(self, client_id: str | None, client_secret: str | None,
                     scope: str | None) -> tuple[str, Grant]:
         with self.lock:
@@ -248,11 +200,16 @@ class Sandbox:
             user = self.user_by_key(client_secret)
             if company is None or user is None or user.id not in company.user_ids:
                 raise ApiError(401, "invalid_credentials", "Invalid client credentials")
-            requested = (scope or DEFAULT_SCOPE).split()
-            unknown = [s for s in requested if s not in KNOWN_SCOPES]
+            requested = (scope or scopes.DEFAULT_SCOPE).split()
+            unknown = [s for s in requested if s not in scopes.known_scopes()]
             if unknown:
                 raise ApiError(400, "invalid_scope", "Invalid scope", [f"unknown scope {s}" for s in unknown])
-            grant = Grant(company.id, user.id, expand_scopes(requested), " ".join(requested),
+            refused = [s for s in requested if s in self.knobs.refused_scopes]
+            if refused and self.knobs.refused_scope_answer == "invalid_scope":
+                raise ApiError(400, "invalid_scope", "Invalid scope",
+                               [f"scope {s} is not allowed for this vendor" for s in refused])
+            granted = [s for s in requested if s not in refused]
+            grant = Grant(company.id, user.id, scopes.expand(granted), " ".join(granted),
                           time.time() + self.knobs.token_lifetime)
             token = secrets.token_urlsafe(32)
             self.grants[token] = grant
@@ -290,57 +247,38 @@ class Sandbox:
             company.auth_sent_at = time.time()
 
     def sign(self, company: Company) -> None:
+        """The signer signed. Maventa may show ``signing_interim`` states first (one per read of the
+        authorization), then SIGNED; the company is VERIFIED ``verify_delay`` seconds after SIGNED."""
         with self.lock:
-            company.auth_state = "SIGNED"
-            company.company_state = "VERIFIED"
+            company.interim = list(self.knobs.signing_interim)
+            self._next_signing_state(company)
+
+    def read_authorization(self, company: Company) -> dict:
+        """The authorization state as a GET shows it; each read moves an interim state on."""
+        with self.lock:
+            answer = {"auth_state": company.auth_state, "auth_email": company.auth_email or "",
+                      "company_state": company.company_state}
+            if company.interim is not None:
+                self._next_signing_state(company)
+            return answer
+
+    def _next_signing_state(self, company: Company) -> None:
+        if company.interim:
+            state = company.interim.pop(0)
+            company.auth_state = state
+            company.company_state = "UNKNOWN" if state == "UNKNOWN" else "UNVERIFIED"
+            return
+        company.interim = None
+        company.auth_state = "SIGNED"
+        company.signed_at = time.time()
+        company.company_state = "VERIFIED" if self.knobs.verify_delay <= 0 else "UNVERIFIED"
 
     def lookup_company(self, bid: str, country: str) -> str:
         taken = any(normalize_bid(c.bid) == normalize_bid(bid) and c.country == country.upper()
                     for c in self.companies.values())
         return "RESERVED" if taken else "FREE"
 
-    # -- invoices ----------------------------------------------------------------------------------
-
-    def receive_invoice(self, company: Company, params: dict, doc: InvoiceFile, filename: str,
-                        content_type: str) -> tuple[Invoice, bool]:
-        """Store an uploaded invoice; returns (invoice, created). A known uuid returns the existing one."""
-        with self.lock:
-            invoice_id = params.get("uuid") or str(uuidlib.uuid4())
-            self.receipts.append({"company_id": company.id, "uuid": invoice_id, "number": doc.number,
-                                  "received_at": now_iso()})
-            existing = self.invoices.get((company.id, invoice_id))
-            if existing is not None:
-                return existing, False
-            now = time.time()
-            invoice = Invoice(id=invoice_id, company_id=company.id, doc=doc, params=params, filename=filename,
-                              source_format=params.get("format") or ("PEPPOLBIS30" if doc.root in
-                                                                     ("Invoice", "CreditNote") else "UNKNOWN"),
-                              created_at=now, due_at=now + self.knobs.delivery_delay)
-            invoice.files.append({"id": str(uuidlib.uuid4()), "filename": filename, "type": "INVOICE",
-                                  "mimetype": content_type or "application/xml", "content": doc.xml})
-            if doc.pdf:
-                invoice.files.append({"id": str(uuidlib.uuid4()), "filename": "invoice.pdf", "type": "IMAGE",
-                                      "mimetype": "application/pdf", "content": doc.pdf})
-            invoice.actions.append(_action("CREATED", None, "Invoice created", "action_created", now))
-            self.invoices[(company.id, invoice_id)] = invoice
-            return invoice, True
-
-    def finish(self, invoice: Invoice, route: Route, at: float | None = None) -> None:
-        """Move a PENDING invoice to DELIVERED or FAILED and queue its webhooks."""
-        at = time.time() if at is None else at
-        invoice.route = route
-        if route.delivered:
-            invoice.status = "DELIVERED"
-            sent_key = {"EMAIL": "action_sent_email", "PRINT": "action_sent_print"}.get(route.channel,
-                                                                                         "action_internal_sent")
-            invoice.actions.append(_action("SENT", route.channel, f"Sent via {route.channel}", sent_key, at))
-            invoice.actions.append(_action("DELIVERED", route.channel, route.message, "action_delivered", at))
-            event = "DOCUMENTS.INVOICE.DELIVERED"
-        else:
-            invoice.status = "FAILED"
-            invoice.actions.append(_action("ERROR", route.channel, route.message, route.key, at))
-            event = "DOCUMENTS.INVOICE.FAILED"
-        self._notify(invoice, event, at)
+    # -- the clock -----------------------------------------------------------------------------------
 
     def advance(self, now: float | None = None) -> None:
         now = time.time() if now is None else now
@@ -349,47 +287,11 @@ class Sandbox:
                 if (company.auth_state == "SENT" and self.knobs.sign_delay is not None
                         and company.auth_sent_at + self.knobs.sign_delay <= now):
                     self.sign(company)
-            for invoice in self.invoices.values():
-                if invoice.status == "PENDING" and invoice.due_at <= now:
-                    company = self.companies[invoice.company_id]
-                    print_enabled = bool(company.settings["send_invoice_print"].get("enabled"))
-                    self.finish(invoice, decide_route(invoice.doc, invoice.params, self.receivers, print_enabled),
-                                at=now)
+                if (company.auth_state == "SIGNED" and company.company_state != "VERIFIED"
+                        and company.signed_at is not None and company.signed_at + self.knobs.verify_delay <= now):
+                    company.company_state = "VERIFIED"
+            self.advance_invoices(now)
             self.grants = {t: g for t, g in self.grants.items() if g.expires_at > now - 60}
-
-    # -- webhooks ----------------------------------------------------------------------------------
-
-    def _notify(self, invoice: Invoice, event: str, at: float) -> None:
-        for sub in self.subscriptions.values():
-            if sub.company_id == invoice.company_id and event in sub.events:
-                # Payload shape is OUR ASSUMPTION: Maventa does not document it (API-NOTES §7, §13).
-                payload = {"event": event, "company_id": invoice.company_id, "id": invoice.id,
-                           "invoice_id": invoice.id, "status": invoice.status, "created_at": now_iso(at)}
-                self.deliveries.append(Delivery(str(uuidlib.uuid4()), sub.id, sub.destination, event, payload, at))
-
-    def due_deliveries(self, now: float) -> list[Delivery]:
-        with self.lock:
-            return [d for d in self.deliveries
-                    if not d.acknowledged and not d.given_up and d.next_attempt_at <= now]
-
-    def record_attempt(self, delivery: Delivery, status: int | None) -> None:
-        with self.lock:
-            delivery.attempts += 1
-            delivery.status_codes.append(status)
-            if status is not None and 200 <= status < 300:
-                delivery.acknowledged = True
-            elif delivery.attempts > self.knobs.webhook_retries:
-                delivery.given_up = True  # kept as unacknowledged, for notifications_resend_unacknowledged
-            else:
-                delivery.next_attempt_at = time.time() + self.knobs.webhook_retry_delay
-
-    def resend_unacknowledged(self, company_id: str) -> None:
-        with self.lock:
-            for delivery in self.deliveries:
-                sub = self.subscriptions.get(delivery.subscription_id)
-                if sub and sub.company_id == company_id and not delivery.acknowledged:
-                    delivery.given_up, delivery.attempts = False, 0
-                    delivery.next_attempt_at = time.time()
 
     # -- faults ------------------------------------------------------------------------------------
 
@@ -416,34 +318,3 @@ class Sandbox:
         with self.lock:
             bucket = self.stats[kind]
             bucket[key] = bucket.get(key, 0) + 1
-
-    # -- views of the state for /_sandbox ----------------------------------------------------------
-
-    def received(self) -> dict[str, Any]:
-        with self.lock:
-            per_uuid: dict[str, int] = {}
-            for receipt in self.receipts:
-                per_uuid[receipt["uuid"]] = per_uuid.get(receipt["uuid"], 0) + 1
-            per_number: dict[str, int] = {}
-            for invoice in self.invoices.values():
-                number = invoice.doc.number or ""
-                per_number[number] = per_number.get(number, 0) + 1
-            return {
-                "invoices": [self.summary(i) for i in self.invoices.values()],
-                "receipts": len(self.receipts),
-                "received_per_uuid": per_uuid,       # POSTs that reached us, per uuid (retries count)
-                "invoices_per_number": per_number,   # invoices created, per invoice number (must be 1)
-            }
-
-    def summary(self, invoice: Invoice) -> dict:
-        route = invoice.route
-        return {"id": invoice.id, "company_id": invoice.company_id, "number": invoice.doc.number,
-                "status": invoice.status, "created_at": now_iso(invoice.created_at),
-                "params": dict(invoice.params),
-                "route": None if route is None else {
-                    "delivered": route.delivered, "channel": route.channel, "destination": route.destination,
-                    "message": route.message, "tried": route.tried}}
-
-
-def _action(type_: str, channel: str | None, message: str, key: str | None, at: float) -> dict:
-    return {"type": type_, "channel": channel, "message": message, "key": key, "happened_at": now_iso(at)}

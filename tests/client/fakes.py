@@ -20,8 +20,21 @@ INVOICE = {"id": "inv-1", "status": "PENDING", "reference": "1232", "number": "I
                 "happened_at": "2026-11-01T08:00:00Z"}]}
 
 
-def token_body(token: str = TOKEN, expires_in: int = 3600) -> dict:
-    return {"access_token": token, "token_type": "bearer", "expires_in": expires_in, "scope": "global company"}
+# What GET /v1/company/settings answers: unset fields come back as null.
+SETTINGS = {
+    "details": {"name": "Seller Oy", "email": "info@seller.test", "website": None, "country": "FI",
+                "bid": "1234567-8", "vat_number": None},
+    "address": {"street_address": "Katu 1", "post_code": "00100", "post_office": "Helsinki", "city": "Helsinki",
+                "country": "FI"},
+    "invoice_notifications": {"on_receiving": {"enabled": False, "how_to_send": None, "other_email": None},
+                              "on_send_errors": {"to_user": True, "to_emails": []}},
+    "send_invoice_print": {"enabled": False, "use_own_pdf": False},
+}
+
+
+def token_body(token: str = TOKEN, expires_in: int = 3600, scope: str | None = None) -> dict:
+    from flask_maventa.client import COMPANY_SCOPE
+    return {"access_token": token, "token_type": "bearer", "expires_in": expires_in, "scope": scope or COMPANY_SCOPE}
 
 
 def maventa_router() -> respx.Router:
@@ -36,7 +49,7 @@ def maventa_router() -> respx.Router:
     router.post("/v1/company/authorization").respond(200, json={"status": "OK", "count": 1})
     router.get("/v1/company/authorization").respond(
         200, json={"auth_state": "SENT", "auth_email": "a@b.test", "company_state": "UNVERIFIED"})
-    router.get("/v1/company/settings").respond(200, json={"send_invoice_print": {"use_own_pdf": False}})
+    router.get("/v1/company/settings").respond(200, json=SETTINGS)
     router.patch("/v1/company/settings").respond(204)
     router.post("/v1/invoices").respond(201, json=INVOICE)
     router.get("/v1/invoices").respond(200, json=[INVOICE])

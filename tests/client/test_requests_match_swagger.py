@@ -15,22 +15,24 @@ def send_everything(client):
                           city="Helsinki", country="FI", email="owner@example.test")
     company = client.for_company(COMPANY, API_KEY)
     company.check_credentials()
-    company.lookup_companies(["1234567-8", "7654321-0"], "FI")
+    client.for_partner(COMPANY, API_KEY).lookup_companies(["1234567-8", "7654321-0"], "FI")
     company.add_company_user("ap@example.test", "Anna", "Approver")
     company.add_company_user("ap2@example.test", "Anna")
     company.send_authorization("signer@example.test", "EN")
     company.authorization()
     company.get_settings()
     company.get_settings(["send_invoice_print", "invoice_notifications"])
-    company.patch_settings({"send_invoice_print": {"use_own_pdf": True},
-                            "invoice_notifications": {"on_send_errors": {"to_user": False,
-                                                                         "to_emails": ["err@example.test"]}}})
+    company.update_settings({"send_invoice_print": {"use_own_pdf": True}})
+    company.update_settings({"send_invoice_print": {"use_own_pdf": True},
+                             "invoice_notifications": {"on_send_errors": {"to_user": False,
+                                                                          "to_emails": ["err@example.test"]}}})
     company.send_invoice(b"<Invoice/>", "invoice.xml", uuid="7d0d5d4e-31a4-4d63-9a4b-0c8d8a6d2c11")
     company.send_invoice(b"PK\x03\x04zip", "invoice.zip", uuid="u-2", format="PEPPOLBIS30",
                          recipient_eia="0192:987654321", recipient_operator="PEPPOL",
                          recipient_email="buyer@example.test", disabled_routes=["print", "email"],
                          print_own_image=True, lang="NO", sender_comment="Thanks")
     company.send_invoice(b"<Invoice/>", "invoice.xml", uuid="u-3", format=None, print_own_image=False)
+    company.send_invoice(b"<Invoice/>", "invoice_7.xml", uuid="u-4", image_pdf=b"%PDF-1.4", print_own_image=True)
     company.get_invoice("7d0d5d4e-31a4-4d63-9a4b-0c8d8a6d2c11")
     company.invoice_actions("u-2")
     company.list_invoices()
@@ -127,7 +129,9 @@ def test_the_validator_catches_what_the_swagger_forbids(request_, problem):
     (lambda c: c.send_invoice(b"<a/>", "a.xml", uuid="u", disabled_routes=["fax"]), "disabled route must be one of"),
     (lambda c: c.send_invoice(b"<a/>", "a.xml", uuid="u" * 37), "uuid must be at most 36"),
     (lambda c: c.send_invoice(b"", "a.xml", uuid="u"), "file is empty"),
-    (lambda c: c.lookup_companies([str(n) for n in range(11)], "FI"), "1 to 10 business ids"),
+    (lambda c: c.client.for_partner(COMPANY, API_KEY).lookup_companies([str(n) for n in range(11)], "FI"),
+     "1 to 10 business ids"),
+    (lambda c: c.patch_settings({"send_invoice_print": {"use_own_pdf": True}}), "use update_settings"),
     (lambda c: c.send_authorization("a@b.test", "DE"), "locale must be one of"),
     (lambda c: c.list_invoices(per_page=500), "per_page must be between 1 and 100"),
     (lambda c: c.register_webhook("erp.test/hook"), "absolute http(s) URL"),

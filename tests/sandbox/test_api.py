@@ -97,11 +97,42 @@ def test_tokens_expire_and_bad_tokens_are_refused(sandbox):
                  "auth_unauthorized")
 
 
-def test_a_token_without_the_scope_is_forbidden(sandbox):
+@pytest.mark.parametrize("status", [401, 403])
+def test_a_token_without_the_scope_is_refused_401_by_default_or_as_the_knob_says(sandbox, status):
+    if status != 401:
+        sandbox.config(scope_error_status=status)
     company, key = sandbox.new_company(verified=True)
     client = authed(sandbox, company, key, scope="lookup")
-    assert_error(client.get("/v1/company/settings"), 403, "forbidden", "company:read")
+    assert_error(client.get("/v1/company/settings"), status, "forbidden", "company:read")
     assert client.get("/v1/lookup/receivers", params={"network[]": "PEPPOL"}).status_code == 200
+
+
+@pytest.mark.parametrize("scope, aliases, allowed", [
+    ("eui", "expand", True),       # eui holds company:read, document:*, lookup: all of global
+    ("eui", "literal", False),     # the old behaviour: global must be asked by name
+    ("global", "literal", True),
+    ("company:read document:receive document:send lookup", "expand", True),
+    ("company:read lookup", "expand", False),
+])
+def test_scope_aliases_expand_to_their_parts_unless_literal(sandbox, scope, aliases, allowed):
+    sandbox.config(scope_aliases=aliases)
+    company, key = sandbox.new_company(verified=True)
+    answer = authed(sandbox, company, key, scope=scope).get("/oauth2/current")
+    assert answer.status_code == (200 if allowed else 401), answer.text
+
+
+@pytest.mark.parametrize("answer", ["invalid_scope", "narrow"])
+def test_a_refused_scope_is_invalid_scope_or_left_out_of_the_grant(sandbox, answer):
+    sandbox.config(refused_scopes=["partner:lookups"], refused_scope_answer=answer)
+    company, key = sandbox.new_company(verified=True)
+    asked = api(sandbox).post("/oauth2/token", data={
+        "grant_type": "client_credentials", "client_id": company, "client_secret": key,
+        "vendor_api_key": sandbox.vendor_api_key, "scope": "global partner:lookups"})
+    if answer == "invalid_scope":
+        assert_error(asked, 400, "invalid_scope", "partner:lookups")
+    else:
+        assert asked.status_code == 200 and asked.json()["scope"] == "global"
+    assert token(sandbox, company, key, scope="global company")["scope"] == "global company"
 
 
 # -- onboarding -----------------------------------------------------------------------------------------
@@ -122,7 +153,7 @@ def test_user_and_company_registration_rules(sandbox):
     sandbox.new_company(bid="FI12345678")
     with pytest.raises(httpx.HTTPStatusError) as taken:
         sandbox.new_company(bid="FI 1234 5678")
-    body = assert_error(taken.value.response, 422, "bid_already_taken")
+    body = assert_error(taken.value.response, 422, "company_create_failed")
     assert body["message"] == "BID ALREADY TAKEN"
     as_form = http.post("/v1/companies", data={"vendor_api_key": sandbox.vendor_api_key})
     assert_error(as_form, 400, "invalid_parameters", "multipart/form-data")
@@ -288,8 +319,12 @@ def test_routing_follows_maventas_rules(sandbox, verified, seed, xml_kwargs, fie
     assert sandbox.invoices()["invoices"][0]["route"]["delivered"] == (status == "DELIVERED")
 
 
+REQUIRED_BLOCKS = {"details": {"name": "Company Oy"}, "address": {"country": "FI"}, "invoice_notifications": {}}
+
+
 def test_print_route_needs_the_print_service_and_an_address(sandbox, verified):
-    verified.patch("/v1/company/settings", json={"send_invoice_print": {"enabled": True}})
+    patched = verified.patch("/v1/company/settings", json={**REQUIRED_BLOCKS, "send_invoice_print": {"enabled": True}})
+    assert patched.status_code == 204, patched.text
     ok = send(verified, xml=ubl_invoice(buyer_eia=None), uuid="p1").json()
     no_address = send(verified, xml=ubl_invoice("INV-2", buyer_eia=None, buyer_address=False), uuid="p2").json()
     statuses = wait_for(lambda: [verified.get(f"/v1/invoices/{i['id']}").json()["status"] for i in (ok, no_address)]
@@ -334,6 +369,7 @@ def test_list_sent_invoices_with_filters_and_pagination_headers(sandbox, verifie
 def test_settings_patch_deep_merges_and_get_filters(verified):
     before = verified.get("/v1/company/settings").json()
     patched = verified.patch("/v1/company/settings", json={
+        "details": {"name": before["details"]["name"]}, "address": {},
         "send_invoice_print": {"use_own_pdf": True},
         "invoice_notifications": {"on_send_errors": {"to_emails": ["err@example.test"]}}})
     assert patched.status_code == 204 and patched.content == b""
@@ -343,8 +379,13 @@ def test_settings_patch_deep_merges_and_get_filters(verified):
     assert after["send_invoice_print"] == {**before["send_invoice_print"], "use_own_pdf": True}
     assert after["invoice_notifications"]["on_send_errors"] == {"to_user": True, "to_emails": ["err@example.test"]}
     assert after["invoice_notifications"]["on_receiving"] == before["invoice_notifications"]["on_receiving"]
-    assert_error(verified.patch("/v1/company/settings", json={"send_invoice_print": {"own_pdf": True}}), 400,
-                 "invalid_parameters", "own_pdf")
+    assert_error(verified.patch("/v1/company/settings", json={**REQUIRED_BLOCKS, "send_invoice_print": {"own_pdf": True}}),
+                 400, "invalid_parameters", "own_pdf")
+    # the swagger's required blocks are required: a PATCH of only the changed block is refused
+    only_changed = assert_error(verified.patch("/v1/company/settings", json={"send_invoice_print": {"enabled": True}}),
+                                400, "invalid_parameters")
+    assert {"'details' is a required property", "'address' is a required property",
+            "'invoice_notifications' is a required property"} <= set(only_changed["details"])
     assert_error(verified.get("/v1/company/settings", params={"fields[]": "colours"}), 400, "invalid_parameters")
 
 

@@ -34,7 +34,8 @@ def full_run(sandbox, client):
                                          city="Helsinki", country="FI", email="owner@seller.test")
     company = client.for_company(company_uuid, api_key)
     assert company.check_credentials()["company"]["id"] == company_uuid
-    assert company.lookup_companies(["FI12345678"], "FI") == [{"company_bid": "FI12345678",
+    partner = client.for_partner(company_uuid, api_key)  # here the company is its own partner account
+    assert partner.lookup_companies(["FI12345678"], "FI") == [{"company_bid": "FI12345678",
                                                               "company_status": "RESERVED"}]
     created, approver_key = company.add_company_user("approver@seller.test", "Anna", "Approver")
     assert created and approver_key
@@ -47,8 +48,8 @@ def full_run(sandbox, client):
                              recipient_operator="PEPPOL")
     sandbox.sign(company_uuid)
     assert company.authorization()["company_state"] == "VERIFIED"
-    company.patch_settings({"send_invoice_print": {"use_own_pdf": True},
-                            "invoice_notifications": {"on_send_errors": {"to_emails": ["err@seller.test"]}}})
+    company.update_settings({"send_invoice_print": {"use_own_pdf": True},
+                             "invoice_notifications": {"on_send_errors": {"to_emails": ["err@seller.test"]}}})
     assert company.get_settings(["send_invoice_print"])["send_invoice_print"]["use_own_pdf"] is True
     hook = company.register_webhook("https://erp.seller.test/maventa/hook/abc")
     assert [h["id"] for h in company.list_webhooks()] == [hook["id"]]
@@ -71,9 +72,10 @@ def test_full_flow_create_register_sign_send_read(sandbox, client):
     assert [i["id"] for i in company.list_invoices(ids=["flow-1"])] == ["flow-1"]
     with pytest.raises(NotFoundError):
         company.get_invoice("not-there")
-    # One token served the run, plus one: "Unauthorized" to the unverified send looks exactly like an
-    # expired token, so the client tried once more with a new token before calling it UnverifiedCompanyError.
-    assert sandbox.stats()["token_requests"] == 2
+    # One token served the company's run, plus one: "Unauthorized" to the unverified send looks exactly like
+    # an expired token, so the client tried once more with a new token before calling it UnverifiedCompanyError;
+    # and the partner look-up had its own token, with its own scope.
+    assert sandbox.stats()["token_requests"] == 3
 
 
 def test_bad_credentials_against_the_sandbox(sandbox, client):

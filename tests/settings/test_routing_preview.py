@@ -59,7 +59,7 @@ def _routes(html: str) -> dict[str, str]:
 
 
 def _set_print(connection, enabled: bool):
-    current_maventa().company_client(connection).patch_settings({"send_invoice_print": {"enabled": enabled}})
+    current_maventa().company_client(connection).update_settings({"send_invoice_print": {"enabled": enabled}})
 
 
 def test_the_preview_follows_maventas_order_with_customer_email_on(app, client, adapter, sandbox, verified_connection):

@@ -1,0 +1,210 @@
+"""Sending a request and turning Maventa's answer into data or a typed error: shared by every client class.
+
+One ``httpx.Client`` per base URL per process (connection reuse); every request carries our
+User-Agent, so Maventa's support (and our own tests) can tell our calls from anyone else's.
+"""
+from __future__ import annotations
+
+import email.utils
+import logging
+import os
+import threading
+import time
+from importlib import metadata
+from typing import Any
+from urllib.parse import parse_qs
+
+import httpx
+
+from . import errors
+from .auth import FRESH_TOKEN, GRANTED_SCOPE, TOKEN_PATH
+from .scopes import covers, required_for
+
+__all__ = ["Api", "shared_http_client", "USER_AGENT", "retry_after"]
+
+log = logging.getLogger("flask_maventa.client")
+
+
+def _version() -> str:
+    try:
+        return metadata.version("flask-maventa")
+    except metadata.PackageNotFoundError:
+        return "dev"
+
+
+USER_AGENT = f"flask-maventa/{_version()} (+https://pypi.org/project/flask-maventa/)"
+HEADERS = {"Accept": "application/json", "User-Agent": USER_AGENT}
+
+_NEVER_SENT = (httpx.ConnectError, httpx.ConnectTimeout, httpx.PoolTimeout, httpx.ProxyError,
+               httpx.UnsupportedProtocol)
+
+# One connection pool per base URL per process. RQ forks a work-horse per job: a pool inherited from
+# the parent shares its sockets, so a child builds its own (checked by pid).
+_http_clients: dict[str, tuple[int, httpx.Client]] = {}
+_http_clients_guard = threading.Lock()
+
+
+def shared_http_client(base_url: str) -> httpx.Client:
+    pid = os.getpid()
+    with _http_clients_guard:
+        entry = _http_clients.get(base_url)
+        if entry is None or entry[0] != pid:
+            entry = (pid, httpx.Client(base_url=base_url, headers=HEADERS))
+            _http_clients[base_url] = entry
+        return entry[1]
+
+
+class Api:
+    """Sending, logging and mapping responses to typed errors."""
+
+    base_url: str
+    timeout: httpx.Timeout
+
+    @property
+    def _http(self) -> httpx.Client:
+        raise NotImplementedError
+
+    def _secrets(self) -> tuple[str, ...]:
+        raise NotImplementedError
+
+    def _send(self, method: str, path: str, *, auth: httpx.Auth | None = None,
+              unverified_possible: bool = False, **kwargs: Any) -> httpx.Response:
+        started = time.monotonic()
+        try:
+            response = self._http.request(method, self.base_url + path, auth=auth, timeout=self.timeout,
+                                          **kwargs)
+        except httpx.TransportError as exc:
+            failed = _failed_request(exc)
+            log.warning("%s %s failed: %s after %.0f ms", failed.method, failed.url.path,
+                        type(exc).__name__, (time.monotonic() - started) * 1000)
+            raise self._network_error(exc, failed) from exc
+        for step in [*response.history, response]:
+            log.info("%s %s -> %s (%.0f ms)", step.request.method, step.request.url.path,
+                     step.status_code, (time.monotonic() - started) * 1000)
+        if response.is_success and not response.request.url.path.endswith(TOKEN_PATH):
+            return response
+        raise self._error(response, unverified_possible)
+
+    def _json(self, response: httpx.Response) -> Any:
+        try:
+            return response.json()
+        except ValueError:
+            raise errors.InvalidResponseError(
+                f"Maventa answered {response.status_code} with a body that is not JSON",
+                status=response.status_code, response=response) from None
+
+    def _scrub(self, text: str, request: httpx.Request | None = None) -> str:
+        secrets = list(self._secrets())
+        if request is not None:
+            bearer = request.headers.get("Authorization", "")
+            if bearer.startswith("Bearer "):
+                secrets.append(bearer[len("Bearer "):])
+        for secret in secrets:
+            if secret:
+                text = text.replace(secret, "***")
+        return text
+
+    def _network_error(self, exc: httpx.TransportError, failed: httpx.Request) -> errors.MaventaError:
+        never_sent = isinstance(exc, _NEVER_SENT) or failed.url.path.endswith(TOKEN_PATH)
+        cls = errors.ConnectError if never_sent else errors.InDoubtError
+        where = f"{failed.method} {failed.url.path}"
+        detail = self._scrub(str(exc) or type(exc).__name__, failed)
+        if never_sent:
+            return cls(f"{type(exc).__name__} before {where} reached Maventa: {detail}")
+        return cls(f"{type(exc).__name__} after {where} was sent, Maventa may have acted on it: {detail}")
+
+    def _error(self, response: httpx.Response, unverified_possible: bool) -> errors.MaventaError:
+        status = response.status_code
+        code, message, details = self._error_body(response)
+        kwargs = dict(status=status, code=code, details=details, response=response)
+        request = response.request
+        on_token = request.url.path.endswith(TOKEN_PATH)
+        if status == 429:
+            return errors.RateLimitedError(message, retry_after=retry_after(response), **kwargs)
+        if status >= 500:
+            return errors.ServerError(message, retry_after=retry_after(response), **kwargs)
+        if on_token and status == 200:
+            return errors.ServerError("Maventa's token endpoint answered 200 without a usable token", **kwargs)
+        if on_token and code == "invalid_scope":
+            asked = _asked_scope(request)
+            return errors.InvalidScopeError(
+                f"{message} - Maventa refused the scopes asked for ({asked or 'its default'}); this is a "
+                "setting of the integration (the vendor API key's rights or MAVENTA_SCOPE), not of the company",
+                scope=asked, **kwargs)
+        if code == "invalid_credentials" or (on_token and status in (400, 401, 403)):
+            return errors.InvalidCredentialsError(
+                f"{message} - check the company UUID, the user API key and the vendor API key", **kwargs)
+        if status in (401, 403):
+            refused_fresh = response.extensions.get(FRESH_TOKEN, False)
+            granted = response.extensions.get(GRANTED_SCOPE)
+            required = required_for(request.method, request.url.path)
+            if refused_fresh and granted is not None and required and not covers(granted, required):
+                return errors.MissingScopeError(
+                    f"{message} - Maventa granted this token '{granted}', but {request.method} "
+                    f"{request.url.path} needs one of: {', '.join(required)}", granted=granted, required=required,
+                    **kwargs)
+            if unverified_possible and refused_fresh and code != "forbidden":
+                return errors.UnverifiedCompanyError(
+                    f"{message} - the company has not been verified yet; the signing request must be "
+                    "completed before invoices can be sent", **kwargs)
+            return errors.UnauthorizedError(message, **kwargs)
+        if status == 404:
+            return errors.NotFoundError(message, **kwargs)
+        if status == 409:
+            return errors.ConflictError(message, **kwargs)
+        if status == 400 and code in (None, "invalid_parameters"):
+            return errors.InvalidParametersError(message, **kwargs)
+        return errors.PermanentError(message, **kwargs)
+
+    def _error_body(self, response: httpx.Response) -> tuple[str | None, str, list[str]]:
+        """Maventa's ``{"code", "message", "details"}``; also an OAuth2 ``{"error", "error_description"}``
+        (what a Rails OAuth server answers on its token endpoint)."""
+        fallback = f"HTTP {response.status_code} {response.reason_phrase}".strip()
+        try:
+            body = response.json()
+        except ValueError:
+            body = None
+        if not isinstance(body, dict):
+            snippet = " ".join(response.text.split())[:200]
+            message = f"{fallback}: {snippet}" if snippet else fallback
+            return None, self._scrub(message, response.request), []
+        code = body.get("code") if isinstance(body.get("code"), str) else None
+        if code is None and isinstance(body.get("error"), str):
+            code = body["error"]
+        message = str(body.get("message") or body.get("error_description") or fallback)
+        details = body.get("details") or []
+        if not isinstance(details, list):
+            details = [details]
+        return (code, self._scrub(message, response.request),
+                [self._scrub(str(d), response.request) for d in details])
+
+
+def _asked_scope(request: httpx.Request) -> str | None:
+    try:
+        values = parse_qs(request.content.decode()).get("scope")
+    except (UnicodeDecodeError, httpx.RequestNotRead):
+        return None
+    return values[0] if values else None
+
+
+def _failed_request(exc: httpx.TransportError) -> httpx.Request:
+    try:
+        return exc.request
+    except RuntimeError:  # raised before a request was attached
+        return httpx.Request("GET", "http://unknown/")
+
+
+def retry_after(response: httpx.Response) -> float | None:
+    """``Retry-After`` in seconds (delta or HTTP date); None when Maventa did not say."""
+    value = response.headers.get("Retry-After")
+    if not value:
+        return None
+    try:
+        return max(0.0, float(value))
+    except ValueError:
+        pass
+    try:
+        when = email.utils.parsedate_to_datetime(value)
+    except (TypeError, ValueError):
+        return None
+    return max(0.0, when.timestamp() - time.time())
