@@ -209,6 +209,11 @@ def check_business_id(company: Company) -> str | None:
     try:
         answer = ext.client().for_partner(partner_uuid, partner_key).lookup_companies(
             [company.business_id], company.country)
+    except (InvalidScopeError, MissingScopeError) as exc:
+        # The partner account lacks partner:lookups: the look-up is only a head start, so go on
+        # without it (POST /v1/companies refuses a taken id anyway) and tell the operator.
+        log.warning("business-id look-up skipped, Maventa refused the partner scope: %s", exc)
+        return None
     except MaventaError as exc:
         raise _map_client_error(exc, field="company") from None
     statuses = {row.get("company_status") for row in answer if isinstance(row, dict)}

@@ -457,6 +457,7 @@ def _prepare(transfer: Transfer, connection: Connection):
     params = {
         **send_params(routing, connection),
         "print_own_image": True if pdf else None,
+        "image_pdf": pdf,  # with it the client uploads a ZIP of the XML and this PDF (client/package.py)
         "lang": MAVENTA_LANG.get((doc.language or "").lower()),
     }
     if routing.eia:
@@ -677,23 +678,25 @@ def _route(channel: str | None) -> str | None:
 
 
 def _maventa_failed(transfer: Transfer, company, answer: dict) -> Outcome:
-    """Maventa could not deliver: its action message is the reason."""
-    reason = gettext("Maventa could not deliver the invoice.")
+    """Maventa could not deliver, or its own validation refused the invoice: its action says which."""
+    from .client.actions import failure_of
+
     try:
         actions = company.invoice_actions(transfer.maventa_invoice_id or transfer.maventa_uuid)
     except maventa_errors.MaventaError:
         actions = []
-    errors_ = [a for a in actions or [] if str(a.get("type", "")).upper() in ("ERROR", "FAILED")]
-    channel = None
-    if errors_:
-        last = errors_[-1]
-        reason = str(last.get("message") or last.get("key") or reason)
-        channel = _route(last.get("channel"))
-    transfer.route = channel  # the route Maventa failed on, not the one we expected
+    failure = failure_of(actions)
+    reason = failure.message or gettext("Maventa could not deliver the invoice.")
+    transfer.route = _route(failure.channel)  # the route Maventa failed on, not the one we expected
     transfer.maventa_status = "FAILED"
+    data = {"response": _short(answer), "actions": actions[-5:] if actions else [], "rule": failure.rule}
+    if failure.validation:
+        return fail(transfer, "MAVENTA_INVALID", reason, N_(
+            "Maventa accepted the invoice but its own validation refused it; the message names the rule. "
+            "Correct the invoice in the ERP as the rule says, then retry."), data=data)
     return fail(transfer, "MAVENTA_FAILED", reason, N_(
         "Check the customer's e-invoice address, email and postal address on the customer card, then retry."),
-        data={"response": _short(answer), "actions": actions[-5:] if actions else []})
+        data=data)
 
 
 def hint_reread(transfer: Transfer) -> None:

@@ -2,7 +2,9 @@
 
 The unguessable per-connection token in the URL is the authentication (Maventa documents no
 signature). The body is only a hint: whatever it says, we re-read the invoice through the API, so
-a forged, replayed or malformed call can at worst cause one extra read. Anything but a wrong token
+a forged, replayed or malformed call can at worst cause one extra read. Its shape is undocumented too:
+the invoice id is taken from ``invoice_id`` or ``id``, at the top level or inside ``data``; a body
+without one is logged by its key names only, and polling settles the invoice anyway. Anything but a wrong token
 is answered 2xx, because Maventa retries non-2xx answers and there is nothing for it to fix.
 """
 
@@ -10,6 +12,7 @@ from __future__ import annotations
 
 import hmac
 import logging
+import re
 
 import sqlalchemy as sa
 from flask import current_app, jsonify, request
@@ -31,6 +34,9 @@ def webhook(token: str):
     payload = request.get_json(silent=True, force=True)
     invoice_id = _invoice_id(payload)
     if invoice_id is None:
+        # Maventa does not document the body: its key names (never its values) tell us the real shape.
+        log.warning("webhook for company %s without a recognised invoice id; body keys: %s",
+                    connection.company_id, key_names(payload))
         return jsonify(ignored="no invoice id in the body"), 202
     transfer = ext.session.scalars(
         sa.select(Transfer).where(
@@ -45,6 +51,29 @@ def webhook(token: str):
 
     hint_reread(transfer)
     return jsonify(queued="re-read"), 202
+
+
+_KEY = re.compile(r"^[A-Za-z0-9_.:-]{1,40}$")
+
+
+def key_names(payload, prefix: str = "", limit: int = 40) -> str:
+    """The body's key names as dotted paths (``event, data.document_uuid``), never a value; names that do
+    not look like names are shown as ``?``, so nothing a sender writes can reach the log verbatim."""
+    if not isinstance(payload, dict):
+        return f"(not an object: {type(payload).__name__})"
+    names: list[str] = []
+
+    def walk(node: dict, path: str, depth: int) -> None:
+        for key, value in node.items():
+            if len(names) >= limit:
+                return
+            name = f"{path}{key if _KEY.match(str(key)) else '?'}"
+            names.append(name)
+            if isinstance(value, dict) and depth < 3:
+                walk(value, name + ".", depth + 1)
+
+    walk(payload, prefix, 0)
+    return ", ".join(names) or "(empty object)"
 
 
 def _invoice_id(payload) -> str | None:
