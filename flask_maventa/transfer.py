@@ -638,13 +638,7 @@ def _read_status(transfer: Transfer) -> Outcome:
         company = ext.company_client(transfer.connection)
         answer = company.get_invoice(transfer.maventa_invoice_id or transfer.maventa_uuid)
     except (maventa_errors.MaventaError, ValueError) as exc:
-        delay = backoff(schedule, transfer.poll_count + 1, getattr(exc, "retry_after", None))
-        _transition(session, transfer, [ACCEPTED], poll_count=transfer.poll_count + 1,
-                    next_poll_at=utcnow() + timedelta(seconds=delay))
-        audit.record(session, "transfer.poll_error", str(exc), transfer=transfer,
-                     http_status=getattr(exc, "status", None))
-        session.commit()
-        return Outcome(ACCEPTED, str(exc))
+        return _poll_later(transfer, exc)
     status = str(answer.get("status") or "").upper()
     if status == "DELIVERED":
         return _delivered(transfer, answer)
@@ -656,6 +650,17 @@ def _read_status(transfer: Transfer) -> Outcome:
                    next_poll_at=utcnow() + timedelta(seconds=delay)):
         session.commit()
     return Outcome(ACCEPTED, status)
+
+
+def _poll_later(transfer: Transfer, exc: Exception) -> Outcome:
+    """The status could not be read: ask again on the poll schedule (at least Retry-After)."""
+    session = current_maventa().session
+    delay = backoff(_cfg("MAVENTA_POLL_SCHEDULE"), transfer.poll_count + 1, getattr(exc, "retry_after", None))
+    _transition(session, transfer, [ACCEPTED], poll_count=transfer.poll_count + 1,
+                next_poll_at=utcnow() + timedelta(seconds=delay))
+    audit.record(session, "transfer.poll_error", str(exc), transfer=transfer, http_status=getattr(exc, "status", None))
+    session.commit()
+    return Outcome(ACCEPTED, str(exc))
 
 
 def _delivered(transfer: Transfer, answer: dict) -> Outcome:
@@ -683,6 +688,8 @@ def _maventa_failed(transfer: Transfer, company, answer: dict) -> Outcome:
 
     try:
         actions = company.invoice_actions(transfer.maventa_invoice_id or transfer.maventa_uuid)
+    except maventa_errors.TransientError as exc:  # the reason is worth waiting for: read again later
+        return _poll_later(transfer, exc)
     except maventa_errors.MaventaError:
         actions = []
     failure = failure_of(actions)
