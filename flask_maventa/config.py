@@ -18,7 +18,7 @@ DEFAULTS: dict[str, object] = {
     "MAVENTA_ENVIRONMENT": "test",  # production | test | sandbox
     "MAVENTA_SANDBOX_URL": "http://127.0.0.1:8780",
     "MAVENTA_VENDOR_API_KEY": None,
-    "MAVENTA_SCOPE": None,  # None: the client's default scope
+    "MAVENTA_SCOPE": None,  # None: the scopes the client's operations need (client/scopes.py), e.g. "eui"
     "MAVENTA_HTTP_TIMEOUT": 30.0,
     "MAVENTA_HTTP_CONNECT_TIMEOUT": 10.0,
     "MAVENTA_PARTNER_COMPANY_UUID": None,  # optional: a partner account for business-id look-ups
@@ -90,6 +90,16 @@ def check(app: Flask) -> None:
             "flask-maventa encrypts API keys at rest and needs MAVENTA_SECRET_KEY "
             "(or at least the app's SECRET_KEY outside production)."
         )
+    scope = config["MAVENTA_SCOPE"]
+    if scope:
+        from .client.scopes import COMPANY_SCOPE, uncovered
+
+        missing = uncovered(str(scope))
+        if missing:
+            raise ConfigurationError(
+                f"MAVENTA_SCOPE {scope!r} cannot call {', '.join(missing)}. Leave it unset (the client asks for "
+                f"{COMPANY_SCOPE!r}) or use 'eui'."
+            )
     prefix = config["MAVENTA_URL_PREFIX"]
     if not isinstance(prefix, str) or not prefix.startswith("/"):
         raise ConfigurationError(f"MAVENTA_URL_PREFIX must start with '/', got {prefix!r}.")

@@ -57,7 +57,7 @@ class MaventaAuth(httpx.Auth):
             with self.token_store.lock(self.key):
                 token = self.token_store.get(self.key)  # another worker may have fetched meanwhile
                 if token is None or not token.fresh():
-                    token = yield from self._fetch()
+                    token = yield from self._fetch(request)
                     if token is None:
                         return
                     fetched = True
@@ -73,7 +73,7 @@ class MaventaAuth(httpx.Auth):
             token = self.token_store.get(self.key)
             if token is None or token.access_token == refused.access_token:
                 self.token_store.delete(self.key)
-                token = yield from self._fetch()
+                token = yield from self._fetch(request)
                 if token is None:
                     return
         response = yield self._authorized(request, token)
@@ -84,8 +84,10 @@ class MaventaAuth(httpx.Auth):
         request.headers["Authorization"] = f"Bearer {token.access_token}"
         return request
 
-    def _fetch(self) -> Generator[httpx.Request, httpx.Response, Token | None]:
-        response = yield httpx.Request("POST", self.token_url, data={
+    def _fetch(self, request: httpx.Request) -> Generator[httpx.Request, httpx.Response, Token | None]:
+        # Built here, not by the client: it takes the client's headers (User-Agent, Accept) from the request.
+        headers = {k: v for k, v in request.headers.items() if k.lower() in ("user-agent", "accept")}
+        response = yield httpx.Request("POST", self.token_url, headers=headers, data={
             "grant_type": "client_credentials",
             "client_id": self.company_uuid,
             "client_secret": self._user_api_key,
