@@ -3,4 +3,5 @@ pytest_plugins = [
     "tests.fixtures.apps",
     "tests.fixtures.sandbox",
     "tests.fixtures.peppol",
+    "tests.fixtures.contract",
 ]
