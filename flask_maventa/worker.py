@@ -130,7 +130,8 @@ def sweep_command(no_dispatch: bool) -> None:
 
 
 @click.command("doctor")
-def doctor_command() -> None:
+@click.option("--live", is_flag=True, help="Also check, read-only, what we assume of Maventa beyond its swagger.")
+def doctor_command(live: bool) -> None:
     """Check the configuration, tables, Redis and each connection's Maventa credentials; print fixes."""
     import sqlalchemy as sa
 
@@ -180,6 +181,11 @@ def doctor_command() -> None:
                        "check the Company UUID and User API key on the company's Maventa page")
             if connection.active and connection.blocked_reason:
                 report(False, f"{label}: the sweep skips it: {connection.blocked_reason}", "fix its settings")
+    if live and not missing:
+        from .doctor_live import live_checks
+
+        for ok, what, fix in live_checks():
+            report(ok, what, fix)
     click.echo("All checks passed." if not problems else f"{problems} problem(s) found.")
     if problems:
         raise SystemExit(1)
