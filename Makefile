@@ -6,8 +6,9 @@ PYTHON ?= python3.11
 VENV   ?= .venv
 PY      = $(VENV)/bin/python
 HTMX    = example_app/static/vendor/htmx.min.js
+NPM_CLIENT = tests/thirdparty/maventa-api-client
 
-.PHONY: install htmx demo test bench clean-demo
+.PHONY: install htmx npm-client demo test bench clean-demo
 
 # A fresh machine has only Python 3.11: make the virtual environment and install into it.
 install: $(VENV)/.installed
@@ -24,10 +25,19 @@ htmx: $(HTMX)
 $(HTMX):
 	$(PY) -m example_app.vendor_htmx
 
+# A third-party Maventa client from the npm registry, pinned by its lock file, for the sandbox test
+# (tests/sandbox/test_third_party_client.py). Without npm it is skipped locally (CI installs npm).
+npm-client: $(NPM_CLIENT)/node_modules/.installed
+
+$(NPM_CLIENT)/node_modules/.installed: $(NPM_CLIENT)/package-lock.json
+	@if command -v npm >/dev/null; then \
+	  cd $(NPM_CLIENT) && npm ci --no-audit --no-fund --ignore-scripts && touch node_modules/.installed; \
+	else echo "npm not found: the third-party client test will be skipped (CI=true: it fails)"; fi
+
 demo: install htmx
 	$(PY) -m example_app.demo
 
-test: install htmx
+test: install htmx npm-client
 	PYTHONPATH=.ci $(VENV)/bin/pytest -p skip_summary tests/ $(PYTEST_ARGS)
 
 bench: install
