@@ -6,7 +6,7 @@ from dataclasses import dataclass
 
 from flask import abort
 
-from .. import _htmx
+from .. import _htmx, registration
 from ..extension import current_maventa
 from ..host import Company
 from ..i18n import gettext
@@ -33,7 +33,7 @@ class CompanyRow:
             return "active"
         if conn.verified:
             return "verified"
-        if conn.auth_state in ("SENT", "PENDING", "SIGNED"):
+        if conn.auth_state in registration.PENDING_AUTH_STATES:
             return "signing"
         return "registered"
 
