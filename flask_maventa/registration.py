@@ -67,6 +67,7 @@ class OnboardingError(Exception):
 
 class MaventaUnreachable(OnboardingError):
     code = "unreachable"
+    retry_after: float | None = None  # Maventa's Retry-After, when it said one
 
 
 class BusinessIdTaken(OnboardingError):
@@ -86,12 +87,16 @@ class AccessRefused(OnboardingError):
 def unreachable(exc: MaventaError | None = None) -> MaventaUnreachable:
     if isinstance(exc, RateLimitedError):
         if exc.retry_after:
-            return MaventaUnreachable(_(
+            error = MaventaUnreachable(_(
                 "Maventa is receiving too many requests right now, nothing was changed. Try again in %(seconds)s "
                 "seconds.", seconds=max(1, round(exc.retry_after))))
-        return MaventaUnreachable(_(
-            "Maventa is receiving too many requests right now, nothing was changed. Try again in a minute."))
-    return MaventaUnreachable(_("Maventa could not be reached, nothing was changed. Try again in a few minutes."))
+        else:
+            error = MaventaUnreachable(_(
+                "Maventa is receiving too many requests right now, nothing was changed. Try again in a minute."))
+    else:
+        error = MaventaUnreachable(_("Maventa could not be reached, nothing was changed. Try again in a few minutes."))
+    error.retry_after = getattr(exc, "retry_after", None)
+    return error
 
 
 def _map_client_error(exc: MaventaError, *, field: str | None = None) -> OnboardingError:
@@ -451,12 +456,14 @@ def _apply_signing_state(connection: Connection, answer: dict) -> bool:
     return (connection.auth_state, connection.company_state) != before
 
 
-def _schedule_next_check(connection: Connection, *, restart: bool = False, now: datetime | None = None) -> None:
-    """Backoff from MAVENTA_SIGNING_POLL_SCHEDULE: the n-th check waits schedule[n] (the last one repeats)."""
+def _schedule_next_check(connection: Connection, *, restart: bool = False, now: datetime | None = None,
+                         at_least: float | None = None) -> None:
+    """Backoff from MAVENTA_SIGNING_POLL_SCHEDULE: the n-th check waits schedule[n] (the last one repeats),
+    and at least ``at_least`` seconds (Maventa's Retry-After)."""
     schedule = list(current_maventa().config["MAVENTA_SIGNING_POLL_SCHEDULE"])
     if restart:
         connection.auth_check_count = 0
-    step = schedule[min(connection.auth_check_count or 0, len(schedule) - 1)]
+    step = max(schedule[min(connection.auth_check_count or 0, len(schedule) - 1)], at_least or 0)
     connection.auth_next_check_at = (now or utcnow()) + timedelta(seconds=step)
 
 
@@ -499,10 +506,10 @@ def signing_due(connection: Connection, now: datetime | None = None) -> bool:
                 and connection.auth_next_check_at <= (now or utcnow()))
 
 
-def _failed_check(connection: Connection) -> None:
+def _failed_check(connection: Connection, exc: OnboardingError | None = None) -> None:
     # A failed read changes nothing but the time of the next try (backoff as for any check).
     connection.auth_check_count = (connection.auth_check_count or 0) + 1
-    _schedule_next_check(connection)
+    _schedule_next_check(connection, at_least=getattr(exc, "retry_after", None))
 
 
 def check_signing_if_due(connection: Connection) -> str | None:
@@ -514,7 +521,7 @@ def check_signing_if_due(connection: Connection) -> str | None:
     try:
         refresh_signing_state(connection, by_hand=False)
     except OnboardingError as exc:
-        _failed_check(connection)
+        _failed_check(connection, exc)
         return exc.message
     return None
 
@@ -551,7 +558,7 @@ def poll_pending_signings(now: datetime | None = None, limit: int = 200) -> dict
             refresh_signing_state(connection, by_hand=False)
         except OnboardingError as exc:
             summary["unreachable" if isinstance(exc, MaventaUnreachable) else "failed"] += 1
-            _failed_check(connection)
+            _failed_check(connection, exc)
             if isinstance(exc, CredentialsRefused):
                 audit.record(session, "signing.check_failed",
                              "Maventa refused the stored credentials while checking the signing state.",

@@ -139,3 +139,17 @@ def test_429_while_connecting_or_signing_changes_nothing(client, sandbox, operat
         assert connection_row("c1") is None
     assert TOO_BUSY in html
     assert sandbox.company(company_uuid)["auth_state"] == "NONE"
+
+
+@pytest.mark.parametrize("retry_after", [None, 600.0])
+def test_429_on_the_signing_poll_backs_off_at_least_as_long_as_maventa_asks(client, sandbox, retry_after):
+    registered(client)
+    send_signing(client)
+    sandbox.config(throttle_rate=1.0, retry_after=retry_after, fault_paths=["GET /v1/company/authorization"])
+    summary = registration.poll_pending_signings(now=utcnow() + timedelta(seconds=20))  # the first check is due
+
+    assert summary["unreachable"] == 1
+    connection = connection_row("c1")
+    assert connection.auth_state == "SENT"
+    wait = (connection.auth_next_check_at - utcnow()).total_seconds()
+    assert (590 < wait <= 601) if retry_after else 0 < wait <= 30  # else the schedule's second step (30 s)
