@@ -2,10 +2,11 @@
 
 The unguessable per-connection token in the URL is the authentication (Maventa documents no
 signature). The body is only a hint: whatever it says, we re-read the invoice through the API, so
-a forged, replayed or malformed call can at worst cause one extra read. Its shape is undocumented too:
-the invoice id is taken from ``invoice_id`` or ``id``, at the top level or inside ``data``; a body
-without one is logged by its key names only, and polling settles the invoice anyway. Anything but a wrong token
-is answered 2xx, because Maventa retries non-2xx answers and there is nothing for it to fix.
+a forged, replayed or malformed call can at worst cause one extra read. Its shape is undocumented
+too: the invoice id is taken from ``invoice_id`` or ``id``, at the top level or inside ``data``; a
+body without one is logged by its key names only, and polling settles the invoice anyway. Anything
+but a wrong token is answered 2xx, because Maventa retries non-2xx answers and there is nothing for
+it to fix.
 """
 
 from __future__ import annotations
@@ -57,8 +58,8 @@ _KEY = re.compile(r"^[A-Za-z0-9_.:-]{1,40}$")
 
 
 def key_names(payload, prefix: str = "", limit: int = 40) -> str:
-    """The body's key names as dotted paths (``event, data.document_uuid``), never a value; names that do
-    not look like names are shown as ``?``, so nothing a sender writes can reach the log verbatim."""
+    """The body's key names as dotted paths (``event, data.document_uuid``), never a value. A key that
+    does not look like a plain name is shown as ``?``: no value or odd text reaches the log that way."""
     if not isinstance(payload, dict):
         return f"(not an object: {type(payload).__name__})"
     names: list[str] = []
