@@ -237,3 +237,13 @@ def test_429_on_registering_the_webhook_does_not_stop_the_sweep(make_host, smtp_
         host.db.session.refresh(connection)
         assert connection.webhook_id
 
+
+
+def test_webhook_key_names_never_carry_values_or_odd_text():
+    from flask_maventa.views.webhooks import key_names
+
+    body = {"event": "DOCUMENTS.INVOICE.DELIVERED", "document": {"uuid": "secret-value", "meta": {"a b\n": 1}},
+            "<script>": "x"}
+    assert key_names(body) == "event, document, document.uuid, document.meta, document.meta.?, ?"
+    assert key_names([1, 2]) == "(not an object: list)" and key_names({}) == "(empty object)"
+    assert key_names({f"k{n}": n for n in range(100)}).count(",") == 39  # at most 40 names
