@@ -7,6 +7,7 @@ Each form works with htmx (the row is posted and comes back re-rendered) and wit
 from __future__ import annotations
 
 from pathlib import Path
+from urllib.parse import urlsplit
 
 import sqlalchemy as sa
 from flask import Blueprint, abort, has_request_context, make_response, redirect, render_template, request, session, url_for
@@ -142,10 +143,22 @@ def edit_status(status_id: int):
 @bp.post("/language")
 def set_language():
     form = LanguageForm(prefix="lang")
+    target = None
     if form.validate_on_submit() and form.language.data in LANGUAGES:
         session["language"] = form.language.data
-    target = form.next.data or ""
-    # Only a path on this site: never an open redirect.
-    if not target.startswith("/") or target.startswith("//"):
-        target = url_for("example.invoices")
-    return redirect(target, 303)
+        target = local_path(form.next.data)  # only with the page's token, and only to our own pages
+    return redirect(target or url_for("example.invoices"), 303)
+
+
+def local_path(target: str | None) -> str | None:
+    r"""``target`` if it is a path on this site, else None: never an open redirect.
+
+    Browsers drop tabs and newlines from a URL and read a backslash as a slash, so ``/<tab>/evil.example``
+    and ``/\evil.example`` mean ``//evil.example`` -- another site. Such characters are refused outright.
+    """
+    if not target or any(c.isspace() or c == "\\" or not c.isprintable() for c in target):
+        return None
+    parts = urlsplit(target)
+    if parts.scheme or parts.netloc or not parts.path.startswith("/") or parts.path.startswith("//"):
+        return None
+    return target

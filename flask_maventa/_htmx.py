@@ -33,8 +33,21 @@ def render(page: str, fragment: str | None = None, *, status: int = 200, trigger
 
 
 def add_trigger(response, event: str, detail=None) -> None:
-    """Fire a client-side event (``maventa:…``) that other parts of the page listen to."""
-    existing = response.headers.get("HX-Trigger")
-    events = json.loads(existing) if existing else {}
+    """Fire a client-side event (``maventa:…``) that other parts of the page listen to.
+
+    The header is JSON (ASCII only, so any text in ``detail`` stays data, never markup or a second
+    header); events someone set before as a plain comma-separated list are kept.
+    """
+    events = _events(response.headers.get("HX-Trigger") or "")
     events[event] = detail if detail is not None else True
-    response.headers["HX-Trigger"] = json.dumps(events)
+    response.headers["HX-Trigger"] = json.dumps(events, ensure_ascii=True)
+
+
+def _events(header: str) -> dict:
+    try:
+        events = json.loads(header)
+    except ValueError:
+        events = None
+    if isinstance(events, dict):
+        return events
+    return {name.strip(): True for name in header.split(",") if name.strip()}

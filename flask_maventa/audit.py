@@ -1,23 +1,15 @@
-"""The audit trail: one function writes every event, and it strips secrets on the way."""
+"""The audit trail: one function writes every event, and no secret gets into one.
+
+Secrets are replaced by field name and by value (see :mod:`.redaction`): the event's message and
+data columns scrub whatever is written to them, so a caller never has to remember to.
+"""
 
 from __future__ import annotations
 
-import re
-from typing import Any
-
 from .models import Connection, Event, Transfer
+from .redaction import REDACTED, scrub  # noqa: F401 - re-exported: audit.scrub is the public name
 
-_SECRET_KEYS = re.compile(r"(api_key|apikey|secret|token|password|authorization)", re.I)
-REDACTED = "[redacted]"
-
-
-def scrub(value: Any) -> Any:
-    """A copy of ``value`` with every secret-looking field replaced."""
-    if isinstance(value, dict):
-        return {k: REDACTED if _SECRET_KEYS.search(str(k)) else scrub(v) for k, v in value.items()}
-    if isinstance(value, (list, tuple)):
-        return [scrub(v) for v in value]
-    return value
+__all__ = ["REDACTED", "record", "scrub"]
 
 
 def record(

@@ -10,6 +10,8 @@ import difflib
 
 from flask import Flask
 
+from .crypto import BadSecretKey, SecretBox
+
 DEFAULTS: dict[str, object] = {
     # Pages
     "MAVENTA_URL_PREFIX": "/settings/integrations/maventa",
@@ -39,7 +41,8 @@ DEFAULTS: dict[str, object] = {
     # Error emails (the default mailer; a host may override HostAdapter.send_mail)
     "MAVENTA_MAIL_SERVER": "localhost",
     "MAVENTA_MAIL_PORT": 25,
-    "MAVENTA_MAIL_USE_TLS": False,
+    "MAVENTA_MAIL_USE_TLS": False,  # STARTTLS on a plain connection (port 587), the certificate verified
+    "MAVENTA_MAIL_USE_SSL": False,  # TLS from the first byte (port 465), the certificate verified
     "MAVENTA_MAIL_USERNAME": None,
     "MAVENTA_MAIL_PASSWORD": None,
     "MAVENTA_MAIL_SENDER": "maventa@localhost",
@@ -48,6 +51,7 @@ DEFAULTS: dict[str, object] = {
 }
 
 ENVIRONMENTS = ("production", "test", "sandbox")
+LOOPBACK = ("localhost", "127.0.0.1", "::1")
 
 
 class ConfigurationError(RuntimeError):
@@ -100,6 +104,21 @@ def check(app: Flask) -> None:
                 f"MAVENTA_SCOPE {scope!r} cannot call {', '.join(missing)}. Leave it unset (the client asks for "
                 f"{COMPANY_SCOPE!r}) or use 'eui'."
             )
+    try:  # a malformed key would otherwise surface as a 500 on the first page that reads a secret
+        SecretBox(config.get("MAVENTA_SECRET_KEY"), app.secret_key)
+    except BadSecretKey as exc:
+        raise ConfigurationError(str(exc)) from None
+    if config["MAVENTA_MAIL_USE_TLS"] and config["MAVENTA_MAIL_USE_SSL"]:
+        raise ConfigurationError(
+            "Set only one of MAVENTA_MAIL_USE_TLS (STARTTLS, usually port 587) and MAVENTA_MAIL_USE_SSL "
+            "(TLS from the start, usually port 465)."
+        )
+    if (env == "production" and config["MAVENTA_MAIL_USERNAME"] and not config["MAVENTA_MAIL_USE_TLS"]
+            and not config["MAVENTA_MAIL_USE_SSL"] and config["MAVENTA_MAIL_SERVER"] not in LOOPBACK):
+        raise ConfigurationError(
+            "MAVENTA_MAIL_USERNAME is set but neither MAVENTA_MAIL_USE_TLS nor MAVENTA_MAIL_USE_SSL is: "
+            "the SMTP password would cross the network in clear. Turn one of them on."
+        )
     prefix = config["MAVENTA_URL_PREFIX"]
     if not isinstance(prefix, str) or not prefix.startswith("/"):
         raise ConfigurationError(f"MAVENTA_URL_PREFIX must start with '/', got {prefix!r}.")

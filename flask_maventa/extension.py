@@ -8,6 +8,7 @@ import os
 from flask import Flask, current_app
 
 from . import config as _config
+from . import redaction
 from .crypto import SecretBox
 from .host import HostAdapter
 
@@ -54,12 +55,14 @@ class Maventa:
 
         _config.apply_defaults(app)
         _config.check(app)
+        redaction.remember_config(app.config)
 
         from .cli import maventa_cli
         from .views import create_blueprint
 
         app.register_blueprint(create_blueprint(), url_prefix=app.config["MAVENTA_URL_PREFIX"])
         app.cli.add_command(maventa_cli)
+        redaction.install_log_filter()
         app.extensions["maventa"] = self
 
     # -- services built from the config, once per process ------------------------
@@ -128,16 +131,24 @@ class Maventa:
         key = ("maventa.tokens", os.getpid())
         store = current_app.extensions.get(key)
         if store is None:
-            store = ResilientTokenStore(self.redis)
+            store = ResilientTokenStore(self.redis, self.secrets())
             current_app.extensions[key] = store
         return store
+
+    def api_key(self, connection) -> str:
+        """The connection's User API key, decrypted in memory only.
+
+        Raises :class:`~flask_maventa.crypto.SecretUnreadable` when MAVENTA_SECRET_KEY cannot read it.
+        """
+        key = self.secrets().decrypt(connection.api_key_encrypted)
+        redaction.remember(key)  # from now on scrubbed wherever Maventa might echo it
+        return key
 
     def company_client(self, connection):
         """The client for one connection's Maventa company (decrypts its key in memory only)."""
         if not connection.has_credentials:
             raise ValueError("This company has no User API key and Company UUID yet.")
-        api_key = self.secrets().decrypt(connection.api_key_encrypted)
-        return self.client().for_company(connection.company_uuid, api_key)
+        return self.client().for_company(connection.company_uuid, self.api_key(connection))
 
 
 def current_maventa() -> Maventa:

@@ -62,8 +62,8 @@ class Finding:
 def _fill(text: str, params: Mapping[str, Any]) -> str:
     try:
         return text.format(**params)
-    except (KeyError, IndexError, ValueError):  # a bad translation must not hide the finding
-        return text
+    except (KeyError, IndexError, ValueError, AttributeError, TypeError):
+        return text  # a bad translation, or host text like "{value.x}" in a parameter, must not hide the finding
 
 
 class DocumentError(ValueError):

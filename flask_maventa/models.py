@@ -6,11 +6,12 @@ the adapter. Changes to these tables come with an Alembic revision in ``migratio
 
 from __future__ import annotations
 
-import secrets
 from datetime import datetime, timezone
 
 import sqlalchemy as sa
 from sqlalchemy.orm import DeclarativeBase, Mapped, mapped_column, relationship
+
+from .redaction import ScrubbedJSON, ScrubbedText
 
 metadata = sa.MetaData(
     naming_convention={
@@ -66,12 +67,10 @@ class Connection(Base):
     settings_saved_at: Mapped[datetime | None]
     active: Mapped[bool] = mapped_column(default=False)
     activated_at: Mapped[datetime | None]
-    blocked_reason: Mapped[str | None] = mapped_column(sa.Text)  # why the sweep skipped it last time
+    blocked_reason: Mapped[str | None] = mapped_column(ScrubbedText)  # why the sweep skipped it last time
 
-    # Delivery-status webhook: the token in its URL is the authentication
-    webhook_token: Mapped[str] = mapped_column(
-        sa.String(64), unique=True, default=lambda: secrets.token_urlsafe(32)
-    )
+    # Delivery-status webhook: the secret in its URL is the authentication; only its SHA-256 is stored
+    webhook_secret_hash: Mapped[str | None] = mapped_column(sa.String(64))
     webhook_id: Mapped[str | None] = mapped_column(sa.String(64))
 
     created_at: Mapped[datetime] = mapped_column(default=utcnow)
@@ -120,8 +119,8 @@ class Transfer(Base):
     poll_count: Mapped[int] = mapped_column(default=0)
     next_poll_at: Mapped[datetime | None]
     last_error_code: Mapped[str | None] = mapped_column(sa.String(64))
-    last_error_message: Mapped[str | None] = mapped_column(sa.Text)
-    last_error_hint: Mapped[str | None] = mapped_column(sa.Text)
+    last_error_message: Mapped[str | None] = mapped_column(ScrubbedText)
+    last_error_hint: Mapped[str | None] = mapped_column(ScrubbedText)
     created_at: Mapped[datetime] = mapped_column(default=utcnow)
     updated_at: Mapped[datetime] = mapped_column(default=utcnow, onupdate=utcnow)
     accepted_at: Mapped[datetime | None]
@@ -134,7 +133,7 @@ class Transfer(Base):
 
 
 class Event(Base):
-    """Append-only audit trail and per-transfer timeline. Never holds a secret."""
+    """Append-only audit trail and per-transfer timeline. Never holds a secret (its text is scrubbed)."""
 
     __tablename__ = "maventa_event"
     __table_args__ = (
@@ -147,9 +146,9 @@ class Event(Base):
     transfer_id: Mapped[int | None] = mapped_column(sa.ForeignKey("maventa_transfer.id"))
     kind: Mapped[str] = mapped_column(sa.String(48))
     actor: Mapped[str | None] = mapped_column(sa.String(255))
-    message: Mapped[str] = mapped_column(sa.Text, default="")
+    message: Mapped[str] = mapped_column(ScrubbedText, default="")
     http_status: Mapped[int | None]
-    data: Mapped[dict | None] = mapped_column(sa.JSON)
+    data: Mapped[dict | None] = mapped_column(ScrubbedJSON)
     created_at: Mapped[datetime] = mapped_column(default=utcnow)
 
     connection: Mapped[Connection | None] = relationship()

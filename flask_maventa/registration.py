@@ -25,12 +25,13 @@ from datetime import datetime, timedelta
 
 import sqlalchemy as sa
 
-from . import audit
+from . import audit, redaction
 from .client import (
     BusinessIdTakenError, InvalidCredentialsError, InvalidParametersError, InvalidScopeError, MaventaError,
     MissingScopeError, NotFoundError, RateLimitedError, TransientError, UnauthorizedError,
 )
 from .client.api import COMPANY_COUNTRIES, SIGNING_LOCALES
+from .crypto import UNREADABLE, UNREADABLE_HINT, SecretUnreadable
 from .extension import current_maventa
 from .host import Company, Person
 from .i18n import gettext as _
@@ -149,10 +150,16 @@ def locale_for(person: Person | None) -> str:
 
 
 def masked_key(connection: Connection | None) -> str:
-    """What the key field shows for a stored key: dots and the last four characters, never more."""
+    """What the key field shows for a stored key: dots and the last four characters, never more.
+
+    Empty when there is none, or when MAVENTA_SECRET_KEY cannot read it (the user enters it again).
+    """
     if connection is None or not connection.api_key_encrypted:
         return ""
-    key = current_maventa().secrets().decrypt(connection.api_key_encrypted)
+    try:
+        key = current_maventa().api_key(connection)
+    except SecretUnreadable:
+        return ""
     return MASK_CHAR * 12 + (key[-4:] if len(key) > 12 else "")
 
 
@@ -259,6 +266,7 @@ def register(company: Company, person: Person) -> Registration:
         user_api_key = client.create_user(person.email, person.first_name, person.last_name or None)
     except MaventaError as exc:
         raise _map_client_error(exc, field="person") from None
+    redaction.remember(user_api_key)  # whatever Maventa answers next, the new key never gets stored
 
     if not user_api_key:
         # Maventa returns no key for an existing user (for security): the person finishes in Maventa.
@@ -331,7 +339,10 @@ def connect_existing(company: Company, company_uuid: str, api_key: str | None) -
     if keep_stored:
         if connection is None or not connection.api_key_encrypted:
             raise OnboardingError(_("Enter the User API key from Maventa."), field="api_key")
-        key = ext.secrets().decrypt(connection.api_key_encrypted)
+        try:
+            key = ext.api_key(connection)
+        except SecretUnreadable:
+            raise OnboardingError(_("Enter the User API key from Maventa."), field="api_key") from None
     else:
         key = api_key.strip()
         if not key:
@@ -340,8 +351,9 @@ def connect_existing(company: Company, company_uuid: str, api_key: str | None) -
             raise OnboardingError(
                 _("Enter the whole User API key, or leave the masked value unchanged to keep the stored key."),
                 field="api_key")
-        if len(key) > 255 or any(c.isspace() for c in key):
+        if len(key) > 255 or any(c.isspace() for c in key) or not key.isprintable():
             raise OnboardingError(_("This is not a User API key: it must not contain spaces."), field="api_key")
+        redaction.remember(key)  # a refused key must not reach an event through Maventa's answer either
 
     cc = ext.client().for_company(company_uuid, key)
     try:
@@ -488,6 +500,9 @@ def refresh_signing_state(connection: Connection, *, by_hand: bool = True) -> bo
         answer = current_maventa().company_client(connection).authorization()
     except MaventaError as exc:
         raise _map_client_error(exc, field="approver") from None
+    except SecretUnreadable:
+        raise OnboardingError(f"{_(UNREADABLE)} {_(UNREADABLE_HINT)}", field="approver",
+                              code="secret_unreadable") from None
     changed = _apply_signing_state(connection, answer)
     _after_check(connection)
     if by_hand or changed:

@@ -19,6 +19,7 @@ from dataclasses import dataclass
 
 from .audit import record
 from .client import errors as client_errors
+from .crypto import UNREADABLE, UNREADABLE_HINT, SecretUnreadable
 from .extension import current_maventa
 from .host import InvoiceStatus
 from .i18n import gettext
@@ -36,6 +37,7 @@ __all__ = [
     "parse_error_emails",
     "read_print_settings",
     "save_settings",
+    "secret_unreadable",
     "set_use_own_pdf",
     "transfer_blockers",
 ]
@@ -182,6 +184,12 @@ def mapping_problems(
     return problems
 
 
+def secret_unreadable() -> Problem:
+    """The stored User API key cannot be decrypted: MAVENTA_SECRET_KEY changed. Nothing can be sent
+    until the old key is back (or the User API key is entered again); nothing fails meanwhile."""
+    return Problem("secret_unreadable", None, gettext(UNREADABLE), gettext(UNREADABLE_HINT))
+
+
 def _company_problems(connection: Connection) -> list[Problem]:
     if not connection.has_credentials:
         return [Problem(
@@ -189,6 +197,8 @@ def _company_problems(connection: Connection) -> list[Problem]:
             gettext("This company is not connected to Maventa yet."),
             gettext("Register the company or enter its User API key and Company UUID first."),
         )]
+    if not current_maventa().secrets().readable(connection.api_key_encrypted):
+        return [secret_unreadable()]
     if not connection.verified:
         return [Problem(
             "not_verified", None,
@@ -239,6 +249,8 @@ def _check_live(connection: Connection) -> Problem | None:
             gettext("The User API key and Company UUID are not the problem: ask the administrator of this system "
                     "to check the integration's Maventa scope and vendor API key (flask maventa doctor --live)."),
         )
+    except SecretUnreadable:
+        return secret_unreadable()
     except client_errors.InvalidCredentialsError:
         return Problem(
             "credentials_invalid", None,

@@ -26,6 +26,7 @@ from sqlalchemy.exc import IntegrityError
 
 from . import audit, signals
 from .client import errors as maventa_errors
+from .crypto import UNREADABLE, UNREADABLE_HINT, SecretUnreadable
 from .extension import current_maventa
 from .i18n import N_, company_locale, gettext
 from .models import Connection, Transfer, utcnow
@@ -387,6 +388,8 @@ def _attempt(transfer: Transfer, reconcile: bool) -> Outcome:
     connection = transfer.connection
     try:
         company = ext.company_client(connection)
+    except SecretUnreadable:
+        return _pause(transfer)
     except ValueError as exc:
         return fail(transfer, "NO_CREDENTIALS", str(exc),
                     N_("Enter the company's Maventa credentials on its Maventa page, then retry."))
@@ -428,6 +431,24 @@ def _attempt(transfer: Transfer, reconcile: bool) -> Outcome:
             "Maventa refused the invoice. Correct the invoice or the customer card as the message says, "
             "then retry."), error=exc)
     return accept(transfer, answer, http_status=201)
+
+
+def _pause(transfer: Transfer) -> Outcome:
+    """MAVENTA_SECRET_KEY cannot read the company's key: a configuration mistake, not the invoice's.
+    The transfer waits in the queue (the attempt not counted) until the key is right; nothing fails."""
+    session = current_maventa().session
+    delay = float(_cfg("MAVENTA_SWEEP_INTERVAL"))
+    already = transfer.last_error_code == "SECRET_UNREADABLE"
+    if not _transition(session, transfer, [SENDING], state=QUEUED, lease_until=None,
+                       attempts=max(transfer.attempts - 1, 0), next_attempt_at=utcnow() + timedelta(seconds=delay),
+                       last_error_code="SECRET_UNREADABLE", last_error_message=gettext(UNREADABLE),
+                       last_error_hint=gettext(UNREADABLE_HINT)):
+        session.rollback()
+        return Outcome("skipped", "lease lost")
+    if not already:  # once, not on every dispatch while the key stays wrong
+        audit.record(session, "transfer.paused", gettext(UNREADABLE), transfer=transfer)
+    session.commit()
+    return Outcome(QUEUED, "paused: the stored key cannot be decrypted")
 
 
 def _prepare(transfer: Transfer, connection: Connection):

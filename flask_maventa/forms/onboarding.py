@@ -6,7 +6,6 @@ Choices come from the host adapter at request time. Checks that need Maventa hap
 
 from __future__ import annotations
 
-from flask_wtf import FlaskForm
 from wtforms import SelectField, StringField
 from wtforms.fields.choices import SelectChoice
 from wtforms.validators import DataRequired, ValidationError
@@ -14,6 +13,7 @@ from wtforms.validators import DataRequired, ValidationError
 from ..client.api import SIGNING_LOCALES
 from ..host import Company, Person
 from ..i18n import lazy_gettext as _l
+from . import MaventaForm
 from ..registration import OnboardingError, parse_company_uuid, valid_email
 
 LOCALE_LABELS = {
@@ -22,7 +22,7 @@ LOCALE_LABELS = {
 }
 
 
-class RegisterForm(FlaskForm):
+class RegisterForm(MaventaForm):
     """*Registrer*: the company (or an eligible department) and the person who gets the user account."""
 
     company = SelectField(_l("Company or department"), validate_choice=False, validators=[DataRequired(_l("Choose the company to register."))])
@@ -61,7 +61,7 @@ class RegisterForm(FlaskForm):
         return self._persons[self.person.data]
 
 
-class CredentialsForm(FlaskForm):
+class CredentialsForm(MaventaForm):
     """The User API key (*Bruker api-nøkkel*) and Company UUID (*Firma uuid*) from Maventa."""
 
     api_key = StringField(_l("User API key"), render_kw={"autocomplete": "off", "spellcheck": "false"})
@@ -79,7 +79,7 @@ class CredentialsForm(FlaskForm):
             raise ValidationError(_l("Enter the User API key from Maventa."))
 
 
-class SigningForm(FlaskForm):
+class SigningForm(MaventaForm):
     """*Send autentikasjon forespørsel*: approver, the email for the invitation, its language."""
 
     approver = SelectField(_l("Approver"), validate_choice=False, validators=[DataRequired(_l("Choose the person who may sign for the company."))])
@@ -110,5 +110,5 @@ class SigningForm(FlaskForm):
         return self._persons[self.approver.data]
 
 
-class ActionForm(FlaskForm):
+class ActionForm(MaventaForm):
     """A button that only needs its CSRF token (Refresh)."""

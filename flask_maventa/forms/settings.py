@@ -9,7 +9,6 @@ from __future__ import annotations
 
 from collections.abc import Sequence
 
-from flask_wtf import FlaskForm
 from wtforms import BooleanField, SelectField, StringField
 from wtforms.validators import Length
 
@@ -17,11 +16,12 @@ from wtforms.fields.choices import SelectChoice as _choice  # WTForms 3.3+: tupl
 
 from ..host import InvoiceStatus
 from ..i18n import lazy_gettext as _l
+from . import MaventaForm
 from ..models import Connection
 from ..settings import STATUS_FIELDS, StatusMapping
 
 
-class SettingsForm(FlaskForm):
+class SettingsForm(MaventaForm):
     send_pdf = BooleanField(_l("Send the invoice PDF with the invoice data"))
     send_customer_email = BooleanField(_l("Send the customer's email address"))
     error_emails = StringField(
@@ -57,7 +57,7 @@ class SettingsForm(FlaskForm):
         return StatusMapping(*(self[name].data or None for name in STATUS_FIELDS))
 
 
-class PrintOwnPdfForm(FlaskForm):
+class PrintOwnPdfForm(MaventaForm):
     """Sets Maventa's ``send_invoice_print.use_own_pdf``: the button carries the wanted value."""
 
     use_own_pdf = StringField()
@@ -67,7 +67,7 @@ class PrintOwnPdfForm(FlaskForm):
         return (self.use_own_pdf.data or "").lower() in ("1", "on", "true", "yes")
 
 
-class ActivationForm(FlaskForm):
+class ActivationForm(MaventaForm):
     """The toggle: the button carries ``active=1`` (turn on) or ``active=0`` (turn off)."""
 
     active = StringField()

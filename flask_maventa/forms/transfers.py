@@ -2,11 +2,11 @@
 
 from __future__ import annotations
 
-from flask_wtf import FlaskForm
 from wtforms import DateField, SelectField, StringField
 from wtforms.validators import Length, Optional
 
 from ..i18n import lazy_gettext as _l
+from . import MaventaForm
 
 from wtforms.fields.choices import SelectChoice as choice  # WTForms 3.3+: tuples are deprecated
 
@@ -16,7 +16,7 @@ STATE_CHOICES = [choice(v, label) for v, label in [
 ]]
 
 
-class TransferFilterForm(FlaskForm):
+class TransferFilterForm(MaventaForm):
     """Read from the query string; a bad value is shown inline and ignored."""
 
     class Meta:
@@ -29,7 +29,7 @@ class TransferFilterForm(FlaskForm):
     number = StringField(_l("Invoice number"), validators=[Optional(), Length(max=64)])
 
 
-class RetryForm(FlaskForm):
+class RetryForm(MaventaForm):
     """Retry failed transfers: the checked ``ids`` (bulk) or one button's ``ids`` value.
 
     Only the CSRF token is a declared field: the ids are a plain multi-value list, checked by the view.

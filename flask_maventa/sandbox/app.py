@@ -45,10 +45,19 @@ def create_app(vendor_api_key: str = "sandbox-vendor-key", **knobs: Any) -> Flas
 
 
 def _api_error(error: ApiError):
-    response = jsonify(error.body())
+    body = error.body()
+    if sandbox_of().knobs.echo_errors:
+        body["details"] = [*body.get("details", []), *_echo()]
+    response = jsonify(body)
     response.status_code = error.status
     response.headers.update(error.headers)
     return response
+
+
+def _echo() -> list[str]:
+    """What an echoing server puts in its error: every field it was sent, and the Authorization header."""
+    sent = "&".join(f"{k}={v}" for k, v in request.form.items(multi=True)) or request.get_data(as_text=True)
+    return [f"request body: {sent[:4000]}", f"Authorization: {request.headers.get('Authorization', '')}"]
 
 
 def _http_error(error: HTTPException):

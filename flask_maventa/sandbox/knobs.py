@@ -50,6 +50,8 @@ class Knobs:
     webhook_retries: int = 3              # attempts after the first failed webhook POST
     webhook_retry_delay: float = 1.0      # seconds between webhook attempts
     check_responses: bool = True          # validate every JSON answer against the swagger, record problems
+    echo_errors: bool = False             # error answers quote the request (form, JSON, Authorization), as a
+                                          # careless server or proxy would: secrets must still never be stored
 
     CHOICES = {
         "duplicate_uuid": ("return", "conflict", "unprocessable"),

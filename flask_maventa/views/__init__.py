@@ -1,7 +1,8 @@
 """The blueprint: pages under Settings > Integrations > Maventa.
 
-Each area has its own module; this one builds the blueprint, the permission gate and
-what every template gets.
+Each area has its own module; this one builds the blueprint, the permission gate, what every
+template gets, and the edge every request passes: input no database can hold is refused here,
+and no page leaves with a secret in it.
 """
 
 from __future__ import annotations
@@ -12,10 +13,13 @@ from functools import wraps
 from importlib import import_module
 from pathlib import Path
 
-from flask import Blueprint, abort, current_app, render_template
+from urllib.parse import urlsplit
+
+from flask import Blueprint, abort, current_app, render_template, request
 from flask_wtf.csrf import generate_csrf
 
-from .. import i18n
+from .. import i18n, redaction
+from ..crypto import UNREADABLE, UNREADABLE_HINT, SecretUnreadable
 from ..extension import current_maventa
 from ..models import Connection
 
@@ -37,8 +41,12 @@ def create_blueprint() -> Blueprint:
         static_url_path="/static",
     )
     bp.context_processor(_template_context)
+    bp.before_request(_refuse_nul)
+    bp.after_request(_scrub_secrets)
+    bp.register_error_handler(400, _bad_request)
     bp.register_error_handler(404, _not_found)
     bp.register_error_handler(403, _forbidden)
+    bp.register_error_handler(SecretUnreadable, _secret_unreadable)
 
     for name in AREAS:
         import_module(f"{__name__}.{name}").register(bp)
@@ -93,6 +101,17 @@ def _template_context():
     }
 
 
+def _bad_request(error):
+    return render_template("maventa/error.html", code=400, message=i18n.gettext(
+        "The request could not be read. Reload the page and try again.")), 400
+
+
+def _secret_unreadable(error):
+    # A page that needs the key of a company whose key cannot be read (the sections say so themselves).
+    return render_template("maventa/error.html", code=409, message=" ".join(
+        (i18n.gettext(UNREADABLE), i18n.gettext(UNREADABLE_HINT)))), 409
+
+
 def _not_found(error):
     return render_template("maventa/error.html", code=404, message=i18n.gettext(
         "This company or page does not exist, or it is not yours to manage.")), 404
@@ -121,3 +140,46 @@ def company_view(view):
         return view(company=company, connection=connection, **kwargs)
 
     return wrapper
+
+
+# -- the edge ------------------------------------------------------------------------------------
+
+MAX_ID = 2**31 - 1  # our integer keys are INTEGER columns: a larger number is no row, not an error
+
+
+def _refuse_nul():
+    """No text we store or look up may hold a NUL (PostgreSQL refuses it): such a request is refused
+    whole, before any view reads it, with a 400 that changes nothing."""
+    values = [request.path, *request.args.keys(), *request.args.values()]
+    # The webhook reads its own body, within its own size limit.
+    if request.endpoint != "maventa.webhook" and request.mimetype in (
+            "application/x-www-form-urlencoded", "multipart/form-data"):
+        values += [*request.form.keys(), *request.form.values(), *request.files.keys()]
+    if any("\x00" in value for value in values):
+        abort(400)
+
+
+def _scrub_secrets(response):
+    """The last guard: a secret this process knows never leaves in a page (an event stored before its
+    column was scrubbed, an error text nobody thought of)."""
+    if response.mimetype == "text/html" and not response.direct_passthrough:
+        html = response.get_data(as_text=True)
+        clean = redaction.scrub_text(html)
+        if clean != html:
+            response.set_data(clean)
+    return response
+
+
+def own_url(target: str | None) -> str | None:
+    """``target`` as a path on this host under the extension's prefix, or None: never an open redirect."""
+    if not target or any(c.isspace() or c == "\\" or not c.isprintable() for c in target):
+        return None
+    parts = urlsplit(target)
+    if parts.scheme and (parts.scheme, parts.netloc) != (request.scheme, request.host):
+        return None
+    if not parts.scheme and parts.netloc:
+        return None
+    prefix = current_app.config["MAVENTA_URL_PREFIX"].rstrip("/") + "/"
+    if not (parts.path + "/").startswith(prefix) or "/../" in parts.path + "/" or parts.path.startswith("//"):
+        return None
+    return parts.path + (f"?{parts.query}" if parts.query else "")

@@ -17,6 +17,7 @@ from ..host import Company
 from ..i18n import gettext as _
 from ..models import Connection
 from ..registration import OnboardingError
+from ..settings import secret_unreadable
 from ..signals import connection_verified
 from . import company_section, company_view, index_section
 from .companies import company_rows
@@ -109,6 +110,8 @@ def _register_form(formdata=None, selected: str | None = None) -> RegisterForm:
 
 def register_page():
     ext = current_maventa()
+    if not company_rows():  # no company this user may manage: nothing to register, nothing to show
+        abort(403)
     selected = request.values.get("company") or None
     if request.method == "POST":
         company = ext.adapter.get_company(selected) if selected else None
@@ -177,13 +180,15 @@ def credentials_section(company: Company, connection: Connection | None) -> dict
         persons = list(current_maventa().adapter.list_persons(company.id))
         register_form.fill([(company, None, None)], persons)
         register_form.company.data = company.id
+    unreadable = bool(connection and connection.api_key_encrypted and not form.api_key.data)
     return {
         "form": form,
         "state": state,
         "register_form": register_form,
         "notice": (kind, text()) if kind else None,
         "registrant_email": connection.registrant_email if connection else None,
-        "has_key": bool(connection and connection.api_key_encrypted),
+        "has_key": bool(connection and connection.api_key_encrypted) and not unreadable,
+        "unreadable": secret_unreadable() if unreadable else None,  # MAVENTA_SECRET_KEY changed
     }
 
 
@@ -265,15 +270,19 @@ def _signing_fragment(company: Company, connection: Connection | None, template:
 
 @company_view
 def signing_state(company: Company, connection: Connection | None):
-    """What the open page polls. When a check is due it asks Maventa (honouring the backoff), so
-    the page moves on even where no worker runs; otherwise it shows what the poller stored."""
+    """The signing state. A GET shows what is stored; the open page polls with a POST, which asks
+    Maventa when a check is due (honouring the backoff), so the page moves on even where no worker
+    runs -- and a state change only ever happens on a POST with the page's token."""
     if not _htmx.htmx():
         return redirect(_company_url(company.id, anchor="maventa-signing"), 303)
-    if connection is not None and not connection.verified:
-        g.maventa_signing_warning = registration.check_signing_if_due(connection)
-        current_maventa().session.commit()
-        if connection.verified:
-            connection_verified.send(connection)
+    if request.method == "POST" and connection is not None and not connection.verified:
+        if not ActionForm().validate():
+            g.maventa_signing_warning = _("The form has expired; reload the page.")
+        else:
+            g.maventa_signing_warning = registration.check_signing_if_due(connection)
+            current_maventa().session.commit()
+            if connection.verified:
+                connection_verified.send(connection)
     if connection is not None and connection.verified:
         return _retarget_company(company, "maventa:verified")
     return _signing_fragment(company, connection, "maventa/partials/_signing_state.html")
@@ -358,7 +367,7 @@ def _landing_context() -> dict:
 def register(bp) -> None:
     bp.add_url_rule("/register", "register", register_page, methods=["GET", "POST"])
     bp.add_url_rule("/companies/<company_id>/credentials", "credentials", save_credentials, methods=["POST"])
-    bp.add_url_rule("/companies/<company_id>/signing", "signing_state", signing_state)
+    bp.add_url_rule("/companies/<company_id>/signing", "signing_state", signing_state, methods=["GET", "POST"])
     bp.add_url_rule("/companies/<company_id>/signing/approver", "signing_approver", approver_fields)
     bp.add_url_rule("/companies/<company_id>/signing/send", "signing_send", send_signing, methods=["POST"])
     bp.add_url_rule("/companies/<company_id>/signing/refresh", "signing_refresh", refresh_signing, methods=["POST"])

@@ -7,7 +7,9 @@ without JavaScript, an htmx swap with it).
 from __future__ import annotations
 
 from .. import routing
+from ..crypto import SecretUnreadable
 from ..i18n import gettext
+from ..settings import secret_unreadable
 from . import company_section, company_view
 from .company import render_company
 
@@ -24,7 +26,10 @@ def routing_section(company, connection) -> dict:
 def routing_preview(company, connection):
     ctx = routing_section(company, connection)
     if ctx["shown"] and connection.transfer_status_id:
-        ctx["preview"] = routing.preview_due(connection)
+        try:
+            ctx["preview"] = routing.preview_due(connection)
+        except SecretUnreadable:
+            ctx["notice"] = str(secret_unreadable())
     elif ctx["shown"]:  # the section is there from verification on; the settings may not be saved yet
         ctx["notice"] = gettext("Choose the status of invoices to be transferred in the settings first.")
     return render_company(company, connection, TEMPLATE, ctx)

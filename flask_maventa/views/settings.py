@@ -11,12 +11,13 @@ from flask import redirect, request, url_for
 
 from .. import _htmx
 from ..client import errors as client_errors
+from ..crypto import SecretUnreadable
 from ..extension import current_maventa
 from ..forms.settings import ActivationForm, PrintOwnPdfForm, SettingsForm
 from ..i18n import gettext
 from ..settings import (
     ActivationRefused, Problem, SettingsRejected, activate, deactivate, mapping_problems, parse_error_emails,
-    read_print_settings, save_settings, set_use_own_pdf, transfer_blockers,
+    read_print_settings, save_settings, secret_unreadable, set_use_own_pdf, transfer_blockers,
 )
 from . import company_section, company_view
 from .company import render_company
@@ -133,6 +134,8 @@ def print_context(company, connection, *, problem: Problem | None = None, change
     if ctx["locked_reason"] is None and problem is None:
         try:
             ctx["print_settings"] = read_print_settings(connection)
+        except SecretUnreadable:
+            ctx["problem"] = secret_unreadable()
         except client_errors.MaventaError:
             ctx["problem"] = Problem("maventa_unreachable", None,
                                      gettext("Maventa's print setting could not be read just now."),
@@ -153,6 +156,9 @@ def print_settings(company, connection):
             try:
                 set_use_own_pdf(connection, form.wanted)
                 current_maventa().session.commit()
+            except SecretUnreadable:
+                current_maventa().session.rollback()
+                problem = secret_unreadable()
             except client_errors.MaventaError:
                 current_maventa().session.rollback()
                 problem = Problem("maventa_unreachable", None,

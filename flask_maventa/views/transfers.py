@@ -6,7 +6,7 @@ when Redis is down) and without JavaScript (filters are a GET form, retry a POST
 
 from __future__ import annotations
 
-from datetime import datetime, time, timedelta
+from datetime import datetime, time
 
 import sqlalchemy as sa
 from flask import abort, redirect, request, url_for
@@ -16,7 +16,7 @@ from ..extension import current_maventa
 from ..forms.transfers import RetryForm, TransferFilterForm, choice
 from ..i18n import gettext
 from ..models import Connection, Event, Transfer
-from . import company_section
+from . import MAX_ID, company_section, own_url
 
 PAGE_SIZE = 100
 
@@ -44,8 +44,8 @@ def _filtered(form: TransferFilterForm, connections: dict[int, Connection]):
         query = query.where(Transfer.state == data["state"])
     if data.get("date_from"):
         query = query.where(Transfer.created_at >= datetime.combine(data["date_from"], time.min))
-    if data.get("date_to"):
-        query = query.where(Transfer.created_at < datetime.combine(data["date_to"] + timedelta(days=1), time.min))
+    if data.get("date_to"):  # through the end of that day (no "+ 1 day": 9999-12-31 has no next day)
+        query = query.where(Transfer.created_at <= datetime.combine(data["date_to"], time.max))
     if data.get("number"):
         number = data["number"].strip()
         query = query.where(sa.or_(Transfer.invoice_number.contains(number, autoescape=True),
@@ -97,21 +97,29 @@ def timeline(connection_id: int, invoice_id: str):
                         transfers=transfers, events=events, invoice_id=invoice_id, retry_form=RetryForm())
 
 
+def _transfer_id(raw: str) -> int | None:
+    """A posted id as a row id, or None: only ASCII digits, and within the column's range."""
+    if not (raw.isascii() and raw.isdigit()) or len(raw) > 10 or int(raw) > MAX_ID:
+        return None
+    return int(raw)
+
+
 def retry():
+    connections = _managed_connections()  # permission first: a refused user learns nothing, not even a form error
     form = RetryForm()
     messages: list[tuple[str, str]] = []
     if not form.validate_on_submit():
         messages.append(("error", gettext("The form expired; reload the page and try again.")))
     else:
-        connections = _managed_connections()
         ext = current_maventa()
         raw_ids = request.form.getlist("ids")
         if not raw_ids:
             messages.append(("error", gettext("Choose at least one failed transfer to retry.")))
-        for raw in raw_ids:
-            item = ext.session.get(Transfer, int(raw)) if raw.isdigit() else None
+        for raw in raw_ids[:PAGE_SIZE]:
+            transfer_id = _transfer_id(raw)
+            item = ext.session.get(Transfer, transfer_id) if transfer_id is not None else None
             if item is None or item.connection_id not in connections:
-                messages.append(("error", gettext("Transfer %(id)s does not exist.", id=raw)))
+                messages.append(("error", gettext("Transfer %(id)s does not exist.", id=raw[:20])))
                 continue
             try:
                 new = pipeline.retry(item, actor=ext.adapter.current_actor())
@@ -124,8 +132,8 @@ def retry():
                     number=new.invoice_number or new.invoice_id, r=new.revision)))
     ok = messages and all(kind == "success" for kind, _ in messages)
     if not _htmx.wants_fragment():
-        if ok:
-            return redirect(request.referrer or url_for("maventa.transfers"), 303)
+        if ok:  # back where the user clicked, if that is one of our pages; never elsewhere
+            return redirect(own_url(request.referrer) or url_for("maventa.transfers"), 303)
         return _htmx.render("maventa/transfers/index.html", None, **_log_context(messages))
     response = _htmx.render("maventa/transfers/index.html", "maventa/transfers/_log.html",
                             **_log_context(messages))

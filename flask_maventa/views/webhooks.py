@@ -1,38 +1,56 @@
-"""Maventa's delivery-status webhooks: ``POST <prefix>/webhooks/<token>``.
+"""Maventa's delivery-status webhooks: ``POST <prefix>/webhooks/<connection id>/<secret>``.
 
-The unguessable per-connection token in the URL is the authentication (Maventa documents no
-signature). The body is only a hint: whatever it says, we re-read the invoice through the API, so
-a forged, replayed or malformed call can at worst cause one extra read. Its shape is undocumented
-too: the invoice id is taken from ``invoice_id`` or ``id``, at the top level or inside ``data``; a
-body without one is logged by its key names only, and polling settles the invoice anyway. Anything
-but a wrong token is answered 2xx, because Maventa retries non-2xx answers and there is nothing for
-it to fix.
+The unguessable per-connection secret in the URL is the authentication (Maventa documents no
+signature and takes no secret). The connection is found by its id, which is not secret, and the
+secret is compared in constant time with the SHA-256 we store (never the secret itself), so neither
+the lookup nor the comparison tells a caller how close a guess was. The secret is in the path, so
+server access logs see it: :data:`flask_maventa.redaction.SECRET_FILTER` scrubs it from werkzeug's
+and gunicorn's loggers (see the README's *Security* section for other servers).
+
+The body is only a hint: whatever it says, we re-read the invoice through the API, so a forged,
+replayed or malformed call can at worst cause one extra read. It is read within
+:data:`MAX_BODY_BYTES`. Its shape is undocumented too: the invoice id is taken from ``invoice_id`` or
+``id``, at the top level or inside ``data``; a body without one is logged by its key names only, and
+polling settles the invoice anyway. Anything but a wrong secret or an oversized body is answered 2xx,
+because Maventa retries non-2xx answers and there is nothing for it to fix.
 """
 
 from __future__ import annotations
 
+import hashlib
 import hmac
+import json
 import logging
 import re
+import secrets
 
 import sqlalchemy as sa
 from flask import current_app, jsonify, request
 
+from .. import redaction
 from ..extension import current_maventa
 from ..models import Connection, Transfer
+from . import MAX_ID
 
 log = logging.getLogger("flask_maventa.webhooks")
 
 ENDPOINT = "maventa.webhook"
 VIEW_PATH = "flask_maventa.views.webhooks.webhook"
+MAX_BODY_BYTES = 64 * 1024  # a delivery notice is a few hundred bytes
 
 
-def webhook(token: str):
+def secret_hash(secret: str) -> str:
+    return hashlib.sha256(secret.encode("utf-8", "replace")).hexdigest()
+
+
+def webhook(connection_id: int, secret: str):
+    redaction.remember(secret)  # from here on, out of every log line (the access log included)
     ext = current_maventa()
-    connection = ext.session.scalars(sa.select(Connection).where(Connection.webhook_token == token)).first()
-    if connection is None or not hmac.compare_digest(connection.webhook_token, token):
+    connection = ext.session.get(Connection, connection_id) if connection_id <= MAX_ID else None
+    expected = connection.webhook_secret_hash if connection is not None else None
+    if not expected or not hmac.compare_digest(expected, secret_hash(secret)):
         return jsonify(error="unknown webhook"), 403
-    payload = request.get_json(silent=True, force=True)
+    payload = _payload()
     invoice_id = _invoice_id(payload)
     if invoice_id is None:
         # Maventa does not document the body: its key names (never its values) tell us the real shape.
@@ -77,6 +95,18 @@ def key_names(payload, prefix: str = "", limit: int = 40) -> str:
     return ", ".join(names) or "(empty object)"
 
 
+def _payload():
+    """The JSON body, or None for anything else: too deep, not UTF-8, not JSON, or holding a NUL
+    (no NUL reaches a query: PostgreSQL refuses it). Larger than MAX_BODY_BYTES: 413, nothing read."""
+    request.max_content_length = MAX_BODY_BYTES
+    body = request.get_data(cache=False)
+    try:
+        payload = json.loads(body)
+        return None if "\\u0000" in json.dumps(payload) else payload  # dumps writes a NUL as \u0000
+    except (ValueError, RecursionError):
+        return None
+
+
 def _invoice_id(payload) -> str | None:
     if not isinstance(payload, dict):
         return None
@@ -88,28 +118,47 @@ def _invoice_id(payload) -> str | None:
     return _invoice_id(data) if isinstance(data, dict) else None
 
 
-def webhook_url(connection: Connection) -> str | None:
+def new_webhook_secret(connection: Connection) -> str:
+    """A fresh secret for the connection's webhook URL; only its hash is kept (the caller commits)."""
+    secret = secrets.token_urlsafe(32)
+    connection.webhook_secret_hash = secret_hash(secret)
+    redaction.remember(secret)
+    return secret
+
+
+def webhook_url(connection: Connection, secret: str) -> str | None:
     """The public URL Maventa calls for this connection, or None when polling is the only way."""
     base = current_app.config.get("MAVENTA_WEBHOOK_BASE_URL")
     if not base:
         return None
-    return f"{base.rstrip('/')}{current_app.config['MAVENTA_URL_PREFIX'].rstrip('/')}/webhooks/{connection.webhook_token}"
+    prefix = current_app.config["MAVENTA_URL_PREFIX"].rstrip("/")
+    return f"{base.rstrip('/')}{prefix}/webhooks/{connection.id}/{secret}"
 
 
 def ensure_webhook(connection: Connection) -> bool:
     """Register the delivery webhook with Maventa once per connection (stores ``webhook_id``).
 
-    Failures only cost speed (polling still brings the status back), so they are logged, not raised.
+    A connection without a stored secret hash (one registered before secrets were hashed) gets a new
+    URL, and its old subscription is deleted. Failures only cost speed (polling still brings the status
+    back), so they are logged, not raised.
     """
-    url = webhook_url(connection)
-    if url is None or connection.webhook_id:
+    if not current_app.config.get("MAVENTA_WEBHOOK_BASE_URL") or (
+            connection.webhook_id and connection.webhook_secret_hash):
         return False
     ext = current_maventa()
+    secret = new_webhook_secret(connection)
+    ext.session.commit()  # the hash first: a subscription Maventa holds must always be one we accept
     try:
-        answer = ext.company_client(connection).register_webhook(url)
-    except Exception as exc:  # noqa: BLE001 - the client's messages carry no secrets
+        client = ext.company_client(connection)
+        answer = client.register_webhook(webhook_url(connection, secret))
+    except Exception as exc:  # noqa: BLE001 - logged through the secret filter
         log.warning("webhook registration for company %s failed: %s", connection.company_id, exc)
         return False
+    if connection.webhook_id:  # the old URL's subscription: its secret is gone, so is its use
+        try:
+            client.delete_webhook(connection.webhook_id)
+        except Exception as exc:  # noqa: BLE001 - a stale subscription only costs Maventa 403s
+            log.warning("old webhook of company %s could not be deleted: %s", connection.company_id, exc)
     connection.webhook_id = str((answer or {}).get("id") or "registered")[:64]
     from .. import audit
 
@@ -133,5 +182,5 @@ def _exempt_from_csrf(app) -> None:
 
 
 def register(bp) -> None:
-    bp.add_url_rule("/webhooks/<token>", "webhook", webhook, methods=["POST"])
+    bp.add_url_rule("/webhooks/<int:connection_id>/<secret>", "webhook", webhook, methods=["POST"])
     bp.record_once(lambda state: _exempt_from_csrf(state.app))

@@ -16,6 +16,16 @@ from .conftest import HTMX, PREFIX, connection_row, events
 from .helpers import refresh, registered, send_signing
 
 
+def poll(client, company_id: str = "c1"):
+    """What the open page's polling element does: POST with the token its hx-vals carry."""
+    page = client.get(f"{PREFIX}/companies/{company_id}").get_data(as_text=True)
+    vals = re.search(r"id=\"maventa-signing-state\"[^>]*hx-vals='([^']+)'", page)
+    assert vals, "the pending signing state polls with its token"
+    import json
+
+    return client.post(f"{PREFIX}/companies/{company_id}/signing", data=json.loads(vals.group(1)), headers=HTMX)
+
+
 def test_choosing_the_approver_fills_in_email_and_language(client, sandbox):
     registered(client)
     html = client.get(f"{PREFIX}/companies/c1/signing/approver?approver=p2", headers=HTMX).get_data(as_text=True)
@@ -151,11 +161,13 @@ def test_settings_are_locked_until_verified(client, sandbox):
 def test_the_open_page_moves_to_verified_by_itself(client, sandbox):
     connection = registered(client)
     send_signing(client)
-    still = client.get(f"{PREFIX}/companies/c1/signing", headers=HTMX)
+    still = poll(client)
     assert 'hx-trigger="every 3s"' in still.get_data(as_text=True)
 
     sandbox.sign(connection.company_uuid)
-    response = client.get(f"{PREFIX}/companies/c1/signing", headers=HTMX)
+    assert "Signed and verified" not in client.get(f"{PREFIX}/companies/c1/signing", headers=HTMX).get_data(
+        as_text=True), "a GET only shows the stored state"
+    response = poll(client)
 
     assert response.headers["HX-Retarget"] == "#maventa-company"
     assert "Signed and verified" in response.get_data(as_text=True)
@@ -167,7 +179,7 @@ def test_the_open_page_does_not_ask_maventa_before_the_check_is_due(client, sand
     send_signing(client)  # default schedule: the first check is 15 s away
     sandbox.sign(connection.company_uuid)
     requests_before = sandbox.stats()["requests"].get("GET /v1/company/authorization", 0)
-    html = client.get(f"{PREFIX}/companies/c1/signing", headers=HTMX).get_data(as_text=True)
+    html = poll(client).get_data(as_text=True)
     assert "waiting for the signature" in html
     assert sandbox.stats()["requests"].get("GET /v1/company/authorization", 0) == requests_before
     assert client.get(f"{PREFIX}/companies/c1/signing").status_code == 303  # no JS: the page itself
@@ -255,7 +267,7 @@ def test_a_declined_request_stops_the_polling_and_offers_the_form_again(client, 
 def test_the_open_page_says_when_maventa_cannot_be_asked_and_keeps_polling(client, sandbox):
     _pending(client)
     sandbox.config(error_rate=1.0, fault_paths=["GET /v1/company/authorization"])
-    html = client.get(f"{PREFIX}/companies/c1/signing", headers=HTMX).get_data(as_text=True)
+    html = poll(client).get_data(as_text=True)
     assert "Maventa could not be reached" in html
     assert 'hx-trigger="every 3s"' in html
     assert connection_row("c1").auth_state == "SENT" and connection_row("c1").auth_check_count == 1

@@ -116,10 +116,19 @@ def _accepted(host):
     return connection, host.transfers("1")[0]
 
 
+def _webhook_path(host, connection) -> str:
+    from flask_maventa.views.webhooks import new_webhook_secret
+
+    secret = new_webhook_secret(connection)
+    host.db.session.commit()
+    return f"{PREFIX}/webhooks/{connection.id}/{secret}"
+
+
 def test_webhook_with_a_wrong_token_is_403_and_changes_nothing(host):
     connection, row = _accepted(host)
+    _webhook_path(host, connection)
     client = host.app.test_client()
-    response = client.post(f"{PREFIX}/webhooks/not-the-token", json={"id": row.maventa_invoice_id})
+    response = client.post(f"{PREFIX}/webhooks/{connection.id}/not-the-token", json={"id": row.maventa_invoice_id})
     assert response.status_code == 403
     assert host.transfers("1")[0].next_poll_at == row.next_poll_at
     assert host.ext.queue().job_ids == [] or transfer.poll_job_id(row.id) not in host.ext.queue().job_ids
@@ -128,7 +137,7 @@ def test_webhook_with_a_wrong_token_is_403_and_changes_nothing(host):
 @pytest.mark.parametrize("body", [b"{not json", b"[]", b'{"id": {"nested": 1}}', b'{"event": "x"}', b""])
 def test_webhook_malformed_bodies_are_answered_and_ignored(host, body):
     connection, row = _accepted(host)
-    response = host.app.test_client().post(f"{PREFIX}/webhooks/{connection.webhook_token}", data=body,
+    response = host.app.test_client().post(_webhook_path(host, connection), data=body,
                                            content_type="application/json")
     assert response.status_code == 202
     assert host.transfers("1")[0].state == "accepted"
@@ -138,7 +147,7 @@ def test_webhook_malformed_bodies_are_answered_and_ignored(host, body):
 def test_webhook_unknown_invoice_and_replay_change_nothing(host):
     connection, row = _accepted(host)
     client = host.app.test_client()
-    url = f"{PREFIX}/webhooks/{connection.webhook_token}"
+    url = _webhook_path(host, connection)
     assert client.post(url, json={"id": "00000000-0000-0000-0000-000000000000"}).get_json()["ignored"]
 
     hinted = client.post(url, json={"event": "DOCUMENTS.INVOICE.DELIVERED", "id": row.maventa_invoice_id})
@@ -158,7 +167,7 @@ def test_webhook_is_exempt_from_the_hosts_csrf_protection(host):
     CSRFProtect(host.app)
     connection, row = _accepted(host)
     client = host.app.test_client()
-    assert client.post(f"{PREFIX}/webhooks/{connection.webhook_token}", json={"id": "x"}).status_code == 202
+    assert client.post(_webhook_path(host, connection), json={"id": "x"}).status_code == 202
     assert client.post(f"{PREFIX}/transfers/retry", data={"ids": ["1"]}).status_code == 400  # still protected
 
 
@@ -168,7 +177,7 @@ def test_sweep_registers_the_webhook_with_maventa(make_host):
         connection = host.connect()
         transfer.sweep()
         host.db.session.refresh(connection)
-        assert connection.webhook_id
+        assert connection.webhook_id and connection.webhook_secret_hash
         company = host.ext.company_client(connection)
         hooks = company.list_webhooks()
-        assert any(h.get("destination", "").endswith(f"/webhooks/{connection.webhook_token}") for h in hooks)
+        assert any(f"/webhooks/{connection.id}/" in h.get("destination", "") for h in hooks)
