@@ -175,9 +175,10 @@ def own_url(target: str | None) -> str | None:
     if not target or any(c.isspace() or c == "\\" or not c.isprintable() for c in target):
         return None
     parts = urlsplit(target)
-    if parts.scheme and (parts.scheme, parts.netloc) != (request.scheme, request.host):
+    # Behind a TLS proxy the referrer may say https where the app sees http: the host decides.
+    if parts.scheme not in ("", "http", "https") or (parts.netloc and parts.netloc != request.host):
         return None
-    if not parts.scheme and parts.netloc:
+    if parts.netloc and not parts.scheme:
         return None
     prefix = current_app.config["MAVENTA_URL_PREFIX"].rstrip("/") + "/"
     if not (parts.path + "/").startswith(prefix) or "/../" in parts.path + "/" or parts.path.startswith("//"):

@@ -175,7 +175,7 @@ def test_retry_goes_back_only_to_our_own_pages(world):
     app, w = world
     cases = {"http://evil.example/steal": None, "//evil.example/x": None, f"/\t/evil.example{PREFIX}/": None,
              f"/\\evil.example{PREFIX}/": None, "/somewhere/else": None, f"{PREFIX}/../../admin": None,
-             f"javascript:alert(1)//{PREFIX}/": None, f"https://localhost{PREFIX}/": None,
+             f"javascript:alert(1)//{PREFIX}/": None, f"https://evil.example{PREFIX}/": None,
              f"http://localhost{PREFIX}/transfers?state=failed": f"{PREFIX}/transfers?state=failed",
              f"{PREFIX}/transfers/1/invoices/i1": f"{PREFIX}/transfers/1/invoices/i1"}
     with app.test_request_context("/"):
