@@ -230,3 +230,52 @@ def test_an_htmx_trigger_set_before_as_plain_names_is_kept(app):
     _htmx.add_trigger(response, "maventa:x", {"name": "<b>"})
     assert json.loads(response.headers["HX-Trigger"]) == {"host:one": True, "host:two": True,
                                                           "maventa:x": {"name": "<b>"}}
+
+
+def test_the_migration_forgets_clear_tokens_and_keeps_the_old_subscription_to_replace(tmp_path):
+    """0002: the clear ``webhook_token`` goes; a registered webhook is re-registered (new URL) by the sweep."""
+    import sqlalchemy as sa
+    from alembic import command
+
+    from flask_maventa.migrations import alembic_config
+    from flask_maventa.models import metadata
+    from tests.fixtures.apps import make_app
+
+    app = make_app(tmp_path)
+    db = app.extensions["test.db"]
+    with app.app_context():
+        metadata.drop_all(db.engine)
+        with db.engine.begin() as conn:
+            command.upgrade(alembic_config(conn), "0001")
+            conn.execute(sa.text(
+                "INSERT INTO maventa_connection (company_id, environment, needs_manual_credentials, auth_state, "
+                "company_state, auth_check_count, send_pdf, send_customer_email, active, webhook_token, webhook_id, "
+                "created_at, updated_at) VALUES ('c1', 'test', false, 'NONE', 'VERIFIED', 0, true, true, true, "
+                "'clear-token-0123456789', 'hook-1', '2026-01-01', '2026-01-01')"))
+            command.upgrade(alembic_config(conn), "head")
+            columns = {c["name"] for c in sa.inspect(conn).get_columns("maventa_connection")}
+            row = conn.execute(sa.text("SELECT webhook_secret_hash, webhook_id FROM maventa_connection")).one()
+    assert "webhook_token" not in columns
+    assert tuple(row) == (None, "hook-1")  # no secret: ensure_webhook registers anew and deletes hook-1
+
+
+def test_the_sweep_replaces_a_webhook_registered_under_an_old_url(tmp_path, sandbox):
+    from flask_maventa import transfer
+
+    app = hostile_app(tmp_path, sandbox, MAVENTA_WEBHOOK_BASE_URL="https://erp.example")
+    with app.app_context():
+        w = build_world(sandbox)
+        connection = current_maventa().session.get(Connection, w.connection_id)
+        company = current_maventa().company_client(connection)
+        for hook in company.list_webhooks():  # the world's own sweep registered one already
+            company.delete_webhook(hook["id"])
+        old = company.register_webhook(f"https://erp.example{PREFIX}/webhooks/clear-token-0123456789")
+        connection.webhook_id, connection.webhook_secret_hash = old["id"], None  # as migration 0002 leaves it
+        current_maventa().session.commit()
+        transfer.sweep(dispatch=False)
+        hooks = [h["destination"] for h in company.list_webhooks()]
+        assert len(hooks) == 1 and re.fullmatch(rf"https://erp\.example{PREFIX}/webhooks/{connection.id}/[\w-]{{43}}",
+                                                hooks[0]), hooks
+        secret = hooks[0].rsplit("/", 1)[1]
+        assert connection.webhook_secret_hash == secret_hash(secret) and connection.webhook_id != old["id"]
+        assert app.test_client().post(hooks[0].removeprefix("https://erp.example"), json={"id": "x"}).status_code == 202
