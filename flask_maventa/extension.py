@@ -57,6 +57,7 @@ class Maventa:
         _config.check(app)
         redaction.remember_config(app.config)
 
+        from . import jobs, tokens  # noqa: F401 - modules that log: loaded before the secret filter goes on
         from .cli import maventa_cli
         from .views import create_blueprint
 

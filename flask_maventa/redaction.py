@@ -160,10 +160,9 @@ ACCESS_LOGGERS = ("werkzeug", "gunicorn.access", "gunicorn.error")
 def install_log_filter() -> None:
     """Put :data:`SECRET_FILTER` on every ``flask_maventa`` logger and on the access loggers.
 
-    A logger's filters do not apply to its children's records, so each logger gets its own.
+    A logger's filters do not apply to its children's records, so each logger gets its own: call this
+    once the modules that log are imported.
     """
-    from . import jobs, registration, tokens, transfer, worker  # noqa: F401 - their loggers must exist
-
     names = [name for name in list(logging.root.manager.loggerDict)
              if name == "flask_maventa" or name.startswith("flask_maventa.")]
     for name in [*names, *ACCESS_LOGGERS]:
