@@ -26,9 +26,10 @@ def _parser() -> argparse.ArgumentParser:
     for knob in dataclasses.fields(Knobs):
         name, default = knob.name, getattr(defaults, knob.name)
         flags = ["--" + name.replace("_", "-"), *ALIASES.get(name, [])]
-        if isinstance(default, bool):
-            parser.add_argument("--no-" + name.replace("_", "-"), dest=name, action="store_const", const=False,
-                                help=f"turn {name} off")
+        if isinstance(default, bool):  # a flag that turns the default around
+            flag = ("--no-" if default else "--") + name.replace("_", "-")
+            parser.add_argument(flag, dest=name, action="store_const", const=not default,
+                                help=f"turn {name} {'off' if default else 'on'}")
         elif isinstance(default, list):
             parser.add_argument(*flags, dest=name, action="append", help="repeatable")
         elif name in Knobs.CHOICES:
