@@ -153,19 +153,20 @@ class SecretFilter(logging.Filter):
 
 
 SECRET_FILTER = SecretFilter()
-# Loggers outside the extension that write request paths (the webhook secret is in one).
-ACCESS_LOGGERS = ("werkzeug", "gunicorn.access", "gunicorn.error")
+# Loggers outside the extension that may see a secret: access logs write request paths (the webhook
+# secret is in one), RQ's worker logs a failed job's exception.
+OTHER_LOGGERS = ("werkzeug", "gunicorn.access", "gunicorn.error", "rq.worker")
 
 
 def install_log_filter() -> None:
-    """Put :data:`SECRET_FILTER` on every ``flask_maventa`` logger and on the access loggers.
+    """Put :data:`SECRET_FILTER` on every ``flask_maventa`` logger and on :data:`OTHER_LOGGERS`.
 
     A logger's filters do not apply to its children's records, so each logger gets its own: call this
     once the modules that log are imported.
     """
     names = [name for name in list(logging.root.manager.loggerDict)
              if name == "flask_maventa" or name.startswith("flask_maventa.")]
-    for name in [*names, *ACCESS_LOGGERS]:
+    for name in [*names, *OTHER_LOGGERS]:
         logger = logging.getLogger(name)
         if SECRET_FILTER not in logger.filters:
             logger.addFilter(SECRET_FILTER)

@@ -150,7 +150,7 @@ def test_every_logger_of_the_extension_and_the_access_log_has_the_secret_filter(
                            "\n".join(p.read_text() for p in PACKAGE.rglob("*.py"))))
     assert {"flask_maventa", "flask_maventa.transfer", "flask_maventa.webhooks"} <= names
     names = {name for name in names if not name.startswith("flask_maventa.sandbox")}  # an app of its own
-    for name in [*names, "werkzeug", "gunicorn.access"]:
+    for name in [*names, "werkzeug", "gunicorn.access", "rq.worker"]:
         assert redaction.SECRET_FILTER in logging.getLogger(name).filters, name
 
 
