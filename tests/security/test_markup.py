@@ -69,7 +69,7 @@ def test_markup_in_every_host_and_maventa_text_is_escaped_everywhere(world_app):
     for planted in ("Fjord AS", "Bergen dept", "Support dept", "Kari", "Nordmann", "aino", "Sent", "Ready", "N1",
                     "Kunde 3", "Kunde 4", "Maventa says", "Maventa Oy"):
         assert planted + escaped in everything, f"{planted!r} was never shown: the walk missed a text"
-    assert f"The VAT number {escaped} is not valid" in everything, "the pre-flight message quoting a host value"
+    assert f"The VAT number {escaped} " in everything, "the pre-flight message quoting a host value"
 
 
 def test_a_lazy_translation_with_a_hostile_parameter_is_text(app):
