@@ -37,3 +37,26 @@ def record(
     )
     session.add(event)
     return event
+
+
+EVENT_FIELDS = ("kind", "message", "actor", "http_status", "data", "connection_id", "transfer_id", "created_at")
+
+
+def record_many(session, events: list[dict]) -> None:
+    """Add many events in one statement (the sweep's "queued" events); scrubbed like :func:`record`.
+
+    Each event is a dict of :data:`EVENT_FIELDS` (ids, not objects); the caller commits.
+    """
+    if not events:
+        return
+    from .models import utcnow
+
+    now = utcnow()
+    rows = []
+    for event in events:
+        row = {name: event.get(name) for name in EVENT_FIELDS}
+        row["message"] = row["message"] or ""
+        row["data"] = scrub(row["data"]) if row["data"] else None
+        row["created_at"] = row["created_at"] or now
+        rows.append(row)
+    session.execute(Event.__table__.insert(), rows)

@@ -106,7 +106,7 @@ COMMANDS = [
     "flask_maventa.ubl:render_ubl_command",
     "flask_maventa.ubl:check_command",
     "flask_maventa.worker:worker_command", "flask_maventa.worker:scheduler_command",
-    "flask_maventa.worker:sweep_command", "flask_maventa.worker:doctor_command",
+    "flask_maventa.worker:sweep_command", "flask_maventa.doctor:doctor_command",
 ]
 
 

@@ -32,7 +32,10 @@ DEFAULTS: dict[str, object] = {
     "MAVENTA_REDIS_URL": "redis://localhost:6379/0",
     "MAVENTA_QUEUE": "maventa",
     "MAVENTA_SWEEP_INTERVAL": 60,
-    "MAVENTA_SWEEP_BATCH": 500,
+    "MAVENTA_SWEEP_BATCH": 500,  # transfers created per transaction; a sweep takes every due invoice
+    "MAVENTA_SEND_CONCURRENCY": 8,  # sends (and status reads) in flight per worker process
+    "MAVENTA_DISPATCH_INTERVAL": 5,  # seconds between the scheduler's lease checks and dispatches
+    "MAVENTA_HEARTBEAT_TIMEOUT": 60,  # seconds without a heartbeat after which a worker counts as dead
     "MAVENTA_RETRY_SCHEDULE": (30, 120, 600, 1800, 3600),
     "MAVENTA_LEASE_SECONDS": 300,
     "MAVENTA_POLL_SCHEDULE": (60, 300, 900, 3600, 21600),
@@ -122,6 +125,11 @@ def check(app: Flask) -> None:
     prefix = config["MAVENTA_URL_PREFIX"]
     if not isinstance(prefix, str) or not prefix.startswith("/"):
         raise ConfigurationError(f"MAVENTA_URL_PREFIX must start with '/', got {prefix!r}.")
+    for key in ("MAVENTA_SWEEP_INTERVAL", "MAVENTA_SWEEP_BATCH", "MAVENTA_SEND_CONCURRENCY",
+                "MAVENTA_DISPATCH_INTERVAL", "MAVENTA_HEARTBEAT_TIMEOUT", "MAVENTA_LEASE_SECONDS"):
+        value = config[key]
+        if isinstance(value, bool) or not isinstance(value, (int, float)) or value <= 0:
+            raise ConfigurationError(f"{key} must be a positive number, got {value!r}.")
     for key in ("MAVENTA_RETRY_SCHEDULE", "MAVENTA_POLL_SCHEDULE", "MAVENTA_SIGNING_POLL_SCHEDULE"):
         schedule = config[key]
         if not schedule or any(not isinstance(s, (int, float)) or s < 0 for s in schedule):

@@ -146,10 +146,25 @@ class Maventa:
         return key
 
     def company_client(self, connection):
-        """The client for one connection's Maventa company (decrypts its key in memory only)."""
+        """The client for one connection's Maventa company (decrypts its key in memory only).
+
+        Kept per process for the stored credentials it was made from, so a worker sending thousands of
+        invoices decrypts each key once; new credentials (or a new secret key) make a new client.
+        """
         if not connection.has_credentials:
             raise ValueError("This company has no User API key and Company UUID yet.")
-        return self.client().for_company(connection.company_uuid, self.api_key(connection))
+        cfg = current_app.config
+        key = (os.getpid(), self.base_url(), cfg["MAVENTA_VENDOR_API_KEY"], cfg["MAVENTA_SCOPE"],
+               cfg["MAVENTA_HTTP_TIMEOUT"], cfg["MAVENTA_HTTP_CONNECT_TIMEOUT"], connection.id,
+               connection.company_uuid, connection.api_key_encrypted)
+        cache = current_app.extensions.setdefault("maventa.company_clients", {})
+        client = cache.get(key)
+        if client is None:
+            client = self.client().for_company(connection.company_uuid, self.api_key(connection))
+            if len(cache) > 1000:  # credentials changed many times: start over rather than grow
+                cache.clear()
+            cache[key] = client
+        return client
 
 
 def current_maventa() -> Maventa:

@@ -1,18 +1,16 @@
-"""RQ jobs: plain module-level functions taking ids, run inside the host's app context.
+"""RQ jobs: plain module-level functions, run inside the host's app context by ``flask maventa worker``.
 
-The worker is ``flask maventa worker`` (it pushes the host's app context before RQ forks a work
-horse per job); each job opens a fresh app context of its own so its database session starts and
-ends with the job. Periodic jobs are enqueued by ``flask maventa scheduler`` (RQ's cron) on every
-scheduler process; a Redis ``SET NX EX`` slot makes each run once per interval across all of them.
+A job only says "there is work of this kind"; it takes the work itself from the database (the outbox),
+so a job lost with Redis loses nothing, and an extra job finds nothing to do and ends. The scheduler
+(``flask maventa scheduler``) enqueues them; see :mod:`flask_maventa.transfer.dispatch`.
 """
 
 from __future__ import annotations
 
 import logging
 import os
-import time
+from collections.abc import Iterator
 from contextlib import contextmanager
-from dataclasses import asdict
 
 from flask import current_app
 
@@ -22,8 +20,8 @@ _engine_pid: int | None = None
 
 
 @contextmanager
-def job_context():
-    """A fresh app context; after a fork, the engine's inherited connections are dropped first."""
+def job_context() -> Iterator[None]:
+    """A fresh app context (its own database session); after a fork, inherited connections are dropped."""
     global _engine_pid
     try:
         app = current_app._get_current_object()
@@ -47,63 +45,34 @@ def job_context():
             db.session.remove()
 
 
-def claim_slot(name: str, interval: float) -> bool:
-    """True for exactly one caller per ``interval``-second slot, however many schedulers enqueue it."""
-    from .extension import current_maventa
-
-    interval = max(1, int(interval))
-    bucket = int(time.time() // interval)
-    key = f"maventa:slot:{name}:{bucket}"
-    return bool(current_maventa().redis().set(key, os.getpid(), nx=True, ex=interval * 2))
-
-
-# -- the jobs ----------------------------------------------------------------------------------------------
-
-
-def send_transfer(transfer_id: int) -> dict:
-    """One attempt to send a transfer (claimed atomically; a second worker gets "skipped")."""
+def send_due() -> dict:
+    """Upload every due transfer, MAVENTA_SEND_CONCURRENCY at a time (queue ``<MAVENTA_QUEUE>-send``)."""
     from . import transfer
 
     with job_context():
-        return asdict(transfer.send(int(transfer_id)))
+        return transfer.send_due()
 
 
-def poll_transfer(transfer_id: int) -> dict:
-    """Read an accepted invoice's delivery status from Maventa."""
+def poll_due() -> dict:
+    """Read the delivery status of every accepted transfer that is due (queue ``<MAVENTA_QUEUE>-poll``)."""
     from . import transfer
 
     with job_context():
-        return asdict(transfer.poll(int(transfer_id)))
-
-
-def sweep() -> dict:
-    """The periodic sweep: due invoices → transfers → send jobs (once per MAVENTA_SWEEP_INTERVAL)."""
-    from . import transfer
-
-    with job_context():
-        if not claim_slot("sweep", current_app.config["MAVENTA_SWEEP_INTERVAL"]):
-            return {"skipped": "another scheduler ran this interval's sweep"}
-        result = transfer.sweep()
-        return {"created": len(result.created), "dispatched": len(result.dispatched),
-                "blocked": result.blocked, "expired_leases": result.expired_leases}
+        return transfer.poll_due()
 
 
 def poll_deliveries() -> dict:
-    """Enqueue a status read for every accepted transfer whose next poll time has come."""
+    """Wake the pollers if delivery-status reads are due (the scheduler does this on every dispatch tick)."""
     from . import transfer
 
     with job_context():
-        if not claim_slot("poll", current_app.config["MAVENTA_SWEEP_INTERVAL"]):
-            return {"skipped": "another scheduler ran this interval's polling"}
-        return {"dispatched": len(transfer.dispatch_polls())}
+        return {"dispatched": transfer.try_dispatch(transfer.POLL) or 0}
 
 
 def poll_signings() -> dict:
-    """The onboarding area's signing-status poll."""
+    """The onboarding area's signing-status poll (enqueued by the scheduler every 15 s)."""
     from .registration import poll_pending_signings
 
     with job_context():
-        if not claim_slot("signing", 15):
-            return {"skipped": "another scheduler ran it"}
         result = poll_pending_signings()
         return result if isinstance(result, dict) else {"result": repr(result)}

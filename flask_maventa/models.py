@@ -101,6 +101,7 @@ class Transfer(Base):
     __table_args__ = (
         sa.UniqueConstraint("connection_id", "invoice_id", "revision", name="uq_maventa_transfer_revision"),
         sa.Index("ix_maventa_transfer_state_next", "state", "next_attempt_at"),
+        sa.Index("ix_maventa_transfer_state_poll", "state", "next_poll_at"),
     )
 
     id: Mapped[int] = mapped_column(primary_key=True)
@@ -116,6 +117,7 @@ class Transfer(Base):
     attempts: Mapped[int] = mapped_column(default=0)
     next_attempt_at: Mapped[datetime | None]
     lease_until: Mapped[datetime | None]
+    claimed_by: Mapped[str | None] = mapped_column(sa.String(128))  # the Process sending or polling it now
     poll_count: Mapped[int] = mapped_column(default=0)
     next_poll_at: Mapped[datetime | None]
     last_error_code: Mapped[str | None] = mapped_column(sa.String(64))
@@ -153,3 +155,44 @@ class Event(Base):
 
     connection: Mapped[Connection | None] = relationship()
     transfer: Mapped[Transfer | None] = relationship()
+
+
+class Process(Base):
+    """A running worker or scheduler, by its heartbeat: the database knows who is alive, not only Redis.
+
+    A worker's claims carry its id (``Transfer.claimed_by``), so the scheduler can hand back the work
+    of a process that stopped beating long before its lease would expire.
+    """
+
+    __tablename__ = "maventa_process"
+    __table_args__ = (sa.Index("ix_maventa_process_kind_seen", "kind", "seen_at"),)
+
+    id: Mapped[str] = mapped_column(sa.String(128), primary_key=True)  # hostname:pid:random
+    kind: Mapped[str] = mapped_column(sa.String(16))  # worker | scheduler
+    hostname: Mapped[str] = mapped_column(sa.String(255))
+    pid: Mapped[int]
+    queues: Mapped[str | None] = mapped_column(sa.String(255))
+    concurrency: Mapped[int] = mapped_column(default=0)
+    started_at: Mapped[datetime] = mapped_column(default=utcnow)
+    seen_at: Mapped[datetime] = mapped_column(default=utcnow)
+    stopped_at: Mapped[datetime | None]  # a clean exit; a killed process just stops beating
+
+    def __repr__(self) -> str:
+        return f"<Process {self.id} {self.kind}>"
+
+
+class Slot(Base):
+    """One periodic task's turn (the sweep, ...), shared by every scheduler on every host.
+
+    A scheduler runs the task only after moving ``next_run_at`` forward with a conditional UPDATE,
+    so each interval's run happens once however many schedulers there are; ``running_until`` keeps a
+    slow run from overlapping the next one (and expires if its scheduler dies mid-run).
+    """
+
+    __tablename__ = "maventa_slot"
+
+    name: Mapped[str] = mapped_column(sa.String(32), primary_key=True)
+    next_run_at: Mapped[datetime] = mapped_column(default=utcnow)
+    running_until: Mapped[datetime | None]
+    holder: Mapped[str | None] = mapped_column(sa.String(128))
+    runs: Mapped[int] = mapped_column(default=0)

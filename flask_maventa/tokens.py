@@ -1,9 +1,12 @@
-"""The token cache the running extension uses: Redis, shared by every web and worker process.
+"""The token cache the running extension uses: this process's memory first, then Redis.
+
+A worker sending thousands of invoices reads its token from memory, not from Redis per request; Redis
+shares a token between processes and hosts, so each company costs one token request, not one per
+process. When Redis is down the pages and workers keep working on the memory copy (or fetch one).
 
 A bearer token is a secret: in Redis it is stored encrypted with MAVENTA_SECRET_KEY (a token written
 under a key that is gone since reads as missing, and a new one is fetched), and every token this
-process handles is remembered for scrubbing. When Redis is down the pages must keep working, so the
-cache falls back to process memory instead of failing a request that could simply fetch a token.
+process handles is remembered for scrubbing.
 """
 
 from __future__ import annotations
@@ -11,6 +14,8 @@ from __future__ import annotations
 import contextlib
 import dataclasses
 import logging
+from collections.abc import Callable, Iterator
+from typing import Any
 
 from redis.exceptions import RedisError
 
@@ -48,7 +53,7 @@ class EncryptedTokenStore(TokenStore):
 
 
 class ResilientTokenStore(TokenStore):
-    def __init__(self, redis_factory, box: SecretBox):
+    def __init__(self, redis_factory: Callable[[], Any], box: SecretBox):
         self._redis_factory = redis_factory
         self._box = box
         self._memory = MemoryTokenStore()
@@ -56,37 +61,47 @@ class ResilientTokenStore(TokenStore):
     def _store(self) -> TokenStore:
         return EncryptedTokenStore(RedisTokenStore(self._redis_factory()), self._box)
 
-    def _call(self, name, *args):
+    def _call(self, name: str, *args: Any) -> Any:
         try:
             return getattr(self._store(), name)(*args)
         except RedisError as exc:
             log.warning("Redis unavailable for the token cache (%s); using process memory", type(exc).__name__)
-            return getattr(self._memory, name)(*args)
+            return None
 
-    def get(self, key):
-        token = self._call("get", key)
-        if token is not None:
-            redaction.remember(token.access_token)
-        return token
+    def get(self, key: str) -> Token | None:
+        token = self._memory.get(key)
+        if token is not None and token.fresh():
+            return token
+        shared = self._call("get", key)
+        if shared is not None:
+            redaction.remember(shared.access_token)
+            self._memory.set(key, shared)
+            return shared
+        return token  # stale or None: the caller fetches a new one
 
-    def set(self, key, token):
+    def set(self, key: str, token: Token) -> None:
+        from . import metrics
+
+        metrics.TOKEN_REQUESTS.inc()  # set only ever follows a fetch from Maventa
         redaction.remember(token.access_token)
-        return self._call("set", key, token)
+        self._memory.set(key, token)
+        self._call("set", key, token)
 
-    def delete(self, key):
-        return self._call("delete", key)
+    def delete(self, key: str) -> None:
+        self._memory.delete(key)
+        self._call("delete", key)
 
     @contextlib.contextmanager
-    def lock(self, key):
-        try:
-            lock = self._store().lock(key)
-            lock.__enter__()
-        except RedisError:
-            with self._memory.lock(key):
+    def lock(self, key: str) -> Iterator[None]:
+        with self._memory.lock(key):  # threads of this process wait here, without asking Redis
+            try:
+                lock = self._store().lock(key)
+                lock.__enter__()
+            except RedisError:
                 yield
-            return
-        try:
-            yield
-        finally:
-            with contextlib.suppress(RedisError):
-                lock.__exit__(None, None, None)
+                return
+            try:
+                yield
+            finally:
+                with contextlib.suppress(RedisError):
+                    lock.__exit__(None, None, None)

@@ -11,10 +11,10 @@ from datetime import datetime, time
 import sqlalchemy as sa
 from flask import abort, redirect, request, url_for
 
-from .. import _htmx, transfer as pipeline
+from .. import _htmx, heartbeat, transfer as pipeline
 from ..extension import current_maventa
 from ..forms.transfers import RetryForm, TransferFilterForm, choice
-from ..i18n import gettext
+from ..i18n import gettext, ngettext
 from ..models import Connection, Event, Transfer
 from . import MAX_ID, company_section, own_url
 
@@ -53,6 +53,35 @@ def _filtered(form: TransferFilterForm, connections: dict[int, Connection]):
     return query.order_by(Transfer.id.desc()).limit(PAGE_SIZE)
 
 
+def _duration(delta: timedelta) -> str:
+    minutes = max(1, round(delta.total_seconds() / 60))
+    if minutes < 120:
+        return ngettext("%(num)s minute", "%(num)s minutes", minutes)
+    hours = minutes // 60
+    return ngettext("%(num)s hour", "%(num)s hours", hours)
+
+
+def runtime_warnings() -> list[tuple[str, str]]:
+    """``(kind, text)`` for every process kind none of which is alive: nothing moves without them."""
+    found = heartbeat.health(current_maventa().session)
+    texts = {
+        heartbeat.WORKER: (
+            gettext("No worker has ever run, so no invoice is being sent. Start `flask maventa worker`."),
+            lambda d: gettext("No worker has been alive for %(duration)s, so no invoice is being sent. "
+                              "Start `flask maventa worker` again.", duration=d)),
+        heartbeat.SCHEDULER: (
+            gettext("No scheduler has ever run, so due invoices are not picked up. Start `flask maventa scheduler`."),
+            lambda d: gettext("No scheduler has been alive for %(duration)s, so due invoices are not picked up. "
+                              "Start `flask maventa scheduler` again.", duration=d)),
+    }
+    warnings = []
+    for kind, (never, silent) in texts.items():
+        health = found[kind]
+        if not health.alive:
+            warnings.append((kind, never if health.last_seen is None else silent(_duration(health.silent_for))))
+    return warnings
+
+
 def _log_context(messages=()):
     connections = _managed_connections()
     names = _company_names()
@@ -63,7 +92,7 @@ def _log_context(messages=()):
     return dict(
         form=form, transfers=transfers, connections=connections, names=names, messages=list(messages),
         counters=pipeline.counters(list(connections)), retry_form=RetryForm(),
-        stuck_minutes=current_maventa().config["MAVENTA_STUCK_MINUTES"],
+        stuck_minutes=current_maventa().config["MAVENTA_STUCK_MINUTES"], runtime_warnings=runtime_warnings(),
     )
 
 
@@ -77,7 +106,8 @@ def counters():
     ids = [c.id for c in connections.values() if not company or c.company_id == company]
     return _htmx.render("maventa/transfers/_counters.html", "maventa/transfers/_counters.html",
                         counters=pipeline.counters(ids), company=company,
-                        stuck_minutes=current_maventa().config["MAVENTA_STUCK_MINUTES"])
+                        stuck_minutes=current_maventa().config["MAVENTA_STUCK_MINUTES"],
+                        runtime_warnings=runtime_warnings())
 
 
 def timeline(connection_id: int, invoice_id: str):
@@ -148,6 +178,7 @@ def transfers_summary(company, connection):
         "company": company, "connection": connection,
         "counters": pipeline.counters([connection.id]) if connection else None,
         "stuck_minutes": current_maventa().config["MAVENTA_STUCK_MINUTES"],
+        "runtime_warnings": runtime_warnings() if connection and connection.active else [],
     }
 
 

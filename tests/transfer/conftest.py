@@ -160,8 +160,10 @@ class Host:
                 pass
         process.wait(15)
 
-    def output(self) -> str:
-        return "\n".join(f"--- {p.name}\n{p.read_text(errors='replace')[-4000:]}" for p in self.logs if p.exists())
+    def output(self, tail: int | None = 4000) -> str:
+        """The processes' logs, the last ``tail`` characters of each (None: all of it)."""
+        return "\n".join(f"--- {p.name}\n{p.read_text(errors='replace')[-tail if tail else 0:]}"
+                         for p in self.logs if p.exists())
 
     def close(self) -> None:
         for process in self.processes:

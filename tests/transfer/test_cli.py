@@ -4,13 +4,27 @@ from __future__ import annotations
 
 import subprocess
 import sys
+import threading
+from datetime import timedelta
 
-from .conftest import ROOT
+import sqlalchemy as sa
+from werkzeug.serving import make_server
+
+from flask_maventa import doctor, transfer
+from flask_maventa.models import Process, Transfer, utcnow
+
+from .conftest import ROOT, invoice_json, wait_for
 
 
 def _flask(host, *args):
     return subprocess.run([sys.executable, "-m", "flask", "maventa", *args], cwd=ROOT, env=host.env(),
                           capture_output=True, text=True, timeout=120)
+
+
+def _alive(host, kind):
+    host.db.session.rollback()
+    return host.db.session.scalar(sa.select(sa.func.count()).select_from(Process).where(
+        Process.kind == kind, Process.stopped_at.is_(None)))
 
 
 def test_sweep_command_creates_and_dispatches(host):
@@ -24,11 +38,17 @@ def test_sweep_command_creates_and_dispatches(host):
     assert host.states() == {"1": "queued"}
 
 
-def test_doctor_reports_working_setup_and_names_fixes(host):
+def test_doctor_reports_a_working_setup_and_names_fixes(host):
     good = host.connect()
+    host.add_invoice("1", status_id="draft")
+    host.worker()
+    host.scheduler()
+    wait_for(lambda: _alive(host, "worker") and _alive(host, "scheduler"), timeout=30, what="heartbeats")
     result = _flask(host, "doctor")
     assert result.returncode == 0, result.stdout + result.stderr
-    assert "Maventa accepts its credentials" in result.stdout and "Redis answers" in result.stdout
+    for line in ("Maventa accepts its credentials", "Redis answers", "1 worker(s) alive", "1 scheduler(s) alive",
+                 "c1: verified by Maventa", "c1: settings let it send", "no transfer waiting longer"):
+        assert line in result.stdout, line
 
     good.api_key_encrypted = host.ext.secrets().encrypt("not-the-key-42")
     host.db.session.commit()
@@ -36,3 +56,69 @@ def test_doctor_reports_working_setup_and_names_fixes(host):
     assert broken.returncode == 1
     assert "fix: check the Company UUID and User API key" in broken.stdout
     assert "not-the-key-42" not in broken.stdout + broken.stderr
+
+
+def test_doctor_fails_without_workers_and_scheduler_and_says_how_long(make_host):
+    host = make_host(MAVENTA_HEARTBEAT_TIMEOUT=2)
+    with host.app.app_context():
+        host.connect()
+        never = _flask(host, "doctor")
+        assert never.returncode == 1
+        assert "[FAIL] no worker has ever run\n       fix: start `flask maventa worker`" in never.stdout
+        assert "[FAIL] no scheduler has ever run" in never.stdout
+
+        worker = host.worker()
+        wait_for(lambda: _alive(host, "worker"), timeout=30, what="the worker's heartbeat")
+        host.kill(worker)  # no clean exit: the heartbeat just stops
+        wait_for(lambda: "no worker has been alive for" in _flask(host, "doctor").stdout, timeout=30,
+                 what="the silent worker reported")
+
+
+def test_doctor_finds_stuck_transfers_and_incomplete_seller_data(host):
+    host.connect()
+    seller = invoice_json("S-1")
+    seller["seller"].pop("vat_number", None)
+    seller["seller"]["address"] = None
+    host.add_invoice("1", seller)
+    host.add_invoice("2")
+    transfer.sweep(dispatch=False)
+    host.db.session.execute(sa.update(Transfer).values(created_at=utcnow() - timedelta(hours=2)))
+    host.db.session.commit()
+    lines: list[str] = []
+    problems = doctor.run(lines.append)
+    text = "\n".join(lines)
+    assert problems >= 2
+    assert "[FAIL] 2 transfer(s) not accepted by Maventa after 30 minutes" in text
+    assert "[FAIL] company c1: its seller data would fail every invoice" in text
+    assert "fix:" in text.split("seller data would fail")[1].split("\n")[1]
+
+
+def test_doctor_checks_that_the_webhook_endpoint_answers(make_host):
+    host = make_host()
+    server = make_server("127.0.0.1", 0, host.app, threaded=True)
+    threading.Thread(target=server.serve_forever, daemon=True).start()
+    try:
+        host.app.config["MAVENTA_WEBHOOK_BASE_URL"] = f"http://127.0.0.1:{server.server_port}"
+        with host.app.app_context():
+            lines: list[str] = []
+            doctor.run(lines.append)
+            assert any(line.startswith("[ok] the webhook endpoint answers") for line in lines), lines
+            host.app.config["MAVENTA_WEBHOOK_BASE_URL"] = "http://127.0.0.1:9"  # nothing listens there
+            lines.clear()
+            doctor.run(lines.append)
+            assert any(line.startswith("[FAIL] the webhook endpoint does not answer") for line in lines), lines
+    finally:
+        server.shutdown()
+
+
+def test_a_new_doctor_check_is_one_function_and_one_line(host):
+    def key_is_long_enough(doc):
+        yield doctor.problem("the example check failed", "do what the example says")
+
+    doctor.CHECKS.append(key_is_long_enough)
+    try:
+        lines: list[str] = []
+        doctor.run(lines.append)
+    finally:
+        doctor.CHECKS.remove(key_is_long_enough)
+    assert "[FAIL] the example check failed\n       fix: do what the example says" in lines

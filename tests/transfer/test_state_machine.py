@@ -9,7 +9,7 @@ import sqlalchemy as sa
 import pytest
 
 from flask_maventa import signals, transfer
-from flask_maventa.models import Event, Transfer
+from flask_maventa.models import Event, Transfer, utcnow
 
 from .conftest import BUYER_EIA, invoice_json, wait_for
 
@@ -22,6 +22,8 @@ def _events(host, transfer_id):
 
 
 def test_sweep_creates_one_transfer_per_invoice_and_enqueues_a_send_job(host):
+    from rq import Queue
+
     host.sandbox.seed_receivers({"eia": BUYER_EIA, "operator": "PEPPOL"})
     host.connect()
     host.add_invoice("1")
@@ -33,9 +35,42 @@ def test_sweep_creates_one_transfer_per_invoice_and_enqueues_a_send_job(host):
 
     assert len(first.created) == 2 and second.created == []
     assert host.states() == {"1": "queued", "2": "queued"}
-    queue = host.ext.queue()
-    assert sorted(queue.job_ids) == sorted(transfer.send_job_id(i) for i in first.created)
-    assert second.dispatched == []  # the jobs are still queued: not enqueued twice
+    queue = Queue(transfer.queue_name(transfer.SEND), connection=host.ext.redis())
+    (job,) = queue.jobs  # one job takes every due transfer; the rows, not the job, say which
+    assert job.func_name == "flask_maventa.jobs.send_due" and first.dispatched == 1
+    assert second.dispatched == 0  # a job is still waiting: not enqueued twice
+    assert [e.kind for e in _events(host, first.created[0])] == ["transfer.queued"]
+
+
+def test_sweep_takes_every_due_invoice_in_batches_past_the_batch_size(make_host):
+    """MAVENTA_SWEEP_BATCH is the size of one transaction, not a cap: invoices already queued do not hide
+    the rest (the host lists only the first `limit` ids, so the sweep asks for more)."""
+    host = make_host(MAVENTA_SWEEP_BATCH=3)
+    with host.app.app_context():
+        host.connect()
+        for n in range(1, 8):
+            host.add_invoice(f"{n:02}")
+        assert len(transfer.sweep(dispatch=False).created) == 7
+        for n in range(8, 11):
+            host.add_invoice(f"{n:02}")  # ids after the first batch's, which are still in the transfer status
+        again = transfer.sweep(dispatch=False)
+        assert len(again.created) == 3 and len(host.transfers()) == 10
+        assert len({t.maventa_uuid for t in host.transfers()}) == 10
+
+
+def test_a_concurrent_sweep_never_makes_a_twin(host):
+    """Two sweeps that both read "no transfer yet" insert the same invoices: the database keeps one of each."""
+    from flask_maventa.transfer import sweeping
+
+    connection = host.connect()
+    assert len(transfer.create_transfers(host.db.session, connection, ["1", "2"])) == 2
+    rows = [{"connection_id": connection.id, "invoice_id": i, "revision": 1, "state": "queued",
+             "maventa_uuid": transfer.maventa_uuid(connection, i, 1), "attempts": 0, "poll_count": 0,
+             "created_at": utcnow(), "updated_at": utcnow()} for i in ("1", "2", "3")]
+    inserted = sweeping._insert_new(host.db.session, rows)  # what the slower sweep runs
+    host.db.session.commit()
+    assert [invoice_id for _, invoice_id in inserted] == ["3"]
+    assert sorted(t.invoice_id for t in host.transfers()) == ["1", "2", "3"]
 
 
 def test_send_accepts_sets_success_status_and_polling_delivers(host):

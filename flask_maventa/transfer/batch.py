@@ -1,0 +1,102 @@
+"""Many transfers at once: claim due work in batches and run it on a pool of threads.
+
+The job (:func:`send_due`, :func:`poll_due`) runs in a long-lived worker process. Its thread claims
+due rows in batches and hands them to MAVENTA_SEND_CONCURRENCY threads, which share the process's one
+pooled HTTP client, token cache and compiled SQL; each result is committed by the thread that got it,
+as it lands. The batch is topped up whenever half of it is done, so the threads never wait for the
+slowest request of a batch. The job ends when nothing more is due, when the worker is asked to stop
+(in-flight requests finish, nothing new is claimed), or after JOB_SECONDS, handing over to a new job so
+the other queues get a turn.
+"""
+
+from __future__ import annotations
+
+import logging
+import os
+import threading
+import time
+from collections import Counter
+from collections.abc import Callable, Sequence
+from concurrent.futures import FIRST_COMPLETED, Future, ThreadPoolExecutor, wait
+from typing import Any
+
+from flask import Flask, current_app
+
+from . import delivery, dispatch as dispatching, sending
+from .states import Outcome, cfg
+
+log = logging.getLogger("flask_maventa.transfer")
+
+STOP = threading.Event()  # set by the worker on SIGTERM/SIGINT: finish what is in flight, claim nothing new
+
+_pool: tuple[int, int, ThreadPoolExecutor] | None = None
+_pool_guard = threading.Lock()
+
+
+def executor(size: int) -> ThreadPoolExecutor:
+    """The process's thread pool (made again after a fork, or when the size changes)."""
+    global _pool
+    with _pool_guard:
+        if _pool is None or _pool[0] != os.getpid() or _pool[1] != size:
+            _pool = (os.getpid(), size, ThreadPoolExecutor(size, thread_name_prefix="maventa"))
+        return _pool[2]
+
+
+def _task(app: Flask, work: Callable[..., Outcome], item: Sequence[Any]) -> Outcome:
+    with app.app_context():  # its own database session, released when the context ends
+        try:
+            return work(*item)
+        except Exception as exc:  # noqa: BLE001 - one transfer's bug must not stop the others; its lease recovers it
+            log.exception("step=crash work=%s item=%s", work.__name__, item)
+            return Outcome("error", type(exc).__name__)
+
+
+def run(claim: Callable[[int], list], work: Callable[..., Outcome], *, budget: float | None = None) -> Counter:
+    """Claim and work until nothing is due, a stop is asked for, or ``budget`` seconds have passed."""
+    app = current_app._get_current_object()
+    size = int(cfg("MAVENTA_SEND_CONCURRENCY"))
+    pool = executor(size)
+    deadline = time.monotonic() + (dispatching.JOB_SECONDS if budget is None else budget)
+    outcomes: Counter = Counter()
+    pending: set[Future] = set()
+    short = False  # the last claim got fewer than it asked for: nothing more was due then
+    last = None
+    while True:
+        open_ = not STOP.is_set() and time.monotonic() < deadline
+        if open_ and not short and len(pending) <= size:
+            wanted = 2 * size - len(pending)  # a full batch in flight and one waiting
+            try:
+                items = claim(wanted)
+            except Exception:  # noqa: BLE001 - the database is away: finish what we hold, the scheduler retries
+                log.exception("step=claim_failed")
+                items = []
+            pending.update(pool.submit(_task, app, work, item) for item in items)
+            short, last = len(items) < wanted, len(items)
+        if not pending:
+            if not open_ or last == 0:
+                break
+            short = False  # all done: one more look, retries may have come due meanwhile
+            continue
+        done, pending = wait(pending, return_when=FIRST_COMPLETED)
+        outcomes.update(future.result().state for future in done)
+    return outcomes
+
+
+def send_due(budget: float | None = None) -> dict[str, int]:
+    """The send job: upload every due transfer, MAVENTA_SEND_CONCURRENCY at a time."""
+    outcomes = run(sending.claim_batch, sending.send_claimed, budget=budget)
+    _hand_over(dispatching.SEND)
+    return dict(outcomes)
+
+
+def poll_due(budget: float | None = None) -> dict[str, int]:
+    """The poll job: read the delivery status of every accepted transfer whose read is due."""
+    outcomes = run(delivery.claim_polls, delivery.poll_claimed, budget=budget)
+    _hand_over(dispatching.POLL)
+    return dict(outcomes)
+
+
+def _hand_over(kind: str) -> None:
+    """Stopped with work still due (budget spent, or a stop): make sure a job waits for it."""
+    if dispatching.count_due(kind):
+        dispatching.try_dispatch(kind)

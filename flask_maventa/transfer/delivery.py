@@ -1,0 +1,149 @@
+"""Delivery status: read each accepted invoice from Maventa until it is delivered or failed.
+
+    accepted ──DELIVERED──▶ delivered
+        └─────FAILED──────▶ failed (Maventa's action message is the reason)
+
+Reads are due at ``next_poll_at`` (MAVENTA_POLL_SCHEDULE backoff); a webhook only makes one due now.
+A worker claims due reads by moving ``next_poll_at`` a lease ahead, so two workers never read the same
+invoice at once; reads are harmless to repeat, so a claim lost with its worker is simply due again.
+"""
+
+from __future__ import annotations
+
+from datetime import timedelta
+from typing import Any
+
+import sqlalchemy as sa
+
+from .. import audit, heartbeat, metrics, signals
+from ..client import errors as maventa_errors
+from ..extension import current_maventa
+from ..i18n import N_, company_locale, gettext
+from ..models import Transfer, utcnow
+from ..routing import ROUTES
+from . import dispatch as dispatching
+from .sending import fail, send_signal, short_answer
+from .states import ACCEPTED, DELIVERED, Outcome, backoff, cfg, commit_retrying, log_step, poll_due, transition
+
+
+def claim_polls(limit: int) -> list[tuple[int]]:
+    """Take up to ``limit`` due status reads for this process, most overdue first; one transaction."""
+    session = current_maventa().session
+    now = utcnow()
+    query = sa.select(Transfer.id).where(poll_due(now)).order_by(Transfer.next_poll_at).limit(limit)
+    if session.get_bind().dialect.name == "postgresql":
+        query = query.with_for_update(skip_locked=True, of=Transfer)
+    ids = list(session.scalars(query))
+    if not ids:
+        session.commit()
+        return []
+    hold = now + timedelta(seconds=float(cfg("MAVENTA_LEASE_SECONDS")))
+    statement = (sa.update(Transfer).where(Transfer.id.in_(ids), poll_due(now))
+                 .values(next_poll_at=hold, claimed_by=heartbeat.current_id())
+                 .execution_options(synchronize_session=False))
+    if session.get_bind().dialect.update_returning:
+        got = list(session.scalars(statement.returning(Transfer.id)))
+    else:
+        got = [i for i in ids if session.execute(statement.where(Transfer.id == i)).rowcount == 1]
+    session.commit()
+    return [(transfer_id,) for transfer_id in got]
+
+
+def poll(transfer_id: int) -> Outcome:
+    """Read an accepted invoice's status from Maventa: delivered, failed, or ask again later.
+
+    Runs for accepted transfers even when the connection has been deactivated since.
+    """
+    transfer = current_maventa().session.get(Transfer, transfer_id)
+    if transfer is None or transfer.state != ACCEPTED:
+        return Outcome("skipped", "not accepted")
+    with company_locale(transfer.connection):
+        return _read_status(transfer)
+
+
+poll_claimed = poll  # a claimed read is an ordinary read; the claim only kept others away
+
+
+def _read_status(transfer: Transfer) -> Outcome:
+    ext = current_maventa()
+    session = ext.session
+    schedule = cfg("MAVENTA_POLL_SCHEDULE")
+    try:
+        company = ext.company_client(transfer.connection)
+        answer = company.get_invoice(transfer.maventa_invoice_id or transfer.maventa_uuid)
+    except (maventa_errors.MaventaError, ValueError) as exc:
+        delay = backoff(schedule, transfer.poll_count + 1, getattr(exc, "retry_after", None))
+
+        def write_error() -> None:
+            if transition(session, transfer, [ACCEPTED], poll_count=transfer.poll_count + 1, claimed_by=None,
+                          next_poll_at=utcnow() + timedelta(seconds=delay)):
+                log_step(transfer, "poll_error", error=type(exc).__name__, http_status=getattr(exc, "status", None))
+                audit.record(session, "transfer.poll_error", str(exc), transfer=transfer,
+                             http_status=getattr(exc, "status", None))
+
+        commit_retrying(session, write_error, what="poll error")
+        return Outcome(ACCEPTED, str(exc))
+    status = str(answer.get("status") or "").upper()
+    if status == "DELIVERED":
+        return _delivered(transfer, answer)
+    if status == "FAILED":
+        return _maventa_failed(transfer, company, answer)
+    count = transfer.poll_count + 1
+    delay = backoff(schedule, count + 1)
+    commit_retrying(session, lambda: transition(
+        session, transfer, [ACCEPTED], poll_count=count, maventa_status=status or None, claimed_by=None,
+        next_poll_at=utcnow() + timedelta(seconds=delay)), what="poll")
+    return Outcome(ACCEPTED, status)
+
+
+def _delivered(transfer: Transfer, answer: dict) -> Outcome:
+    session = current_maventa().session
+
+    def write() -> bool:
+        if not transition(session, transfer, [ACCEPTED], state=DELIVERED, maventa_status="DELIVERED",
+                          next_poll_at=None, claimed_by=None, finished_at=utcnow(),
+                          route=route_of(answer.get("destination")) or transfer.route):
+            return False
+        log_step(transfer, "delivered")
+        audit.record(session, "transfer.delivered", gettext("Maventa delivered the invoice."), transfer=transfer,
+                     http_status=200, data={"response": short_answer(answer)})
+        return True
+
+    if not commit_retrying(session, write, what="delivered"):
+        return Outcome("skipped", "already moved on")
+    metrics.step("delivered")
+    send_signal(signals.transfer_delivered, transfer)
+    return Outcome(DELIVERED)
+
+
+def route_of(channel: str | None) -> str | None:
+    """Our route name in a Maventa channel or destination text (``EINVOICE``, ``EMAIL``, ``PRINT``)."""
+    text = str(channel or "").lower()
+    return next((route for route in ROUTES if route in text), None)
+
+
+def _maventa_failed(transfer: Transfer, company: Any, answer: dict) -> Outcome:
+    """Maventa could not deliver: its action message is the reason."""
+    reason = gettext("Maventa could not deliver the invoice.")
+    try:
+        actions = company.invoice_actions(transfer.maventa_invoice_id or transfer.maventa_uuid)
+    except maventa_errors.MaventaError:
+        actions = []
+    errors_ = [a for a in actions or [] if str(a.get("type", "")).upper() in ("ERROR", "FAILED")]
+    channel = None
+    if errors_:
+        last = errors_[-1]
+        reason = str(last.get("message") or last.get("key") or reason)
+        channel = route_of(last.get("channel"))
+    return fail(transfer, "MAVENTA_FAILED", reason, N_(
+        "Check the customer's e-invoice address, email and postal address on the customer card, then retry."),
+        data={"response": short_answer(answer), "actions": actions[-5:] if actions else []},
+        values={"route": channel, "maventa_status": "FAILED"})  # the route Maventa failed on, not the expected one
+
+
+def hint_reread(transfer: Transfer) -> None:
+    """A webhook said something happened: read the invoice again soon (now, through the queue)."""
+    session = current_maventa().session
+    if transition(session, transfer, [ACCEPTED], next_poll_at=utcnow()):
+        session.commit()
+    dispatching.try_dispatch(dispatching.POLL)

@@ -1,0 +1,52 @@
+"""Read-only questions about the transfers, for the pages, ``doctor`` and the metrics."""
+
+from __future__ import annotations
+
+from collections.abc import Iterable
+from datetime import timedelta
+
+import sqlalchemy as sa
+
+from ..extension import current_maventa
+from ..models import Transfer, utcnow
+from .states import ACCEPTED, DELIVERED, FAILED, IN_DOUBT, OPEN_STATES, QUEUED, SENDING, STATES, cfg, due
+
+
+def state_counts(connection_ids: Iterable[int] | None = None) -> dict[str, int]:
+    """Transfers per state (every state present, zero included)."""
+    query = sa.select(Transfer.state, sa.func.count()).group_by(Transfer.state)
+    if connection_ids is not None:
+        query = query.where(Transfer.connection_id.in_(list(connection_ids)))
+    found = dict(current_maventa().session.execute(query).all())
+    return {state: int(found.get(state, 0)) for state in STATES}
+
+
+def stuck_count(connection_ids: Iterable[int] | None = None) -> int:
+    """Transfers not yet accepted by Maventa that were created longer than MAVENTA_STUCK_MINUTES ago."""
+    query = sa.select(sa.func.count()).select_from(Transfer).where(
+        Transfer.state.in_(OPEN_STATES),
+        Transfer.created_at < utcnow() - timedelta(minutes=int(cfg("MAVENTA_STUCK_MINUTES"))))
+    if connection_ids is not None:
+        query = query.where(Transfer.connection_id.in_(list(connection_ids)))
+    return int(current_maventa().session.scalar(query) or 0)
+
+
+def oldest_due_age() -> float:
+    """Seconds the oldest due (queued or in-doubt, next attempt come) transfer has existed; 0 when none."""
+    now = utcnow()
+    oldest = current_maventa().session.scalar(sa.select(sa.func.min(Transfer.created_at)).where(due(now)))
+    return max(0.0, (now - oldest).total_seconds()) if oldest else 0.0
+
+
+def counters(connection_ids: Iterable[int] | None = None) -> dict[str, int]:
+    """queued / sending / accepted / delivered / failed / stuck (open longer than MAVENTA_STUCK_MINUTES)."""
+    ids = None if connection_ids is None else list(connection_ids)
+    by_state = state_counts(ids)
+    return {
+        "queued": by_state[QUEUED] + by_state[IN_DOUBT],
+        "sending": by_state[SENDING],
+        "accepted": by_state[ACCEPTED],
+        "delivered": by_state[DELIVERED],
+        "failed": by_state[FAILED],
+        "stuck": stuck_count(ids),
+    }

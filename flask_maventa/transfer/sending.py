@@ -1,0 +1,489 @@
+"""Sending one transfer: claim it, build the document, upload it, record Maventa's answer.
+
+    queued ──claim──▶ sending ──201──▶ accepted
+      ▲                 │  │
+      └── transient ────┘  └── the answer was lost ──▶ in_doubt ──read by our uuid──▶ accepted | send again
+    permanent error (4xx, pre-flight, no credentials) ─────────────────────────────────▶ failed
+
+A claim sets a lease (MAVENTA_LEASE_SECONDS) and the claiming process's id; the scheduler turns a
+claim whose lease expired, or whose process stopped beating, into ``in_doubt``. An in-doubt transfer
+is first looked up at Maventa by our uuid: found, it is accepted without a second upload.
+"""
+
+from __future__ import annotations
+
+import logging
+import time
+from datetime import timedelta
+from typing import Any
+
+import sqlalchemy as sa
+from flask import current_app
+
+from .. import audit, heartbeat, metrics, signals
+from ..client import errors as maventa_errors
+from ..extension import current_maventa
+from ..i18n import N_, company_locale, gettext
+from ..models import Connection, Transfer, utcnow
+from ..routing import send_params
+from . import dispatch as dispatching
+from .states import (
+    ACCEPTED, FAILED, IN_DOUBT, QUEUED, SENDING, Outcome, RetryRefused, backoff, cfg, commit_retrying, due,
+    log_step, maventa_uuid, transition,
+)
+
+log = logging.getLogger("flask_maventa.transfer")
+
+# Maventa's ``lang`` values for the customer's ISO 639-1 language.
+MAVENTA_LANG = {"fi": "FI", "sv": "SE", "nb": "NO", "nn": "NO", "no": "NO", "da": "DK", "nl": "NL", "en": "EN"}
+
+BODY_LIMIT = 2000  # characters of a response body kept in the timeline
+
+
+# -- small helpers -----------------------------------------------------------------------------------------
+
+
+def _body_summary(response: Any) -> str | None:
+    if response is None:
+        return None
+    try:
+        text = response.text
+    except Exception:  # noqa: BLE001 - a streamed or undecodable body is summarised as absent
+        return None
+    return text[:BODY_LIMIT]
+
+
+def error_data(exc: maventa_errors.MaventaError) -> dict:
+    data = {"error": type(exc).__name__, "code": exc.code, "message": exc.message, "details": exc.details}
+    body = _body_summary(exc.response)
+    if body:
+        data["response_body"] = body
+    return data
+
+
+def set_host_status(transfer: Transfer, status_id: str | None) -> None:
+    if status_id:
+        current_maventa().adapter.set_invoice_status(transfer.invoice_id, status_id)
+
+
+def send_signal(signal: Any, transfer: Transfer) -> None:
+    if not signal.receivers:
+        return
+    try:
+        signal.send(transfer, app=current_app._get_current_object())
+    except Exception:  # noqa: BLE001 - a host receiver's bug must not undo a committed transfer
+        log.exception("a receiver of %s failed for transfer %s", signal.name, transfer.id)
+
+
+def short_answer(answer: dict) -> dict:
+    keep = ("id", "status", "invoice_nr", "sum", "currency", "recipient", "created_at", "destination")
+    return {k: answer[k] for k in keep if k in answer}
+
+
+# -- claiming ----------------------------------------------------------------------------------------------
+
+
+def _claim_values(now: Any) -> dict[str, Any]:
+    lease = now + timedelta(seconds=float(cfg("MAVENTA_LEASE_SECONDS")))
+    return {"state": SENDING, "lease_until": lease, "attempts": Transfer.attempts + 1, "updated_at": now,
+            "claimed_by": heartbeat.current_id()}
+
+
+def claim(transfer_id: int) -> tuple[Transfer | None, bool]:
+    """Take one transfer for this process: ``(transfer, reconcile)``, or ``(None, False)`` if not ours.
+
+    ``reconcile`` is True when an earlier attempt may have reached Maventa (in doubt, or a lease that
+    expired): then we read the invoice by our UUID before sending anything.
+    """
+    session = current_maventa().session
+    transfer = session.get(Transfer, transfer_id)
+    if transfer is None:
+        return None, False
+    now = utcnow()
+    claimed = _claim_values(now)
+    doubtful = session.execute(
+        sa.update(Transfer)
+        .where(Transfer.id == transfer_id,
+               sa.or_(sa.and_(Transfer.state == IN_DOUBT,
+                              sa.or_(Transfer.next_attempt_at.is_(None), Transfer.next_attempt_at <= now)),
+                      sa.and_(Transfer.state == SENDING, Transfer.lease_until < now)))
+        .values(**claimed).execution_options(synchronize_session=False)
+    ).rowcount == 1
+    fresh = not doubtful and session.execute(
+        sa.update(Transfer)
+        .where(Transfer.id == transfer_id, Transfer.state == QUEUED,
+               sa.or_(Transfer.next_attempt_at.is_(None), Transfer.next_attempt_at <= now))
+        .values(**claimed).execution_options(synchronize_session=False)
+    ).rowcount == 1
+    session.commit()
+    if not (doubtful or fresh):
+        return None, False
+    session.refresh(transfer)
+    return transfer, doubtful
+
+
+def claim_batch(limit: int) -> list[tuple[int, bool]]:
+    """Take up to ``limit`` due transfers, oldest first: ``[(transfer id, reconcile), ...]``; one transaction.
+
+    On PostgreSQL the due rows are locked with ``FOR UPDATE SKIP LOCKED``, so workers on many hosts
+    take disjoint batches without waiting for each other. Elsewhere the conditional UPDATE (same state,
+    still due) decides: a row another worker took a moment ago is simply not ours.
+    """
+    session = current_maventa().session
+    postgres = session.get_bind().dialect.name == "postgresql"
+    returning = session.get_bind().dialect.update_returning
+    claimed: list[tuple[int, bool]] = []
+    for _ in range(3):  # lost races (SQLite): look again, so a short batch means "nothing more is due"
+        now = utcnow()
+        query = sa.select(Transfer.id, Transfer.state).where(due(now)).order_by(Transfer.id).limit(limit - len(claimed))
+        if postgres:
+            query = query.with_for_update(skip_locked=True, of=Transfer)
+        rows = session.execute(query).all()
+        lost = 0
+        for state in (IN_DOUBT, QUEUED):
+            ids = [row.id for row in rows if row.state == state]
+            if not ids:
+                continue
+            statement = (sa.update(Transfer).where(Transfer.id.in_(ids), Transfer.state == state, due(now))
+                         .values(**_claim_values(now)).execution_options(synchronize_session=False))
+            if returning:
+                got = list(session.scalars(statement.returning(Transfer.id)))
+            else:
+                got = [i for i in ids if session.execute(statement.where(Transfer.id == i)).rowcount == 1]
+            claimed += [(transfer_id, state == IN_DOUBT) for transfer_id in got]
+            lost += len(ids) - len(got)
+        session.commit()
+        if not lost or len(claimed) >= limit:
+            break
+    return claimed
+
+
+# -- one attempt -------------------------------------------------------------------------------------------
+
+
+def send(transfer_id: int) -> Outcome:
+    """Claim one transfer and make one attempt to deliver it to Maventa (tests, the CLI, a single job)."""
+    transfer, reconcile = claim(transfer_id)
+    if transfer is None:
+        return Outcome("skipped", "not queued, not due, or claimed by another worker")
+    log_step(transfer, "claimed", reconcile=reconcile or None)
+    with company_locale(transfer.connection):
+        return attempt(transfer, reconcile)
+
+
+def send_claimed(transfer_id: int, reconcile: bool) -> Outcome:
+    """The attempt for a transfer :func:`claim_batch` gave this process (runs in a worker thread)."""
+    transfer = current_maventa().session.get(Transfer, transfer_id)
+    if transfer is None or transfer.state != SENDING:
+        return Outcome("skipped", "no longer ours")
+    with company_locale(transfer.connection):
+        return attempt(transfer, reconcile)
+
+
+def attempt(transfer: Transfer, reconcile: bool) -> Outcome:
+    ext = current_maventa()
+    connection = transfer.connection
+    try:
+        company = ext.company_client(connection)
+    except ValueError as exc:
+        return fail(transfer, "NO_CREDENTIALS", str(exc),
+                    N_("Enter the company's Maventa credentials on its Maventa page, then retry."))
+
+    if reconcile:
+        outcome = reconcile_by_uuid(transfer, company)
+        if outcome is not None:
+            return outcome
+
+    prepared = _prepare(transfer, connection)
+    if isinstance(prepared, Outcome):
+        return prepared
+    xml, params, summary, number, route = prepared
+
+    session = ext.session
+    message = gettext("Sending to Maventa (attempt %(n)s).", n=transfer.attempts)
+
+    def write_request() -> None:
+        if transfer.invoice_number != number:
+            transfer.invoice_number = number
+        transfer.route = route
+        log_step(transfer, "request", bytes=len(xml))
+        audit.record(session, "transfer.request", message, transfer=transfer, data=summary)
+
+    commit_retrying(session, write_request, what="request")
+    filename = f"invoice_{summary['transfer']}_r{summary['revision']}.xml"
+    started = time.monotonic()
+    try:
+        answer = company.send_invoice(xml, filename, uuid=summary["uuid"], **params)
+    except maventa_errors.MaventaError as exc:
+        metrics.SEND_SECONDS.labels(type(exc).__name__).observe(time.monotonic() - started)
+        return _refused(transfer, company, exc)
+    seconds = time.monotonic() - started
+    metrics.SEND_SECONDS.labels("accepted").observe(seconds)
+    return accept(transfer, answer, http_status=201, duration_ms=seconds * 1000)
+
+
+def _refused(transfer: Transfer, company: Any, exc: maventa_errors.MaventaError) -> Outcome:
+    """What an error of the upload means for the transfer."""
+    if isinstance(exc, maventa_errors.ConflictError):  # Maventa already has this uuid: find out what it holds
+        _record_error(transfer, exc, "transfer.conflict")
+        return reconcile_by_uuid(transfer, company) or _retry(transfer, exc, in_doubt=True)
+    if isinstance(exc, maventa_errors.InDoubtError):
+        return _retry(transfer, exc, in_doubt=True)
+    if isinstance(exc, maventa_errors.TransientError):
+        return _retry(transfer, exc, in_doubt=False)
+    if isinstance(exc, maventa_errors.UnverifiedCompanyError):
+        return fail(transfer, "UNVERIFIED", exc.message, N_(
+            "The company has not finished signing the Maventa agreement. Complete the signing on its "
+            "Maventa page, then retry."), error=exc)
+    if isinstance(exc, maventa_errors.InvalidCredentialsError):
+        return fail(transfer, "INVALID_CREDENTIALS", exc.message, N_(
+            "Maventa refused the company's credentials. Check the Company UUID and User API key on its "
+            "Maventa page, then retry."), error=exc)
+    return fail(transfer, exc.code or f"HTTP_{exc.status}", str(exc), N_(
+        "Maventa refused the invoice. Correct the invoice or the customer card as the message says, "
+        "then retry."), error=exc)
+
+
+def _prepare(transfer: Transfer, connection: Connection):
+    """The UBL and routing for one attempt, or a failed Outcome when the document cannot be sent."""
+    from ..findings import DocumentError, errors
+    from ..preflight import preflight
+    from ..ubl import build_ubl, pdf_attachment_filename
+
+    adapter = current_maventa().adapter
+    try:
+        doc = adapter.get_invoice_document(transfer.invoice_id)
+    except Exception as exc:  # noqa: BLE001 - the host's lookup failed: nothing can be sent
+        return fail(transfer, "NO_DOCUMENT", f"{type(exc).__name__}: {exc}", N_(
+            "The ERP could not produce the invoice data. Check that the invoice still exists, then retry."))
+    pdf = adapter.get_invoice_pdf(transfer.invoice_id) if connection.send_pdf else None
+    findings = errors(preflight(doc, rules_dir=cfg("MAVENTA_PEPPOL_RULES_DIR"), pdf=pdf))
+    if findings:
+        return _fail_findings(transfer, findings, doc.number)
+    try:
+        xml = build_ubl(doc, pdf=pdf, pdf_filename=pdf_attachment_filename(doc) if pdf else None)
+    except DocumentError as exc:
+        return _fail_findings(transfer, exc.findings, doc.number)
+
+    routing = doc.routing()
+    params = {
+        **send_params(routing, connection),
+        "print_own_image": True if pdf else None,
+        "lang": MAVENTA_LANG.get((doc.language or "").lower()),
+    }
+    if routing.eia:
+        route = "einvoice"
+    elif params["recipient_email"]:
+        route = "email"
+    else:
+        route = "print"
+    summary = {
+        "attempt": transfer.attempts, "revision": transfer.revision, "uuid": transfer.maventa_uuid,
+        "invoice_number": doc.number, "format": "PEPPOLBIS30", "bytes": len(xml), "with_pdf": bool(pdf),
+        "recipient_eia": routing.eia, "recipient_operator": routing.operator,
+        "recipient_email": params["recipient_email"], "disabled_routes": list(params["disabled_routes"]),
+        "lang": params["lang"], "expected_route": route, "transfer": transfer.id,
+    }
+    return xml, params, summary, doc.number, route
+
+
+def _fail_findings(transfer: Transfer, findings, number: str | None) -> Outcome:
+    message = "; ".join(f.render_message(gettext) for f in findings)
+    hint = " ".join(dict.fromkeys(h for f in findings if (h := f.render_hint(gettext))))
+    return fail(transfer, "PREFLIGHT", message, hint, data={"findings": [f.to_json() for f in findings]},
+                values={"invoice_number": number})
+
+
+def reconcile_by_uuid(transfer: Transfer, company: Any) -> Outcome | None:
+    """Did an earlier attempt reach Maventa? Found: accepted. Not found: None (send again, same uuid)."""
+    session = current_maventa().session
+    try:
+        answer = company.get_invoice(transfer.maventa_uuid)
+    except maventa_errors.NotFoundError:
+        def write_missing() -> None:
+            log_step(transfer, "reconciled", found=False)
+            audit.record(session, "transfer.reconciled", gettext(
+                "Maventa does not have the invoice; sending it again with the same UUID."), transfer=transfer,
+                http_status=404)
+
+        commit_retrying(session, write_missing, what="reconcile")
+        metrics.step("reconciled")
+        return None
+    except maventa_errors.TransientError as exc:
+        return _retry(transfer, exc, in_doubt=True)
+    except maventa_errors.PermanentError as exc:
+        return fail(transfer, exc.code or f"HTTP_{exc.status}", str(exc), N_(
+            "Maventa refused to say whether it received the invoice. Check the company's credentials, "
+            "then retry."), error=exc)
+    metrics.step("reconciled")
+    return accept(transfer, answer, http_status=200, reconciled=True)
+
+
+def accept(transfer: Transfer, answer: dict, *, http_status: int, duration_ms: float | None = None,
+           reconciled: bool = False) -> Outcome:
+    """Maventa has the invoice: our row and the host's success status in one transaction."""
+    session = current_maventa().session
+    answer = answer if isinstance(answer, dict) else {}
+    invoice_id = str(answer.get("id") or transfer.maventa_uuid)
+
+    def write() -> bool:
+        now = utcnow()
+        moved = transition(
+            session, transfer, [SENDING], state=ACCEPTED, lease_until=None, next_attempt_at=None, claimed_by=None,
+            maventa_invoice_id=invoice_id, maventa_status=answer.get("status") or "PENDING", accepted_at=now,
+            poll_count=0, next_poll_at=now + timedelta(seconds=float(cfg("MAVENTA_POLL_SCHEDULE")[0])),
+            last_error_code=None, last_error_message=None, last_error_hint=None,
+        )
+        if not moved:  # our lease expired and someone else took over; they will reach the same answer
+            return False
+        set_host_status(transfer, transfer.connection.success_status_id)
+        log_step(transfer, "accepted", http_status=http_status, duration_ms=duration_ms)
+        if reconciled:
+            audit.record(session, "transfer.reconciled", gettext("Maventa already had the invoice."),
+                         transfer=transfer, http_status=200)
+        audit.record(session, "transfer.accepted", gettext("Maventa accepted the invoice."), transfer=transfer,
+                     http_status=http_status, data={"response": short_answer(answer)})
+        return True
+
+    if not commit_retrying(session, write, what="accept"):
+        return Outcome("skipped", "lease lost")
+    metrics.step("accepted")
+    send_signal(signals.transfer_accepted, transfer)
+    return Outcome(ACCEPTED, invoice_id)
+
+
+def _record_error(transfer: Transfer, exc: maventa_errors.MaventaError, kind: str) -> None:
+    session = current_maventa().session
+    commit_retrying(session, lambda: audit.record(session, kind, str(exc), transfer=transfer,
+                                                  http_status=exc.status, data=error_data(exc)), what=kind)
+
+
+def _retry(transfer: Transfer, exc: maventa_errors.MaventaError, *, in_doubt: bool) -> Outcome:
+    """A transient failure: back off on the retry schedule (at least Retry-After), same UUID next time.
+
+    No job is enqueued for later: the transfer is due again at ``next_attempt_at``, and whoever claims
+    due work then (a running job, or the scheduler's next dispatch) takes it.
+    """
+    session = current_maventa().session
+    schedule = cfg("MAVENTA_RETRY_SCHEDULE")
+    if not in_doubt and transfer.attempts > len(schedule):
+        return fail(transfer, "UNREACHABLE", str(exc), N_(
+            "Maventa could not be reached after several attempts. Check Maventa's service status, then retry."),
+            error=exc)
+    delay = backoff(schedule, transfer.attempts, getattr(exc, "retry_after", None))
+    state = IN_DOUBT if in_doubt else QUEUED
+    message = (gettext("The answer was lost; Maventa will be asked about the invoice in %(s)s s.", s=int(delay))
+               if in_doubt else gettext("Temporary failure; retrying in %(s)s s.", s=int(delay)))
+    hint = gettext("Temporary problem; it is retried automatically.")
+
+    def write() -> bool:
+        moved = transition(session, transfer, [SENDING], state=state, lease_until=None, claimed_by=None,
+                           next_attempt_at=utcnow() + timedelta(seconds=delay),
+                           last_error_code=exc.code or type(exc).__name__, last_error_message=str(exc),
+                           last_error_hint=hint)
+        if not moved:
+            return False
+        log_step(transfer, "in_doubt" if in_doubt else "retry", http_status=exc.status, delay_s=delay,
+                 error=type(exc).__name__)
+        audit.record(session, "transfer.in_doubt" if in_doubt else "transfer.retry", message, transfer=transfer,
+                     http_status=exc.status, data=error_data(exc))
+        return True
+
+    if not commit_retrying(session, write, what="retry"):
+        return Outcome("skipped", "lease lost")
+    metrics.step("in_doubt" if in_doubt else "retry")
+    return Outcome(state, str(exc))
+
+
+def fail(transfer: Transfer, code: str, message: str, hint: str, *, error: Any = None,
+         data: dict | None = None, values: dict | None = None) -> Outcome:
+    """A permanent failure: failed, the host's failure status, and an error email -- once.
+
+    ``values`` are more columns to set in the same conditional UPDATE.
+    """
+    session = current_maventa().session
+    hint_text = gettext(hint) if hint else ""
+    event_data = dict(data or {})
+    if error is not None:
+        event_data.update(error_data(error))
+
+    def write() -> bool:
+        moved = transition(session, transfer, [SENDING, ACCEPTED], state=FAILED, lease_until=None, claimed_by=None,
+                           next_attempt_at=None, next_poll_at=None, finished_at=utcnow(),
+                           last_error_code=str(code)[:64], last_error_message=message, last_error_hint=hint_text,
+                           **(values or {}))
+        if not moved:
+            return False
+        set_host_status(transfer, transfer.connection.failure_status_id)
+        log_step(transfer, "failed", level=logging.WARNING, code=str(code)[:64],
+                 http_status=getattr(error, "status", None))
+        audit.record(session, "transfer.failed", message, transfer=transfer,
+                     http_status=getattr(error, "status", None), data=event_data or None)
+        return True
+
+    if not commit_retrying(session, write, what="fail"):
+        return Outcome("skipped", "already moved on")
+    metrics.step("failed")
+    _mail_failure(transfer)
+    send_signal(signals.transfer_failed, transfer)
+    return Outcome(FAILED, message)
+
+
+def _mail_failure(transfer: Transfer) -> None:
+    ext = current_maventa()
+    connection = transfer.connection
+    recipients = connection.error_email_list
+    if not recipients:
+        return
+    company = ext.adapter.get_company(connection.company_id)
+    number = transfer.invoice_number or transfer.invoice_id
+    subject = gettext("Maventa: invoice %(number)s could not be sent", number=number)
+    body = "\n".join([
+        gettext("Invoice %(number)s of %(company)s did not reach the customer through Maventa.",
+                number=number, company=company.name if company else connection.company_id),
+        "",
+        gettext("Reason: %(reason)s", reason=transfer.last_error_message or ""),
+        gettext("What to do: %(hint)s", hint=transfer.last_error_hint or ""),
+        "",
+        gettext("After fixing it, use Retry in the Maventa transfer log."),
+        f"(transfer {transfer.id}, revision {transfer.revision}, uuid {transfer.maventa_uuid})",
+    ])
+    try:
+        ext.adapter.send_mail(recipients, subject, body)
+        kind, message = "transfer.mail", gettext("Error report sent to %(to)s.", to=", ".join(recipients))
+    except Exception as exc:  # noqa: BLE001 - the transfer is failed either way; say the mail did not go
+        log.warning("error email for transfer %s failed: %s", transfer.id, type(exc).__name__)
+        kind, message = "transfer.mail_failed", gettext("The error report could not be sent: %(e)s", e=exc)
+    commit_retrying(ext.session, lambda: audit.record(ext.session, kind, message, transfer=transfer), what=kind)
+
+
+# -- retry after a fix -------------------------------------------------------------------------------------
+
+
+def retry(transfer: Transfer, *, actor: str | None = None) -> Transfer:
+    """The user fixed the invoice: a new revision (new UUID) goes on its way, the host status follows."""
+    session = current_maventa().session
+    if transfer.state != FAILED:
+        raise RetryRefused(gettext(
+            "Only failed transfers can be retried; invoice %(number)s is %(state)s.",
+            number=transfer.invoice_number or transfer.invoice_id, state=gettext(transfer.state)))
+    latest = session.scalar(sa.select(sa.func.max(Transfer.revision)).where(
+        Transfer.connection_id == transfer.connection_id, Transfer.invoice_id == transfer.invoice_id))
+    if latest != transfer.revision:
+        raise RetryRefused(gettext(
+            "Invoice %(number)s has a newer attempt already; retry that one if it fails.",
+            number=transfer.invoice_number or transfer.invoice_id))
+    connection = transfer.connection
+    revision = transfer.revision + 1
+    new = Transfer(connection_id=connection.id, invoice_id=transfer.invoice_id, revision=revision,
+                   invoice_number=transfer.invoice_number, state=QUEUED,
+                   maventa_uuid=maventa_uuid(connection, transfer.invoice_id, revision))
+    session.add(new)
+    session.flush()  # a concurrent retry of the same revision fails here on the unique constraint
+    set_host_status(new, connection.transfer_status_id)
+    audit.record(session, "transfer.retried", gettext("Retried as revision %(r)s.", r=revision),
+                 transfer=new, actor=actor, data={"previous_transfer": transfer.id, "revision": revision})
+    session.commit()
+    dispatching.try_dispatch(dispatching.SEND)
+    send_signal(signals.transfer_queued, new)
+    return new

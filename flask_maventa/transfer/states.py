@@ -1,0 +1,168 @@
+"""The transfer states and the few rules every step follows.
+
+- Every state change is a conditional ``UPDATE … WHERE state IN (…)`` checked by its rowcount
+  (:func:`transition`), so two workers, a worker and a webhook, or a worker and the scheduler can
+  never both act on one transfer -- on SQLite and PostgreSQL alike.
+- A step's writes (our row, the host's status, the event) are committed together by
+  :func:`commit_retrying`, which runs them again at once after a transient database error (SQLite's
+  ``database is locked``, a PostgreSQL serialization failure or deadlock): an answer Maventa gave is
+  recorded now, not left for the lease to expire.
+- Every step writes one structured log line (:func:`log_step`): ids, state, attempt, duration; never a
+  secret, never a document.
+"""
+
+from __future__ import annotations
+
+import logging
+import time
+import uuid as uuidlib
+from collections.abc import Callable, Iterable
+from dataclasses import dataclass
+from typing import Any, TypeVar
+
+import sqlalchemy as sa
+from flask import current_app
+from sqlalchemy.orm import Session, attributes
+
+from ..models import Connection, Transfer, utcnow
+
+log = logging.getLogger("flask_maventa.transfer")
+
+QUEUED, SENDING, IN_DOUBT, ACCEPTED, DELIVERED, FAILED = (
+    "queued", "sending", "in_doubt", "accepted", "delivered", "failed")
+STATES = (QUEUED, SENDING, IN_DOUBT, ACCEPTED, DELIVERED, FAILED)
+OPEN_STATES = (QUEUED, SENDING, IN_DOUBT)  # not yet accepted by Maventa
+FINAL_STATES = (DELIVERED, FAILED)
+
+# Our invoice UUIDs live in their own namespace, so they never collide with anyone else's uuid5.
+UUID_NAMESPACE = uuidlib.UUID("5c0b3a52-8d0e-4f55-9a51-6d6176656e74")
+
+T = TypeVar("T")
+
+
+class RetryRefused(ValueError):
+    """A retry was asked for a transfer that is not failed (or not the invoice's latest revision)."""
+
+
+@dataclass(frozen=True)
+class Outcome:
+    state: str
+    detail: str = ""
+
+
+def maventa_uuid(connection: Connection, invoice_id: str, revision: int) -> str:
+    """Our own invoice UUID for one revision of one invoice of one connection.
+
+    Every attempt of a revision sends the same UUID, so Maventa can never create the invoice twice;
+    a retry after a fix is a new revision and so a new UUID.
+    """
+    return uuid_for(connection.id, connection.company_uuid, invoice_id, revision)
+
+
+def uuid_for(connection_id: int, company_uuid: str | None, invoice_id: str, revision: int) -> str:
+    name = f"{connection_id}/{company_uuid or ''}/{invoice_id}/{revision}"
+    return str(uuidlib.uuid5(UUID_NAMESPACE, name))
+
+
+def cfg(key: str) -> Any:
+    return current_app.config[key]
+
+
+def backoff(schedule: Iterable[float], attempt: int, retry_after: float | None = None) -> float:
+    """Seconds to wait before attempt ``attempt + 1``: the schedule's step, at least ``Retry-After``."""
+    steps = list(schedule)
+    delay = float(steps[min(max(attempt - 1, 0), len(steps) - 1)])
+    return max(delay, float(retry_after or 0))
+
+
+def due(now: Any) -> sa.ColumnElement[bool]:
+    """A queued or in-doubt transfer whose next attempt has come."""
+    return sa.and_(Transfer.state.in_([QUEUED, IN_DOUBT]),
+                   sa.or_(Transfer.next_attempt_at.is_(None), Transfer.next_attempt_at <= now))
+
+
+def poll_due(now: Any) -> sa.ColumnElement[bool]:
+    """An accepted transfer whose next delivery-status read has come."""
+    return sa.and_(Transfer.state == ACCEPTED, Transfer.next_poll_at <= now)
+
+
+def transition(session: Session, transfer: Transfer, from_states: Iterable[str], **values: Any) -> bool:
+    """Move ``transfer`` out of one of ``from_states`` atomically; False if someone else moved it first."""
+    values.setdefault("updated_at", utcnow())
+    result = session.execute(
+        sa.update(Transfer)
+        .where(Transfer.id == transfer.id, Transfer.state.in_(list(from_states)))
+        .values(**values)
+        .execution_options(synchronize_session=False)
+    )
+    if result.rowcount != 1:
+        return False
+    for key, value in values.items():  # keep the loaded object in step without a reload
+        attributes.set_committed_value(transfer, key, value)
+    return True
+
+
+# -- transient database errors -----------------------------------------------------------------------------
+
+# SQLSTATEs worth running the same transaction again for: serialization failure, deadlock.
+_RETRY_SQLSTATES = {"40001", "40P01"}
+DB_RETRY_SECONDS = 60.0
+
+
+def transient_db_error(exc: BaseException) -> bool:
+    """A database error that the same transaction, run again, can get past."""
+    if not isinstance(exc, sa.exc.DBAPIError):
+        return False
+    if getattr(exc.orig, "sqlstate", None) in _RETRY_SQLSTATES:
+        return True
+    # SQLite's "database is locked"/"busy", a dropped connection, a server restarting.
+    return isinstance(exc, sa.exc.OperationalError) or exc.connection_invalidated
+
+
+def commit_retrying(session: Session, write: Callable[[], T], *, what: str = "transfer step") -> T:
+    """Run ``write`` and commit; after a transient database error roll back and run it again at once.
+
+    ``write`` must do all of its work in ``session`` (conditional updates re-check the state, so a
+    second run after a partial first one is harmless). Gives up after ~DB_RETRY_SECONDS; the lease
+    then recovers the transfer as before.
+    """
+    started = time.monotonic()
+    attempt = 0
+    while True:
+        try:
+            value = write()
+            session.commit()
+            return value
+        except sa.exc.DBAPIError as exc:
+            session.rollback()
+            attempt += 1
+            if not transient_db_error(exc) or time.monotonic() - started > DB_RETRY_SECONDS:
+                raise
+            log.warning("step=db_retry what=%s attempt=%d error=%s", what, attempt,
+                        type(exc.orig).__name__ if exc.orig is not None else type(exc).__name__)
+            from .. import metrics
+
+            metrics.DB_RETRIES.inc()
+            time.sleep(min(2.0, 0.01 * 2 ** attempt) if attempt > 1 else 0)
+
+
+# -- structured log lines ----------------------------------------------------------------------------------
+
+
+def log_step(transfer: Transfer, step: str, *, level: int = logging.INFO, **fields: Any) -> None:
+    """One line per transfer step, ``key=value``: ids and numbers only, never a secret or a document.
+
+    The same fields go to ``record.maventa`` for a JSON log formatter. Call it before the commit that
+    writes the step (a commit expires the loaded row; reading it again would cost a query).
+    """
+    data = {"step": step, "transfer": transfer.id, "company": transfer.connection.company_id,
+            "invoice": transfer.invoice_id, "revision": transfer.revision, "state": transfer.state,
+            "attempt": transfer.attempts, **{k: v for k, v in fields.items() if v is not None}}
+    if log.isEnabledFor(level):
+        log.log(level, " ".join(f"{key}={_logfmt(value)}" for key, value in data.items()),
+                extra={"maventa": data})
+
+
+def _logfmt(value: Any) -> str:
+    text = f"{value:.1f}" if isinstance(value, float) else str(value)
+    return f'"{text}"' if (" " in text or not text) else text

@@ -1,0 +1,167 @@
+"""The sweep: one ``maventa_transfer`` row per due invoice, created set-based, and sending started at once.
+
+Per active connection the host is asked for the ids in the transfer status (an indexed query, its
+cost independent of the size of the host's invoice table); ids we already have a transfer for are
+skipped; the rest are inserted MAVENTA_SWEEP_BATCH at a time, each batch with its events in one
+transaction (``INSERT … ON CONFLICT DO NOTHING RETURNING``: a concurrent sweep cannot make a twin), and
+workers are woken after each batch, so the first invoices are on their way while the sweep goes on.
+Every due invoice is taken in one sweep, however many there are.
+"""
+
+from __future__ import annotations
+
+import logging
+from dataclasses import dataclass, field
+from typing import Any
+
+import sqlalchemy as sa
+from sqlalchemy.exc import IntegrityError
+from sqlalchemy.orm import Session
+
+from .. import audit, signals
+from ..extension import current_maventa
+from ..i18n import company_locale, gettext
+from ..models import Connection, Transfer, utcnow
+from ..settings import transfer_blockers as settings_blockers
+from . import dispatch as dispatching
+from .states import QUEUED, cfg, uuid_for
+
+log = logging.getLogger("flask_maventa.transfer")
+
+
+@dataclass
+class SweepResult:
+    created: list[int] = field(default_factory=list)
+    dispatched: int = 0  # send jobs enqueued
+    blocked: dict[str, str] = field(default_factory=dict)  # company id -> reason
+    expired_leases: int = 0
+    redis_error: str | None = None
+
+
+def transfer_blockers(connection: Connection) -> list[str]:
+    """Why this connection may not send now (empty: it may); the rules live in the settings module."""
+    return list(dict.fromkeys(problem.message for problem in settings_blockers(connection)))
+
+
+def sweep(*, dispatch: bool = True) -> SweepResult:
+    """Create transfers for every due invoice of every active connection, waking workers as they appear.
+
+    Also hands back the work of stopped workers (:func:`dispatching.expire_leases`), as the scheduler does
+    between sweeps.
+    """
+    session = current_maventa().session
+    result = SweepResult()
+    for connection in session.scalars(sa.select(Connection).where(Connection.active.is_(True))).all():
+        with company_locale(connection):  # what the sweep writes for a company is in its language
+            _sweep_connection(connection, result, dispatch)
+    result.expired_leases = dispatching.expire_leases()
+    if dispatch:
+        _wake_workers(result)  # in-doubt and retried transfers are due too
+    _signal_created(session, result.created)
+    return result
+
+
+def _wake_workers(result: SweepResult) -> None:
+    if result.redis_error is not None:
+        return  # tried once this sweep; the scheduler's next dispatch tries again
+    try:
+        result.dispatched += dispatching.dispatch(dispatching.SEND)
+    except Exception as exc:  # noqa: BLE001 - Redis down: rows stay queued, the scheduler dispatches them
+        result.redis_error = f"{type(exc).__name__}: {exc}"
+        log.warning("sweep could not dispatch jobs (%s); the transfers stay queued", type(exc).__name__)
+
+
+def _sweep_connection(connection: Connection, result: SweepResult, dispatch_jobs: bool) -> None:
+    """One company's part of the sweep: record why it may not send, or create its due transfers."""
+    from ..views.webhooks import ensure_webhook
+
+    ext = current_maventa()
+    session = ext.session
+    reason = " ".join(transfer_blockers(connection)) or None
+    if connection.blocked_reason != reason:
+        connection.blocked_reason = reason
+        if reason:
+            audit.record(session, "transfer.blocked", reason, connection=connection)
+        session.commit()
+    if reason:
+        result.blocked[connection.company_id] = reason
+        return
+    ensure_webhook(connection)
+    batch = int(cfg("MAVENTA_SWEEP_BATCH"))
+    limit, seen = batch, set()
+    while True:
+        # The host lists at most `limit` ids; invoices already on their way still count against it, so ask
+        # for more until the host has no more to give (each round re-reads at most as many as before).
+        ids = [str(i) for i in ext.adapter.list_invoice_ids(connection.company_id, connection.transfer_status_id,
+                                                            limit)]
+        fresh = [i for i in dict.fromkeys(ids) if i not in seen]
+        seen.update(fresh)
+        for start in range(0, len(fresh), batch):
+            created = create_transfers(session, connection, fresh[start:start + batch])
+            result.created += created
+            if created and dispatch_jobs:
+                _wake_workers(result)
+        if len(ids) < limit:
+            return
+        limit *= 2
+
+
+def create_transfers(session: Session, connection: Connection, invoice_ids: list[str]) -> list[int]:
+    """One queued transfer (revision 1) per invoice that has none yet, with its event; one transaction.
+
+    Whatever state an invoice's latest revision is in, the invoice has been handled: a failed one comes
+    back only through "retry after a fix" (a new revision), never on its own.
+    """
+    if not invoice_ids:
+        return []
+    connection_id, company_uuid = connection.id, connection.company_uuid
+    known = set(session.scalars(sa.select(Transfer.invoice_id).where(
+        Transfer.connection_id == connection_id, Transfer.invoice_id.in_(invoice_ids))))
+    now = utcnow()
+    rows = [{"connection_id": connection_id, "invoice_id": invoice_id, "revision": 1, "state": QUEUED,
+             "maventa_uuid": uuid_for(connection_id, company_uuid, invoice_id, 1), "attempts": 0, "poll_count": 0,
+             "created_at": now, "updated_at": now}
+            for invoice_id in invoice_ids if invoice_id not in known]
+    if not rows:
+        return []
+    inserted = _insert_new(session, rows)
+    uuids = {row["invoice_id"]: row["maventa_uuid"] for row in rows}
+    message = gettext("Queued for Maventa.")
+    audit.record_many(session, [
+        {"kind": "transfer.queued", "message": message, "connection_id": connection_id, "transfer_id": transfer_id,
+         "data": {"revision": 1, "uuid": uuids[invoice_id]}, "created_at": now}
+        for transfer_id, invoice_id in inserted])
+    session.commit()
+    return sorted(transfer_id for transfer_id, _ in inserted)
+
+
+def _insert_new(session: Session, rows: list[dict[str, Any]]) -> list[tuple[int, str]]:
+    """Insert the rows a concurrent sweep has not; ``(id, invoice_id)`` of those inserted."""
+    table = Transfer.__table__
+    dialect = session.get_bind().dialect
+    if dialect.name in ("postgresql", "sqlite") and dialect.insert_executemany_returning:
+        if dialect.name == "postgresql":
+            from sqlalchemy.dialects.postgresql import insert
+        else:
+            from sqlalchemy.dialects.sqlite import insert
+        statement = insert(table).on_conflict_do_nothing().returning(table.c.id, table.c.invoice_id)
+        return [(row.id, row.invoice_id) for row in session.execute(statement, rows)]
+    inserted = []  # other databases: row by row, the unique constraint refusing a twin
+    for row in rows:
+        try:
+            with session.begin_nested():
+                transfer_id = session.execute(sa.insert(table).values(**row).returning(table.c.id)).scalar_one()
+        except IntegrityError:
+            continue
+        inserted.append((transfer_id, row["invoice_id"]))
+    return inserted
+
+
+def _signal_created(session: Session, transfer_ids: list[int]) -> None:
+    if not transfer_ids or not signals.transfer_queued.receivers:
+        return  # loading every row only to tell nobody would be most of the sweep's cost
+    from .sending import send_signal
+
+    for start in range(0, len(transfer_ids), 500):
+        for transfer in session.scalars(sa.select(Transfer).where(Transfer.id.in_(transfer_ids[start:start + 500]))):
+            send_signal(signals.transfer_queued, transfer)
