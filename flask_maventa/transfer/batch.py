@@ -1,10 +1,12 @@
 """Many transfers at once: claim due work in batches and run it on a pool of threads.
 
 The job (:func:`send_due`, :func:`poll_due`) runs in a long-lived worker process. Its thread claims
-due rows in batches and hands them to MAVENTA_SEND_CONCURRENCY threads, which share the process's one
-pooled HTTP client, token cache and compiled SQL; each result is committed by the thread that got it,
-as it lands. The batch is topped up whenever half of it is done, so the threads never wait for the
-slowest request of a batch. The job ends when nothing more is due, when the worker is asked to stop
+due rows in batches and hands them to a pool of threads that share the process's one pooled HTTP
+client, token cache and compiled SQL. At most MAVENTA_SEND_CONCURRENCY requests to Maventa are in
+flight (:func:`.states.request_slot`); half as many threads again build the next documents and record
+the last answers meanwhile, so the request slots never wait for our own work. Each result is committed
+by the thread that got it, as it lands. The batch is topped up as it drains, so the threads never
+wait for the slowest request of a batch. The job ends when nothing more is due, when the worker is asked to stop
 (in-flight requests finish, nothing new is claimed), or after JOB_SECONDS, handing over to a new job so
 the other queues get a turn.
 """
@@ -13,17 +15,18 @@ from __future__ import annotations
 
 import logging
 import os
+import queue
 import threading
 import time
 from collections import Counter
 from collections.abc import Callable, Sequence
-from concurrent.futures import FIRST_COMPLETED, Future, ThreadPoolExecutor, wait
+from concurrent.futures import Future, ThreadPoolExecutor
 from typing import Any
 
 from flask import Flask, current_app
 
 from . import delivery, dispatch as dispatching, sending
-from .states import Outcome, cfg
+from .states import Outcome, cfg, request_slots
 
 log = logging.getLogger("flask_maventa.transfer")
 
@@ -55,30 +58,35 @@ def run(claim: Callable[[int], list], work: Callable[..., Outcome], *, budget: f
     """Claim and work until nothing is due, a stop is asked for, or ``budget`` seconds have passed."""
     app = current_app._get_current_object()
     size = int(cfg("MAVENTA_SEND_CONCURRENCY"))
-    pool = executor(size)
+    threads = size + size // 2  # W requests in flight; the others build the next documents, record answers
+    pool = executor(threads)
     deadline = time.monotonic() + (dispatching.JOB_SECONDS if budget is None else budget)
     outcomes: Counter = Counter()
-    pending: set[Future] = set()
+    results: queue.SimpleQueue[Future] = queue.SimpleQueue()
+    pending = 0
     short = False  # the last claim got fewer than it asked for: nothing more was due then
     last = None
-    while True:
-        open_ = not STOP.is_set() and time.monotonic() < deadline
-        if open_ and not short and len(pending) <= size:
-            wanted = 2 * size - len(pending)  # a full batch in flight and one waiting
-            try:
-                items = claim(wanted)
-            except Exception:  # noqa: BLE001 - the database is away: finish what we hold, the scheduler retries
-                log.exception("step=claim_failed")
-                items = []
-            pending.update(pool.submit(_task, app, work, item) for item in items)
-            short, last = len(items) < wanted, len(items)
-        if not pending:
-            if not open_ or last == 0:
-                break
-            short = False  # all done: one more look, retries may have come due meanwhile
-            continue
-        done, pending = wait(pending, return_when=FIRST_COMPLETED)
-        outcomes.update(future.result().state for future in done)
+    with request_slots(size):
+        while True:
+            open_ = not STOP.is_set() and time.monotonic() < deadline
+            if open_ and not short and pending <= threads:
+                wanted = threads + size - pending  # every thread busy, and the next batch waiting
+                try:
+                    items = claim(wanted)
+                except Exception:  # noqa: BLE001 - the database is away: finish what we hold; retried later
+                    log.exception("step=claim_failed")
+                    items = []
+                for item in items:
+                    pool.submit(_task, app, work, item).add_done_callback(results.put)
+                pending += len(items)
+                short, last = len(items) < wanted, len(items)
+            if not pending:
+                if not open_ or last == 0:
+                    break
+                short = False  # all done: one more look, retries may have come due meanwhile
+                continue
+            outcomes[results.get().result().state] += 1
+            pending -= 1
     return outcomes
 
 

@@ -15,37 +15,45 @@ from typing import Any
 
 import sqlalchemy as sa
 
-from .. import audit, heartbeat, metrics, signals
+from .. import heartbeat, metrics, signals
 from ..client import errors as maventa_errors
 from ..extension import current_maventa
 from ..i18n import N_, company_locale, gettext
 from ..models import Transfer, utcnow
 from ..routing import ROUTES
 from . import dispatch as dispatching
-from .sending import fail, send_signal, short_answer
-from .states import ACCEPTED, DELIVERED, Outcome, backoff, cfg, commit_retrying, log_step, poll_due, transition
+from .sending import fail, send_signal, short_answer, with_connection
+from .states import (
+    ACCEPTED, DELIVERED, TABLE, Note, Outcome, backoff, cfg, commit_retrying, log_step, request_slot, serialized,
+    transition, write_notes,
+)
+
+
+_POLL_DUE = sa.and_(TABLE.c.state == ACCEPTED, TABLE.c.next_poll_at <= sa.bindparam("now"))
+_DUE_READS = sa.select(TABLE.c.id).where(_POLL_DUE).order_by(TABLE.c.next_poll_at).limit(sa.bindparam("limit"))
+_DUE_READS_LOCKED = _DUE_READS.with_for_update(skip_locked=True)
+_CLAIM_READS = (TABLE.update().where(TABLE.c.id.in_(sa.bindparam("ids", expanding=True)), _POLL_DUE)
+                .values(next_poll_at=sa.bindparam("hold"), claimed_by=sa.bindparam("claimer")))
 
 
 def claim_polls(limit: int) -> list[tuple[int]]:
     """Take up to ``limit`` due status reads for this process, most overdue first; one transaction."""
     session = current_maventa().session
-    now = utcnow()
-    query = sa.select(Transfer.id).where(poll_due(now)).order_by(Transfer.next_poll_at).limit(limit)
-    if session.get_bind().dialect.name == "postgresql":
-        query = query.with_for_update(skip_locked=True, of=Transfer)
-    ids = list(session.scalars(query))
-    if not ids:
+    dialect = session.get_bind().dialect
+    with serialized(session):
+        now = utcnow()
+        ids = list(session.scalars(_DUE_READS_LOCKED if dialect.name == "postgresql" else _DUE_READS,
+                                   {"now": now, "limit": limit}))
+        if not ids:
+            session.commit()
+            return []
+        params = {"now": now, "hold": now + timedelta(seconds=float(cfg("MAVENTA_LEASE_SECONDS"))),
+                  "claimer": heartbeat.current_id()}
+        if dialect.update_returning:
+            got = list(session.scalars(_CLAIM_READS.returning(TABLE.c.id), {**params, "ids": ids}))
+        else:
+            got = [i for i in ids if session.execute(_CLAIM_READS, {**params, "ids": [i]}).rowcount == 1]
         session.commit()
-        return []
-    hold = now + timedelta(seconds=float(cfg("MAVENTA_LEASE_SECONDS")))
-    statement = (sa.update(Transfer).where(Transfer.id.in_(ids), poll_due(now))
-                 .values(next_poll_at=hold, claimed_by=heartbeat.current_id())
-                 .execution_options(synchronize_session=False))
-    if session.get_bind().dialect.update_returning:
-        got = list(session.scalars(statement.returning(Transfer.id)))
-    else:
-        got = [i for i in ids if session.execute(statement.where(Transfer.id == i)).rowcount == 1]
-    session.commit()
     return [(transfer_id,) for transfer_id in got]
 
 
@@ -54,7 +62,7 @@ def poll(transfer_id: int) -> Outcome:
 
     Runs for accepted transfers even when the connection has been deactivated since.
     """
-    transfer = current_maventa().session.get(Transfer, transfer_id)
+    transfer = current_maventa().session.get(Transfer, transfer_id, options=with_connection())
     if transfer is None or transfer.state != ACCEPTED:
         return Outcome("skipped", "not accepted")
     with company_locale(transfer.connection):
@@ -70,7 +78,8 @@ def _read_status(transfer: Transfer) -> Outcome:
     schedule = cfg("MAVENTA_POLL_SCHEDULE")
     try:
         company = ext.company_client(transfer.connection)
-        answer = company.get_invoice(transfer.maventa_invoice_id or transfer.maventa_uuid)
+        with request_slot(session):
+            answer = company.get_invoice(transfer.maventa_invoice_id or transfer.maventa_uuid)
     except (maventa_errors.MaventaError, ValueError) as exc:
         delay = backoff(schedule, transfer.poll_count + 1, getattr(exc, "retry_after", None))
 
@@ -78,8 +87,7 @@ def _read_status(transfer: Transfer) -> Outcome:
             if transition(session, transfer, [ACCEPTED], poll_count=transfer.poll_count + 1, claimed_by=None,
                           next_poll_at=utcnow() + timedelta(seconds=delay)):
                 log_step(transfer, "poll_error", error=type(exc).__name__, http_status=getattr(exc, "status", None))
-                audit.record(session, "transfer.poll_error", str(exc), transfer=transfer,
-                             http_status=getattr(exc, "status", None))
+                write_notes(session, transfer, Note("transfer.poll_error", str(exc), getattr(exc, "status", None)))
 
         commit_retrying(session, write_error, what="poll error")
         return Outcome(ACCEPTED, str(exc))
@@ -98,6 +106,7 @@ def _read_status(transfer: Transfer) -> Outcome:
 
 def _delivered(transfer: Transfer, answer: dict) -> Outcome:
     session = current_maventa().session
+    message = gettext("Maventa delivered the invoice.")
 
     def write() -> bool:
         if not transition(session, transfer, [ACCEPTED], state=DELIVERED, maventa_status="DELIVERED",
@@ -105,8 +114,7 @@ def _delivered(transfer: Transfer, answer: dict) -> Outcome:
                           route=route_of(answer.get("destination")) or transfer.route):
             return False
         log_step(transfer, "delivered")
-        audit.record(session, "transfer.delivered", gettext("Maventa delivered the invoice."), transfer=transfer,
-                     http_status=200, data={"response": short_answer(answer)})
+        write_notes(session, transfer, Note("transfer.delivered", message, 200, {"response": short_answer(answer)}))
         return True
 
     if not commit_retrying(session, write, what="delivered"):
@@ -126,7 +134,8 @@ def _maventa_failed(transfer: Transfer, company: Any, answer: dict) -> Outcome:
     """Maventa could not deliver: its action message is the reason."""
     reason = gettext("Maventa could not deliver the invoice.")
     try:
-        actions = company.invoice_actions(transfer.maventa_invoice_id or transfer.maventa_uuid)
+        with request_slot(current_maventa().session):
+            actions = company.invoice_actions(transfer.maventa_invoice_id or transfer.maventa_uuid)
     except maventa_errors.MaventaError:
         actions = []
     errors_ = [a for a in actions or [] if str(a.get("type", "")).upper() in ("ERROR", "FAILED")]
@@ -144,6 +153,6 @@ def _maventa_failed(transfer: Transfer, company: Any, answer: dict) -> Outcome:
 def hint_reread(transfer: Transfer) -> None:
     """A webhook said something happened: read the invoice again soon (now, through the queue)."""
     session = current_maventa().session
-    if transition(session, transfer, [ACCEPTED], next_poll_at=utcnow()):
-        session.commit()
+    commit_retrying(session, lambda: transition(session, transfer, [ACCEPTED], next_poll_at=utcnow()),
+                    what="webhook hint")
     dispatching.try_dispatch(dispatching.POLL)

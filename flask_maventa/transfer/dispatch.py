@@ -120,8 +120,9 @@ def expire_leases() -> int:
         if commit_retrying(session, write, what="lease expiry"):
             metrics.step("lease_expired")
             count += 1
-    session.execute(sa.update(Transfer).where(Transfer.state == ACCEPTED, Transfer.claimed_by.in_(dead))
-                    .values(next_poll_at=now, claimed_by=None).execution_options(synchronize_session=False))
-    session.commit()
+    commit_retrying(session, lambda: session.execute(
+        sa.update(Transfer).where(Transfer.state == ACCEPTED, Transfer.claimed_by.in_(dead))
+        .values(next_poll_at=now, claimed_by=None).execution_options(synchronize_session=False)),
+        what="poll claims")
     return count
 

@@ -12,10 +12,13 @@ is first looked up at Maventa by our uuid: found, it is accepted without a secon
 
 from __future__ import annotations
 
+import functools
 import logging
 import time
-from datetime import timedelta
-from typing import Any
+from collections.abc import Callable
+from dataclasses import dataclass
+from datetime import datetime, timedelta
+from typing import Any, TypeVar
 
 import sqlalchemy as sa
 from flask import current_app
@@ -29,10 +32,11 @@ from ..routing import send_params
 from . import dispatch as dispatching
 from .states import (
     ACCEPTED, FAILED, IN_DOUBT, QUEUED, SENDING, Outcome, RetryRefused, backoff, cfg, commit_retrying, due,
-    log_step, maventa_uuid, transition,
+    TABLE, Note, log_step, maventa_uuid, request_slot, serialized, transition, write_notes,
 )
 
 log = logging.getLogger("flask_maventa.transfer")
+T = TypeVar("T")
 
 # Maventa's ``lang`` values for the customer's ISO 639-1 language.
 MAVENTA_LANG = {"fi": "FI", "sv": "SE", "nb": "NO", "nn": "NO", "no": "NO", "da": "DK", "nl": "NL", "en": "EN"}
@@ -89,6 +93,19 @@ def _claim_values(now: Any) -> dict[str, Any]:
             "claimed_by": heartbeat.current_id()}
 
 
+# The batch claim runs every few invoices: its statements are built once, with parameters.
+_DUE = sa.and_(TABLE.c.state.in_([QUEUED, IN_DOUBT]),
+               sa.or_(TABLE.c.next_attempt_at.is_(None), TABLE.c.next_attempt_at <= sa.bindparam("now")))
+_DUE_ROWS = sa.select(TABLE.c.id, TABLE.c.state).where(_DUE).order_by(TABLE.c.id).limit(sa.bindparam("limit"))
+_DUE_ROWS_LOCKED = _DUE_ROWS.with_for_update(skip_locked=True)
+_CLAIM = (TABLE.update()
+          .where(TABLE.c.id.in_(sa.bindparam("ids", expanding=True)), TABLE.c.state == sa.bindparam("from_state"),
+                 _DUE)
+          .values(state=SENDING, lease_until=sa.bindparam("lease"), attempts=TABLE.c.attempts + 1,
+                  updated_at=sa.bindparam("now"), claimed_by=sa.bindparam("claimer")))
+_CLAIM_RETURNING = _CLAIM.returning(TABLE.c.id)
+
+
 def claim(transfer_id: int) -> tuple[Transfer | None, bool]:
     """Take one transfer for this process: ``(transfer, reconcile)``, or ``(None, False)`` if not ours.
 
@@ -133,32 +150,73 @@ def claim_batch(limit: int) -> list[tuple[int, bool]]:
     postgres = session.get_bind().dialect.name == "postgresql"
     returning = session.get_bind().dialect.update_returning
     claimed: list[tuple[int, bool]] = []
+    lease = timedelta(seconds=float(cfg("MAVENTA_LEASE_SECONDS")))
     for _ in range(3):  # lost races (SQLite): look again, so a short batch means "nothing more is due"
-        now = utcnow()
-        query = sa.select(Transfer.id, Transfer.state).where(due(now)).order_by(Transfer.id).limit(limit - len(claimed))
-        if postgres:
-            query = query.with_for_update(skip_locked=True, of=Transfer)
-        rows = session.execute(query).all()
         lost = 0
-        for state in (IN_DOUBT, QUEUED):
-            ids = [row.id for row in rows if row.state == state]
-            if not ids:
-                continue
-            statement = (sa.update(Transfer).where(Transfer.id.in_(ids), Transfer.state == state, due(now))
-                         .values(**_claim_values(now)).execution_options(synchronize_session=False))
-            if returning:
-                got = list(session.scalars(statement.returning(Transfer.id)))
-            else:
-                got = [i for i in ids if session.execute(statement.where(Transfer.id == i)).rowcount == 1]
-            claimed += [(transfer_id, state == IN_DOUBT) for transfer_id in got]
-            lost += len(ids) - len(got)
-        session.commit()
+        with serialized(session):
+            now = utcnow()
+            rows = session.execute(_DUE_ROWS_LOCKED if postgres else _DUE_ROWS,
+                                   {"now": now, "limit": limit - len(claimed)}).all()
+            for state in (IN_DOUBT, QUEUED):
+                ids = [row.id for row in rows if row.state == state]
+                if not ids:
+                    continue
+                params = {"now": now, "lease": now + lease, "claimer": heartbeat.current_id(), "from_state": state}
+                if returning:
+                    got = list(session.scalars(_CLAIM_RETURNING, {**params, "ids": ids}))
+                else:
+                    got = [i for i in ids if session.execute(_CLAIM, {**params, "ids": [i]}).rowcount == 1]
+                claimed += [(transfer_id, state == IN_DOUBT) for transfer_id in got]
+                lost += len(ids) - len(got)
+            session.commit()
         if not lost or len(claimed) >= limit:
             break
     return claimed
 
 
+@functools.cache
+def with_connection() -> tuple:
+    """Load a transfer and its connection in one query."""
+    return (sa.orm.joinedload(Transfer.connection),)
+
+
 # -- one attempt -------------------------------------------------------------------------------------------
+
+
+@dataclass(frozen=True)
+class Request:
+    """What an attempt sent, recorded in the same transaction as Maventa's answer to it.
+
+    One write transaction per attempt instead of two: the database commits half as often, which on
+    SQLite is most of what a send costs. A worker killed mid-request leaves no request event; the
+    in-doubt event written when its claim is handed back says what happened instead.
+    """
+
+    at: datetime
+    invoice_number: str | None
+    route: str
+    message: str
+    summary: dict
+
+
+def _request_columns(transfer: Transfer) -> dict[str, Any]:
+    request: Request | None = getattr(transfer, "pending_request", None)
+    return {} if request is None else {"invoice_number": request.invoice_number, "route": request.route}
+
+
+def _write_notes(session, transfer: Transfer, *notes: Note) -> None:
+    """The attempt's request event (if not written yet) and ``notes``, in one statement."""
+    request: Request | None = getattr(transfer, "pending_request", None)
+    if request is not None:  # dated when it was sent, before the answer's event
+        notes = (Note("transfer.request", request.message, None, request.summary, request.at), *notes)
+    write_notes(session, transfer, *notes)
+
+
+def _commit(session, transfer: Transfer, write: Callable[[], T], *, what: str) -> T:
+    """:func:`commit_retrying` for a step of an attempt; the attempt's request is written once, with it."""
+    value = commit_retrying(session, write, what=what)
+    transfer.pending_request = None
+    return value
 
 
 def send(transfer_id: int) -> Outcome:
@@ -173,7 +231,7 @@ def send(transfer_id: int) -> Outcome:
 
 def send_claimed(transfer_id: int, reconcile: bool) -> Outcome:
     """The attempt for a transfer :func:`claim_batch` gave this process (runs in a worker thread)."""
-    transfer = current_maventa().session.get(Transfer, transfer_id)
+    transfer = current_maventa().session.get(Transfer, transfer_id, options=with_connection())
     if transfer is None or transfer.state != SENDING:
         return Outcome("skipped", "no longer ours")
     with company_locale(transfer.connection):
@@ -200,24 +258,22 @@ def attempt(transfer: Transfer, reconcile: bool) -> Outcome:
     xml, params, summary, number, route = prepared
 
     session = ext.session
-    message = gettext("Sending to Maventa (attempt %(n)s).", n=transfer.attempts)
-
-    def write_request() -> None:
-        if transfer.invoice_number != number:
-            transfer.invoice_number = number
-        transfer.route = route
-        log_step(transfer, "request", bytes=len(xml))
-        audit.record(session, "transfer.request", message, transfer=transfer, data=summary)
-
-    commit_retrying(session, write_request, what="request")
+    log_step(transfer, "request", bytes=len(xml))
+    transfer.pending_request = Request(utcnow(), number, route, gettext(
+        "Sending to Maventa (attempt %(n)s).", n=transfer.attempts), summary)
     filename = f"invoice_{summary['transfer']}_r{summary['revision']}.xml"
-    started = time.monotonic()
-    try:
-        answer = company.send_invoice(xml, filename, uuid=summary["uuid"], **params)
-    except maventa_errors.MaventaError as exc:
-        metrics.SEND_SECONDS.labels(type(exc).__name__).observe(time.monotonic() - started)
-        return _refused(transfer, company, exc)
-    seconds = time.monotonic() - started
+    with request_slot(session):
+        started = time.monotonic()
+        try:
+            answer = company.send_invoice(xml, filename, uuid=summary["uuid"], **params)
+        except maventa_errors.MaventaError as exc:
+            answer, error = None, exc
+        else:
+            error = None
+        seconds = time.monotonic() - started
+    if error is not None:
+        metrics.SEND_SECONDS.labels(type(error).__name__).observe(seconds)
+        return _refused(transfer, company, error)
     metrics.SEND_SECONDS.labels("accepted").observe(seconds)
     return accept(transfer, answer, http_status=201, duration_ms=seconds * 1000)
 
@@ -298,15 +354,16 @@ def reconcile_by_uuid(transfer: Transfer, company: Any) -> Outcome | None:
     """Did an earlier attempt reach Maventa? Found: accepted. Not found: None (send again, same uuid)."""
     session = current_maventa().session
     try:
-        answer = company.get_invoice(transfer.maventa_uuid)
+        with request_slot(session):
+            answer = company.get_invoice(transfer.maventa_uuid)
     except maventa_errors.NotFoundError:
+        message = gettext("Maventa does not have the invoice; sending it again with the same UUID.")
+
         def write_missing() -> None:
             log_step(transfer, "reconciled", found=False)
-            audit.record(session, "transfer.reconciled", gettext(
-                "Maventa does not have the invoice; sending it again with the same UUID."), transfer=transfer,
-                http_status=404)
+            _write_notes(session, transfer, Note("transfer.reconciled", message, 404))
 
-        commit_retrying(session, write_missing, what="reconcile")
+        _commit(session, transfer, write_missing, what="reconcile")
         metrics.step("reconciled")
         return None
     except maventa_errors.TransientError as exc:
@@ -325,6 +382,9 @@ def accept(transfer: Transfer, answer: dict, *, http_status: int, duration_ms: f
     session = current_maventa().session
     answer = answer if isinstance(answer, dict) else {}
     invoice_id = str(answer.get("id") or transfer.maventa_uuid)
+    notes = [Note("transfer.reconciled", gettext("Maventa already had the invoice."), 200)] if reconciled else []
+    notes.append(Note("transfer.accepted", gettext("Maventa accepted the invoice."), http_status,
+                      {"response": short_answer(answer)}))
 
     def write() -> bool:
         now = utcnow()
@@ -332,20 +392,16 @@ def accept(transfer: Transfer, answer: dict, *, http_status: int, duration_ms: f
             session, transfer, [SENDING], state=ACCEPTED, lease_until=None, next_attempt_at=None, claimed_by=None,
             maventa_invoice_id=invoice_id, maventa_status=answer.get("status") or "PENDING", accepted_at=now,
             poll_count=0, next_poll_at=now + timedelta(seconds=float(cfg("MAVENTA_POLL_SCHEDULE")[0])),
-            last_error_code=None, last_error_message=None, last_error_hint=None,
+            last_error_code=None, last_error_message=None, last_error_hint=None, **_request_columns(transfer),
         )
         if not moved:  # our lease expired and someone else took over; they will reach the same answer
             return False
         set_host_status(transfer, transfer.connection.success_status_id)
         log_step(transfer, "accepted", http_status=http_status, duration_ms=duration_ms)
-        if reconciled:
-            audit.record(session, "transfer.reconciled", gettext("Maventa already had the invoice."),
-                         transfer=transfer, http_status=200)
-        audit.record(session, "transfer.accepted", gettext("Maventa accepted the invoice."), transfer=transfer,
-                     http_status=http_status, data={"response": short_answer(answer)})
+        _write_notes(session, transfer, *notes)
         return True
 
-    if not commit_retrying(session, write, what="accept"):
+    if not _commit(session, transfer, write, what="accept"):
         return Outcome("skipped", "lease lost")
     metrics.step("accepted")
     send_signal(signals.transfer_accepted, transfer)
@@ -354,8 +410,14 @@ def accept(transfer: Transfer, answer: dict, *, http_status: int, duration_ms: f
 
 def _record_error(transfer: Transfer, exc: maventa_errors.MaventaError, kind: str) -> None:
     session = current_maventa().session
-    commit_retrying(session, lambda: audit.record(session, kind, str(exc), transfer=transfer,
-                                                  http_status=exc.status, data=error_data(exc)), what=kind)
+
+    def write() -> None:
+        columns = _request_columns(transfer)
+        if columns:
+            session.execute(TABLE.update().where(TABLE.c.id == transfer.id).values(**columns))
+        _write_notes(session, transfer, Note(kind, str(exc), exc.status, error_data(exc)))
+
+    _commit(session, transfer, write, what=kind)
 
 
 def _retry(transfer: Transfer, exc: maventa_errors.MaventaError, *, in_doubt: bool) -> Outcome:
@@ -376,20 +438,21 @@ def _retry(transfer: Transfer, exc: maventa_errors.MaventaError, *, in_doubt: bo
                if in_doubt else gettext("Temporary failure; retrying in %(s)s s.", s=int(delay)))
     hint = gettext("Temporary problem; it is retried automatically.")
 
+    note = Note("transfer.in_doubt" if in_doubt else "transfer.retry", message, exc.status, error_data(exc))
+
     def write() -> bool:
         moved = transition(session, transfer, [SENDING], state=state, lease_until=None, claimed_by=None,
                            next_attempt_at=utcnow() + timedelta(seconds=delay),
                            last_error_code=exc.code or type(exc).__name__, last_error_message=str(exc),
-                           last_error_hint=hint)
+                           last_error_hint=hint, **_request_columns(transfer))
         if not moved:
             return False
         log_step(transfer, "in_doubt" if in_doubt else "retry", http_status=exc.status, delay_s=delay,
                  error=type(exc).__name__)
-        audit.record(session, "transfer.in_doubt" if in_doubt else "transfer.retry", message, transfer=transfer,
-                     http_status=exc.status, data=error_data(exc))
+        _write_notes(session, transfer, note)
         return True
 
-    if not commit_retrying(session, write, what="retry"):
+    if not _commit(session, transfer, write, what="retry"):
         return Outcome("skipped", "lease lost")
     metrics.step("in_doubt" if in_doubt else "retry")
     return Outcome(state, str(exc))
@@ -406,22 +469,22 @@ def fail(transfer: Transfer, code: str, message: str, hint: str, *, error: Any =
     event_data = dict(data or {})
     if error is not None:
         event_data.update(error_data(error))
+    status = getattr(error, "status", None)
+    note = Note("transfer.failed", message, status, event_data or None)
 
     def write() -> bool:
         moved = transition(session, transfer, [SENDING, ACCEPTED], state=FAILED, lease_until=None, claimed_by=None,
                            next_attempt_at=None, next_poll_at=None, finished_at=utcnow(),
                            last_error_code=str(code)[:64], last_error_message=message, last_error_hint=hint_text,
-                           **(values or {}))
+                           **{**_request_columns(transfer), **(values or {})})
         if not moved:
             return False
         set_host_status(transfer, transfer.connection.failure_status_id)
-        log_step(transfer, "failed", level=logging.WARNING, code=str(code)[:64],
-                 http_status=getattr(error, "status", None))
-        audit.record(session, "transfer.failed", message, transfer=transfer,
-                     http_status=getattr(error, "status", None), data=event_data or None)
+        log_step(transfer, "failed", level=logging.WARNING, code=str(code)[:64], http_status=status)
+        _write_notes(session, transfer, note)
         return True
 
-    if not commit_retrying(session, write, what="fail"):
+    if not _commit(session, transfer, write, what="fail"):
         return Outcome("skipped", "already moved on")
     metrics.step("failed")
     _mail_failure(transfer)

@@ -14,9 +14,11 @@
 from __future__ import annotations
 
 import logging
+import threading
 import time
 import uuid as uuidlib
-from collections.abc import Callable, Iterable
+from collections.abc import Callable, Iterable, Iterator
+from contextlib import contextmanager, nullcontext
 from dataclasses import dataclass
 from typing import Any, TypeVar
 
@@ -38,6 +40,7 @@ FINAL_STATES = (DELIVERED, FAILED)
 UUID_NAMESPACE = uuidlib.UUID("5c0b3a52-8d0e-4f55-9a51-6d6176656e74")
 
 T = TypeVar("T")
+TABLE = Transfer.__table__  # Core statements on it skip the ORM's per-statement work (autoflush, bulk plugin)
 
 
 class RetryRefused(ValueError):
@@ -48,6 +51,26 @@ class RetryRefused(ValueError):
 class Outcome:
     state: str
     detail: str = ""
+
+
+@dataclass(frozen=True)
+class Note:
+    """An event of a transfer's timeline, written in the same transaction as the step it describes."""
+
+    kind: str
+    message: str
+    http_status: int | None = None
+    data: dict | None = None
+    at: Any = None  # default: now
+
+
+def write_notes(session: Session, transfer: Transfer, *notes: Note) -> None:
+    """The events, in one statement (Core, through the audit module's scrubbing)."""
+    from .. import audit
+
+    audit.record_many(session, [
+        {"kind": n.kind, "message": n.message, "http_status": n.http_status, "data": n.data, "created_at": n.at,
+         "connection_id": transfer.connection_id, "transfer_id": transfer.id} for n in notes])
 
 
 def maventa_uuid(connection: Connection, invoice_id: str, revision: int) -> str:
@@ -86,15 +109,16 @@ def poll_due(now: Any) -> sa.ColumnElement[bool]:
     return sa.and_(Transfer.state == ACCEPTED, Transfer.next_poll_at <= now)
 
 
+# Built once: the SET clause comes from the parameters' column names, so one statement (and one cached
+# compilation per set of columns) serves every transition.
+_TRANSITION = TABLE.update().where(TABLE.c.id == sa.bindparam("_id"),
+                                   TABLE.c.state.in_(sa.bindparam("_from", expanding=True)))
+
+
 def transition(session: Session, transfer: Transfer, from_states: Iterable[str], **values: Any) -> bool:
     """Move ``transfer`` out of one of ``from_states`` atomically; False if someone else moved it first."""
     values.setdefault("updated_at", utcnow())
-    result = session.execute(
-        sa.update(Transfer)
-        .where(Transfer.id == transfer.id, Transfer.state.in_(list(from_states)))
-        .values(**values)
-        .execution_options(synchronize_session=False)
-    )
+    result = session.execute(_TRANSITION, {"_id": transfer.id, "_from": list(from_states), **values})
     if result.rowcount != 1:
         return False
     for key, value in values.items():  # keep the loaded object in step without a reload
@@ -119,6 +143,44 @@ def transient_db_error(exc: BaseException) -> bool:
     return isinstance(exc, sa.exc.OperationalError) or exc.connection_invalidated
 
 
+_sqlite_writer = threading.Lock()
+_request_slots: threading.BoundedSemaphore | None = None  # set while a batch runs (see .batch)
+
+
+@contextmanager
+def request_slot(session: Session) -> Iterator[None]:
+    """Wrap every request to Maventa: a batch allows MAVENTA_SEND_CONCURRENCY of them at once, while more
+    threads prepare the next documents and record the last answers.
+
+    The session is closed first: no database connection (on PostgreSQL, no open transaction) is held
+    while waiting for Maventa. Loaded rows stay usable, detached; the next statement starts afresh.
+    """
+    session.close()
+    slots = _request_slots
+    if slots is None:
+        yield
+        return
+    with slots:
+        yield
+
+
+@contextmanager
+def request_slots(size: int) -> Iterator[None]:
+    """While the block runs, at most ``size`` requests to Maventa are in flight in this process."""
+    global _request_slots
+    _request_slots = threading.BoundedSemaphore(size)
+    try:
+        yield
+    finally:
+        _request_slots = None
+
+
+def serialized(session: Session):
+    """On SQLite, one write transaction at a time per process: threads queue here instead of in SQLite's
+    busy handler, whose growing sleeps would waste most of the time. Other databases lock rows, not files."""
+    return _sqlite_writer if session.get_bind().dialect.name == "sqlite" else nullcontext()
+
+
 def commit_retrying(session: Session, write: Callable[[], T], *, what: str = "transfer step") -> T:
     """Run ``write`` and commit; after a transient database error roll back and run it again at once.
 
@@ -130,8 +192,9 @@ def commit_retrying(session: Session, write: Callable[[], T], *, what: str = "tr
     attempt = 0
     while True:
         try:
-            value = write()
-            session.commit()
+            with serialized(session):
+                value = write()
+                session.commit()
             return value
         except sa.exc.DBAPIError as exc:
             session.rollback()

@@ -2,15 +2,17 @@
 
 Per active connection the host is asked for the ids in the transfer status (an indexed query, its
 cost independent of the size of the host's invoice table); ids we already have a transfer for are
-skipped; the rest are inserted MAVENTA_SWEEP_BATCH at a time, each batch with its events in one
-transaction (``INSERT … ON CONFLICT DO NOTHING RETURNING``: a concurrent sweep cannot make a twin), and
-workers are woken after each batch, so the first invoices are on their way while the sweep goes on.
+skipped; the rest are inserted in batches, each with its events in one transaction (``INSERT … ON
+CONFLICT DO NOTHING RETURNING``: a concurrent sweep cannot make a twin), and workers are woken after
+each batch. The first batch is small and the next ones double up to MAVENTA_SWEEP_BATCH, so the first
+invoices are on their way within milliseconds while the sweep goes on.
 Every due invoice is taken in one sweep, however many there are.
 """
 
 from __future__ import annotations
 
 import logging
+from collections.abc import Iterator
 from dataclasses import dataclass, field
 from typing import Any
 
@@ -24,7 +26,7 @@ from ..i18n import company_locale, gettext
 from ..models import Connection, Transfer, utcnow
 from ..settings import transfer_blockers as settings_blockers
 from . import dispatch as dispatching
-from .states import QUEUED, cfg, uuid_for
+from .states import QUEUED, cfg, commit_retrying, uuid_for
 
 log = logging.getLogger("flask_maventa.transfer")
 
@@ -51,9 +53,10 @@ def sweep(*, dispatch: bool = True) -> SweepResult:
     """
     session = current_maventa().session
     result = SweepResult()
+    sizes = _batch_sizes()
     for connection in session.scalars(sa.select(Connection).where(Connection.active.is_(True))).all():
         with company_locale(connection):  # what the sweep writes for a company is in its language
-            _sweep_connection(connection, result, dispatch)
+            _sweep_connection(connection, result, dispatch, sizes)
     result.expired_leases = dispatching.expire_leases()
     if dispatch:
         _wake_workers(result)  # in-doubt and retried transfers are due too
@@ -71,7 +74,17 @@ def _wake_workers(result: SweepResult) -> None:
         log.warning("sweep could not dispatch jobs (%s); the transfers stay queued", type(exc).__name__)
 
 
-def _sweep_connection(connection: Connection, result: SweepResult, dispatch_jobs: bool) -> None:
+def _batch_sizes() -> Iterator[int]:
+    """Rows per transaction: small at first, so workers get the first invoices at once, then doubling up to
+    MAVENTA_SWEEP_BATCH, so a large backlog costs few commits."""
+    size, batch = 2 * int(cfg("MAVENTA_SEND_CONCURRENCY")), int(cfg("MAVENTA_SWEEP_BATCH"))
+    while True:
+        yield min(size, batch)
+        size *= 2
+
+
+def _sweep_connection(connection: Connection, result: SweepResult, dispatch_jobs: bool,
+                      sizes: Iterator[int]) -> None:
     """One company's part of the sweep: record why it may not send, or create its due transfers."""
     from ..views.webhooks import ensure_webhook
 
@@ -96,8 +109,11 @@ def _sweep_connection(connection: Connection, result: SweepResult, dispatch_jobs
                                                             limit)]
         fresh = [i for i in dict.fromkeys(ids) if i not in seen]
         seen.update(fresh)
-        for start in range(0, len(fresh), batch):
-            created = create_transfers(session, connection, fresh[start:start + batch])
+        start = 0
+        while start < len(fresh):
+            size = next(sizes)
+            created = create_transfers(session, connection, fresh[start:start + size])
+            start += size
             result.created += created
             if created and dispatch_jobs:
                 _wake_workers(result)
@@ -124,15 +140,18 @@ def create_transfers(session: Session, connection: Connection, invoice_ids: list
             for invoice_id in invoice_ids if invoice_id not in known]
     if not rows:
         return []
-    inserted = _insert_new(session, rows)
     uuids = {row["invoice_id"]: row["maventa_uuid"] for row in rows}
     message = gettext("Queued for Maventa.")
-    audit.record_many(session, [
-        {"kind": "transfer.queued", "message": message, "connection_id": connection_id, "transfer_id": transfer_id,
-         "data": {"revision": 1, "uuid": uuids[invoice_id]}, "created_at": now}
-        for transfer_id, invoice_id in inserted])
-    session.commit()
-    return sorted(transfer_id for transfer_id, _ in inserted)
+
+    def write() -> list[tuple[int, str]]:
+        inserted = _insert_new(session, rows)
+        audit.record_many(session, [
+            {"kind": "transfer.queued", "message": message, "connection_id": connection_id,
+             "transfer_id": transfer_id, "data": {"revision": 1, "uuid": uuids[invoice_id]}, "created_at": now}
+            for transfer_id, invoice_id in inserted])
+        return inserted
+
+    return sorted(transfer_id for transfer_id, _ in commit_retrying(session, write, what="sweep"))
 
 
 def _insert_new(session: Session, rows: list[dict[str, Any]]) -> list[tuple[int, str]]:

@@ -19,9 +19,14 @@ from flask_babel import Babel
 from flask_sqlalchemy import SQLAlchemy
 
 from flask_maventa import HostAdapter, Maventa
+from flask_maventa.host import Address, Company
 from flask_maventa.invoice import InvoiceDocument
 from flask_maventa.models import metadata
 from tests.fixtures.apps import FJORD, FJORD_BERGEN, FJORD_SUPPORT, PERSONS, STATUSES
+
+# A third company of its own (not a department), so runs can spread invoices over three companies.
+NORDLYS = Company("c2", "Nordlys Handel AS", "912345670", "NO", vat_number="NO912345670MVA",
+                  address=Address("Sjøgata 5", "9008", "Tromsø", "NO"), email="post@nordlys.example")
 
 host_metadata = sa.MetaData()
 host_invoice = sa.Table(
@@ -46,7 +51,7 @@ class SqlAdapter(HostAdapter):
 
     def __init__(self, db: SQLAlchemy):
         self.db = db
-        self.companies = {c.id: c for c in (FJORD, FJORD_BERGEN, FJORD_SUPPORT)}
+        self.companies = {c.id: c for c in (FJORD, FJORD_BERGEN, FJORD_SUPPORT, NORDLYS)}
         self.statuses = list(STATUSES)
 
     def list_companies(self):
