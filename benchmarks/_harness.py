@@ -71,8 +71,7 @@ def cpu_seconds(*pids: int) -> float:
 class Stack:
     """Redis, optionally PostgreSQL, and the sandbox in a process of its own; torn down by ``close``."""
 
-    def __init__(self, *, database: str = "sqlite", latency_ms: float = 0.0, sandbox_knobs: dict | None = None,
-                 redis_persistence: bool = False) -> None:
+    def __init__(self, *, database: str = "sqlite", latency_ms: float = 0.0, sandbox_args: list[str] = ()) -> None:
         from tests.fixtures.services import PostgresServer, RedisServer, free_port, wait_for_port
 
         self.tmp = Path(tempfile.mkdtemp(prefix="maventa-bench-"))
@@ -83,11 +82,7 @@ class Stack:
                              else f"sqlite:///{self.tmp / 'host.db'}")
         self.sandbox_port = free_port()
         args = [sys.executable, "-m", "flask_maventa.sandbox", "--port", str(self.sandbox_port),
-                "--vendor-api-key", VENDOR_KEY, "--latency", str(latency_ms), "--no-check-responses"]
-        for name, value in (sandbox_knobs or {}).items():
-            values = value if isinstance(value, list) else [value]
-            for item in values:
-                args += [f"--{name.replace('_', '-')}", str(item)]
+                "--vendor-api-key", VENDOR_KEY, "--latency", str(latency_ms), "--no-check-responses", *sandbox_args]
         self.sandbox = self._spawn("sandbox", args, quiet=True)
         wait_for_port(self.sandbox_port, 30)
         self.sandbox_url = f"http://127.0.0.1:{self.sandbox_port}"
