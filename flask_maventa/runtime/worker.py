@@ -78,8 +78,6 @@ def work(app: Flask, names: list[str], *, burst: bool = False, parent: int | Non
             os.kill(os.getpid(), signal.SIGTERM)
 
     use_wal(app)
-    if os.environ.get("XSWITCH"):
-        sys.setswitchinterval(float(os.environ["XSWITCH"]))
     beat = heartbeat.Heartbeat(app, heartbeat.WORKER, queues=",".join(names),
                                concurrency=int(app.config["MAVENTA_SEND_CONCURRENCY"]), on_beat=parent_gone).start()
     log.info("worker %s listening on %s", beat.id, ", ".join(names))

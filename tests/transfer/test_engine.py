@@ -1,0 +1,226 @@
+"""The engine's own guarantees, driven in this process: batches, transient database errors after Maventa
+answered, structured log lines, the metrics exposition and the heartbeat warnings on the log page."""
+
+from __future__ import annotations
+
+import logging
+import sqlite3
+import threading
+import time
+from datetime import timedelta
+
+import pytest
+import sqlalchemy as sa
+
+from flask_maventa import heartbeat, metrics, transfer
+from flask_maventa.models import Event, Process, utcnow
+
+from .conftest import BUYER_EIA, invoice_json, wait_for
+
+PREFIX = "/settings/integrations/maventa"
+
+
+def _events(host, transfer_id):
+    host.db.session.expire_all()
+    return [e.kind for e in host.db.session.scalars(
+        sa.select(Event).where(Event.transfer_id == transfer_id).order_by(Event.created_at, Event.id))]
+
+
+def test_a_batch_sends_every_due_transfer_concurrently_and_records_each_answer(make_host):
+    host = make_host(MAVENTA_SEND_CONCURRENCY=4)
+    with host.app.app_context():
+        host.sandbox.seed_receivers({"eia": BUYER_EIA, "operator": "PEPPOL"})
+        host.connect()
+        for n in range(1, 13):
+            host.add_invoice(f"{n:02}", invoice_json(f"C-{n}"))
+        host.add_invoice("13", invoice_json("C-13", buyer={"address": {"city": "Bergen", "post_code": "5003",
+                                                                        "country": "NO"}}))  # pre-flight fails
+        transfer.sweep(dispatch=False)
+        host.sandbox.config(latency_ms=300)
+        started = time.monotonic()
+        outcomes = transfer.send_due()
+        elapsed = time.monotonic() - started
+        assert outcomes == {"accepted": 12, "failed": 1}
+        assert elapsed < 12 * 0.3 * 0.75, "several requests in flight at a time, not one after the other"
+        received = host.sandbox.invoices()
+        assert set(received["received_per_uuid"].values()) == {1} and len(received["received_per_uuid"]) == 12
+        accepted = [t for t in host.transfers() if t.state == "accepted"]
+        assert all(t.invoice_number and t.route == "einvoice" and t.claimed_by is None for t in accepted)
+        assert _events(host, accepted[0].id) == ["transfer.queued", "transfer.request", "transfer.accepted"]
+        assert transfer.send_due() == {}  # nothing left: the next job ends at once
+
+
+def test_sqlite_locked_after_maventa_accepted_is_retried_at_once_not_left_to_the_lease(make_host):
+    """Another process holds SQLite's write lock just when the answer comes back: the accept waits for it
+    and lands, instead of leaving the row `sending` until its lease expires."""
+    host = make_host(SQLALCHEMY_ENGINE_OPTIONS={"connect_args": {"timeout": 0.05}})  # a short busy timeout
+    with host.app.app_context():
+        host.sandbox.seed_receivers({"eia": BUYER_EIA, "operator": "PEPPOL"})
+        host.connect()
+        host.add_invoice("1")
+        (transfer_id,) = transfer.sweep(dispatch=False).created
+        host.sandbox.config(latency_ms=600)
+        path = host.db.engine.url.database
+        released = threading.Event()
+
+        def hold_the_lock():
+            blocker = sqlite3.connect(path, timeout=5, isolation_level=None)
+            time.sleep(0.2)  # the request is on its way
+            blocker.execute("BEGIN EXCLUSIVE")
+            time.sleep(1.5)  # ... and still locked when the answer comes (at ~0.6 s)
+            blocker.execute("ROLLBACK")
+            blocker.close()
+            released.set()
+
+        retries_before = metrics.DB_RETRIES._value.get()
+        thread = threading.Thread(target=hold_the_lock)
+        thread.start()
+        outcome = transfer.send(transfer_id)
+        thread.join()
+        assert released.is_set()
+        assert outcome.state == "accepted"
+        assert metrics.DB_RETRIES._value.get() > retries_before  # "database is locked" happened, and passed
+        row = host.transfers("1")[0]
+        assert row.state == "accepted" and row.attempts == 1 and row.lease_until is None
+        assert host.status_of("1") == "transferred"
+        assert host.sandbox.invoices()["received_per_uuid"] == {row.maventa_uuid: 1}
+
+
+def test_postgresql_serialization_failure_after_maventa_accepted_is_retried_at_once(make_host, postgres_url):
+    """SERIALIZABLE isolation: a concurrent writer touches the row while we wait for Maventa; our accept
+    fails with a serialization error, is run again at once and lands."""
+    host = make_host(database_url=postgres_url, SQLALCHEMY_ENGINE_OPTIONS={"isolation_level": "SERIALIZABLE"})
+    with host.app.app_context():
+        host.sandbox.seed_receivers({"eia": BUYER_EIA, "operator": "PEPPOL"})
+        host.connect()
+        host.add_invoice("1")
+        (transfer_id,) = transfer.sweep(dispatch=False).created
+        host.sandbox.config(latency_ms=500)
+        failures_before = metrics.DB_RETRIES._value.get()
+        engine = sa.create_engine(postgres_url, isolation_level="SERIALIZABLE")
+
+        def concurrent_writer():
+            with engine.connect() as conn:
+                time.sleep(0.1)
+                conn.execute(sa.text("UPDATE maventa_transfer SET updated_at = now() WHERE id = :id"),
+                             {"id": transfer_id})
+                time.sleep(1.2)  # our accept starts at ~0.5 s, waits on this row lock, then sees it changed
+                conn.commit()
+
+        thread = threading.Thread(target=concurrent_writer)
+        thread.start()
+        outcome = transfer.send(transfer_id)
+        thread.join()
+        engine.dispose()
+        assert outcome.state == "accepted"
+        assert metrics.DB_RETRIES._value.get() > failures_before
+        row = host.transfers("1")[0]
+        assert row.state == "accepted" and row.attempts == 1
+        assert host.sandbox.invoices()["received_per_uuid"] == {row.maventa_uuid: 1}
+
+
+def test_every_step_writes_one_structured_line_without_secrets(host, caplog):
+    host.sandbox.seed_receivers({"eia": BUYER_EIA, "operator": "PEPPOL"})
+    connection = host.connect()
+    host.add_invoice("1", invoice_json("L-1"))
+    (transfer_id,) = transfer.sweep(dispatch=False).created
+    with caplog.at_level(logging.INFO, logger="flask_maventa.transfer"):
+        assert transfer.send(transfer_id).state == "accepted"
+    lines = [r for r in caplog.records if r.name == "flask_maventa.transfer"]
+    steps = [r.maventa["step"] for r in lines]
+    assert steps == ["claimed", "request", "accepted"]
+    accepted = lines[-1]
+    assert accepted.maventa["transfer"] == transfer_id and accepted.maventa["company"] == "c1"
+    assert accepted.maventa["state"] == "accepted" and accepted.maventa["attempt"] == 1
+    assert "duration_ms" in accepted.maventa and "http_status=201" in accepted.getMessage()
+    api_key = host.ext.secrets().decrypt(connection.api_key_encrypted)
+    assert all(api_key not in r.getMessage() and "Bearer" not in r.getMessage() for r in caplog.records)
+
+
+def test_metrics_exposition_has_counters_state_gauges_queue_depth_and_heartbeats(host):
+    host.sandbox.seed_receivers({"eia": BUYER_EIA, "operator": "PEPPOL"})
+    host.connect()
+    host.add_invoice("1")
+    host.add_invoice("2")
+    created = transfer.sweep().created  # a send job waits in Redis
+    transfer.send(created[0])
+    beat = heartbeat.Heartbeat(host.app, heartbeat.WORKER, queues="x", concurrency=8)
+    beat.beat()
+    from werkzeug.test import Client
+
+    response = Client(metrics.make_wsgi_app(host.app)).get("/")
+    text = response.get_data(as_text=True)
+    assert response.status_code == 200 and response.headers["Content-Type"].startswith("text/plain")
+    assert 'maventa_transfers{state="accepted"} 1.0' in text and 'maventa_transfers{state="queued"} 1.0' in text
+    assert 'maventa_transfer_steps_total{step="accepted"}' in text
+    assert "maventa_send_seconds_bucket" in text and "maventa_token_requests_total" in text
+    assert f'maventa_queue_depth{{queue="{transfer.queue_name(transfer.SEND)}"}} 1.0' in text
+    assert 'maventa_processes_alive{kind="worker"} 1.0' in text
+    assert f'maventa_heartbeat_age_seconds{{kind="worker",process="{beat.id}"}}' in text
+    assert "maventa_oldest_due_seconds" in text
+
+
+def test_metrics_answer_while_redis_is_down(make_host):
+    host = make_host(MAVENTA_REDIS_URL="redis://127.0.0.1:9/0")  # nothing listens
+    from werkzeug.test import Client
+
+    with host.app.app_context():
+        host.connect()
+    text = Client(metrics.make_wsgi_app(host.app)).get("/").get_data(as_text=True)
+    assert 'maventa_transfers{state="queued"} 0.0' in text and "maventa_queue_depth{" not in text
+
+
+def test_the_transfer_log_says_when_no_worker_or_scheduler_is_alive(make_host):
+    host = make_host(MAVENTA_HEARTBEAT_TIMEOUT=60)
+    with host.app.app_context():
+        host.connect()
+        client = host.app.test_client()
+        html = client.get(f"{PREFIX}/transfers").get_data(as_text=True)
+        assert 'data-runtime-warning="worker"' in html and "No worker has ever run" in html
+        assert 'data-runtime-warning="scheduler"' in html
+
+        now = utcnow()
+        host.db.session.add_all([
+            Process(id="w1", kind="worker", hostname="h", pid=1, started_at=now, seen_at=now),
+            Process(id="s1", kind="scheduler", hostname="h", pid=2, started_at=now, seen_at=now)])
+        host.db.session.commit()
+        html = client.get(f"{PREFIX}/transfers/counters", headers={"HX-Request": "true"}).get_data(as_text=True)
+        assert "data-runtime-warning" not in html
+
+        host.db.session.execute(sa.update(Process).where(Process.id == "w1").values(
+            seen_at=now - timedelta(minutes=3)))
+        host.db.session.commit()
+        html = client.get(f"{PREFIX}/transfers/counters", headers={"HX-Request": "true"}).get_data(as_text=True)
+        assert "No worker has been alive for 3 minutes" in html
+        assert 'data-runtime-warning="scheduler"' not in html
+
+
+@pytest.mark.parametrize("database", ["sqlite", "postgresql"])
+def test_claim_batch_never_hands_one_row_to_two_claimers(make_host, database, request):
+    url = request.getfixturevalue("postgres_url") if database == "postgresql" else None
+    host = make_host(database_url=url)
+    with host.app.app_context():
+        host.connect()
+        for n in range(1, 41):
+            host.add_invoice(f"{n:02}")
+        transfer.sweep(dispatch=False)
+    claimed: list[int] = []
+    errors: list[BaseException] = []
+
+    def claimer():
+        try:
+            with host.app.app_context():
+                while batch := transfer.claim_batch(3):
+                    claimed.extend(transfer_id for transfer_id, _ in batch)
+        except BaseException as exc:  # noqa: BLE001 - reported below
+            errors.append(exc)
+
+    threads = [threading.Thread(target=claimer) for _ in range(4)]
+    for thread in threads:
+        thread.start()
+    for thread in threads:
+        thread.join()
+    assert not errors
+    assert sorted(claimed) == sorted(set(claimed)) and len(claimed) == 40
+    with host.app.app_context():
+        wait_for(lambda: set(host.states().values()) == {"sending"}, timeout=5, what="all claimed")
