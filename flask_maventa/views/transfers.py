@@ -14,7 +14,7 @@ from flask import abort, redirect, request, url_for
 from .. import _htmx, heartbeat, transfer as pipeline
 from ..extension import current_maventa
 from ..forms.transfers import RetryForm, TransferFilterForm, choice
-from ..i18n import gettext, ngettext
+from ..i18n import gettext
 from ..models import Connection, Event, Transfer
 from . import MAX_ID, company_section, own_url
 
@@ -56,9 +56,8 @@ def _filtered(form: TransferFilterForm, connections: dict[int, Connection]):
 def _duration(delta: timedelta) -> str:
     minutes = max(1, round(delta.total_seconds() / 60))
     if minutes < 120:
-        return ngettext("%(num)s minute", "%(num)s minutes", minutes)
-    hours = minutes // 60
-    return ngettext("%(num)s hour", "%(num)s hours", hours)
+        return gettext("%(n)s min", n=minutes)
+    return gettext("%(n)s h", n=minutes // 60)
 
 
 def runtime_warnings() -> list[tuple[str, str]]:
