@@ -90,12 +90,15 @@ def run(stack: Stack, args) -> dict:
         app.extensions["maventa"].redis().flushdb()
     log(f"sweep of {args.sweep_invoices} due: {sweep_only}")
 
-    # -- the documents, built once for the baseline ---------------------------------------------------------
+    # -- the documents, built once for the baseline; their build time is this machine's yardstick ------------
     ids = add_invoices(app, "c1", args.invoices, prefix="B", status="hold", pdf=pdf)
+    cpu = time.process_time()
     documents = prebuilt_documents(app, ids, pdf)
+    reference = round((time.process_time() - cpu) / len(ids) * 1000, 2)
 
     # -- baseline ---------------------------------------------------------------------------------------------
     baseline = run_baseline(stack, documents, args.concurrency)
+    baseline["share_of_W_over_L"] = round(baseline["invoices_per_second"] / limit, 3) if limit else None
     log(f"baseline: {baseline}")
 
     # -- pipeline ----------------------------------------------------------------------------------------------
@@ -159,6 +162,8 @@ def run(stack: Stack, args) -> dict:
             "sandbox": round((sandbox_cpu1 - sandbox_cpu0) / args.invoices * 1000, 2),
         },
         "sweep_only": sweep_only,
+        "reference_cpu_ms": {"ubl_build_20_lines_100kb_pdf": reference,
+                             "note": "the same workload measured 1.2-1.8 ms on the quiet machine of issue 10"},
         "targets": {
             "efficiency_at_least_0.9": efficiency >= 0.9,
             "cpu_per_invoice_at_most_10ms": ours <= 10,
