@@ -72,6 +72,9 @@ def run(stack: Stack, args) -> dict:
 
     # -- the sweep alone: 1,000 due invoices, no worker running ------------------------------------------
     sweep_connection = connect(app, stack, "c1-bergen", 1, send_pdf=pdf is not None)
+    add_invoices(app, "c1-bergen", 20, prefix="W", status="ready", pdf=None)
+    with app.app_context():
+        transfer.sweep()  # warm, as a scheduler's sweeps are: connections open, statements compiled
     add_invoices(app, "c1-bergen", args.sweep_invoices, prefix="S", status="ready", pdf=None)
     with app.app_context():
         started, cpu = time.perf_counter(), time.process_time()

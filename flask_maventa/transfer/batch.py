@@ -23,7 +23,7 @@ from collections.abc import Callable, Sequence
 from concurrent.futures import Future, ThreadPoolExecutor
 from typing import Any
 
-from flask import Flask, current_app
+from flask import Flask, current_app, g
 
 from . import delivery, dispatch as dispatching, sending
 from .states import Outcome, cfg, request_slots
@@ -47,6 +47,7 @@ def executor(size: int) -> ThreadPoolExecutor:
 
 def _task(app: Flask, work: Callable[..., Outcome], item: Sequence[Any]) -> Outcome:
     with app.app_context():  # its own database session, released when the context ends
+        g.maventa_own_session = True
         try:
             return work(*item)
         except Exception as exc:  # noqa: BLE001 - one transfer's bug must not stop the others; its lease recovers it

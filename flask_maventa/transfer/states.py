@@ -23,7 +23,7 @@ from dataclasses import dataclass
 from typing import Any, TypeVar
 
 import sqlalchemy as sa
-from flask import current_app
+from flask import current_app, g
 from sqlalchemy.orm import Session, attributes
 
 from ..models import Connection, Transfer, utcnow
@@ -152,10 +152,15 @@ def request_slot(session: Session) -> Iterator[None]:
     """Wrap every request to Maventa: a batch allows MAVENTA_SEND_CONCURRENCY of them at once, while more
     threads prepare the next documents and record the last answers.
 
-    The session is closed first: no database connection (on PostgreSQL, no open transaction) is held
-    while waiting for Maventa. Loaded rows stay usable, detached; the next statement starts afresh.
+    No database connection (on PostgreSQL, no open transaction) is held while waiting for Maventa. A
+    batch task's session is its own: it is closed, and its rows stay usable, detached. Elsewhere (a send
+    run in a request or a test) the session is the host's: it is committed, as any step would, and
+    nothing of the host's is detached.
     """
-    session.close()
+    if g.get("maventa_own_session"):
+        session.close()
+    else:
+        session.commit()
     slots = _request_slots
     if slots is None:
         yield

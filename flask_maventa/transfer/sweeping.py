@@ -12,6 +12,7 @@ Every due invoice is taken in one sweep, however many there are.
 from __future__ import annotations
 
 import logging
+import time
 from collections.abc import Iterator
 from dataclasses import dataclass, field
 from typing import Any
@@ -29,6 +30,7 @@ from . import dispatch as dispatching
 from .states import QUEUED, cfg, commit_retrying, uuid_for
 
 log = logging.getLogger("flask_maventa.transfer")
+SQLITE_GAP = 0.03  # seconds between the sweep's transactions on SQLite, so workers can start meanwhile
 
 
 @dataclass
@@ -117,6 +119,9 @@ def _sweep_connection(connection: Connection, result: SweepResult, dispatch_jobs
             result.created += created
             if created and dispatch_jobs:
                 _wake_workers(result)
+                if session.get_bind().dialect.name == "sqlite":
+                    # One writer at a time, and a waiting worker only polls for the lock: leave it a gap.
+                    time.sleep(SQLITE_GAP)
         if len(ids) < limit:
             return
         limit *= 2
