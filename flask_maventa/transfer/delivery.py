@@ -81,16 +81,7 @@ def _read_status(transfer: Transfer) -> Outcome:
         with request_slot(session):
             answer = company.get_invoice(transfer.maventa_invoice_id or transfer.maventa_uuid)
     except (maventa_errors.MaventaError, ValueError) as exc:
-        delay = backoff(schedule, transfer.poll_count + 1, getattr(exc, "retry_after", None))
-
-        def write_error() -> None:
-            if transition(session, transfer, [ACCEPTED], poll_count=transfer.poll_count + 1, claimed_by=None,
-                          next_poll_at=utcnow() + timedelta(seconds=delay)):
-                log_step(transfer, "poll_error", error=type(exc).__name__, http_status=getattr(exc, "status", None))
-                write_notes(session, transfer, Note("transfer.poll_error", str(exc), getattr(exc, "status", None)))
-
-        commit_retrying(session, write_error, what="poll error")
-        return Outcome(ACCEPTED, str(exc))
+        return _read_failed(transfer, exc)
     status = str(answer.get("status") or "").upper()
     if status == "DELIVERED":
         return _delivered(transfer, answer)
@@ -102,6 +93,22 @@ def _read_status(transfer: Transfer) -> Outcome:
         session, transfer, [ACCEPTED], poll_count=count, maventa_status=status or None, claimed_by=None,
         next_poll_at=utcnow() + timedelta(seconds=delay)), what="poll")
     return Outcome(ACCEPTED, status)
+
+
+def _read_failed(transfer: Transfer, error: Exception) -> Outcome:
+    """The status could not be read: ask again later, on the poll schedule (at least Retry-After)."""
+    session = current_maventa().session
+    delay = backoff(cfg("MAVENTA_POLL_SCHEDULE"), transfer.poll_count + 1, getattr(error, "retry_after", None))
+    status = getattr(error, "status", None)
+
+    def write() -> None:
+        if transition(session, transfer, [ACCEPTED], poll_count=transfer.poll_count + 1, claimed_by=None,
+                      next_poll_at=utcnow() + timedelta(seconds=delay)):
+            log_step(transfer, "poll_error", error=type(error).__name__, http_status=status)
+            write_notes(session, transfer, Note("transfer.poll_error", str(error), status))
+
+    commit_retrying(session, write, what="poll error")
+    return Outcome(ACCEPTED, str(error))
 
 
 def _delivered(transfer: Transfer, answer: dict) -> Outcome:

@@ -31,7 +31,7 @@ from ..models import Connection, Transfer, utcnow
 from ..routing import send_params
 from . import dispatch as dispatching
 from .states import (
-    ACCEPTED, FAILED, IN_DOUBT, QUEUED, SENDING, Outcome, RetryRefused, backoff, cfg, commit_retrying, due,
+    ACCEPTED, FAILED, IN_DOUBT, QUEUED, SENDING, Outcome, RetryRefused, backoff, cfg, commit_retrying,
     TABLE, Note, log_step, maventa_uuid, request_slot, serialized, transition, write_notes,
 )
 
