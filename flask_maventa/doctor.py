@@ -47,6 +47,7 @@ class Doctor:
 
     ext: Any
     config: Any
+    live: bool = False  # --live: also the read-only checks against Maventa (doctor_live.py)
     tables_ok: bool = False
     connections: list[Connection] = field(default_factory=list)
 
@@ -184,6 +185,16 @@ def webhook_reachable(doc: Doctor) -> Iterator[Result]:
                       "make MAVENTA_WEBHOOK_BASE_URL this app's public URL, reachable from the internet")
 
 
+def live(doc: Doctor) -> Iterator[Result]:
+    """``--live``: read-only checks, against Maventa, of what we assume beyond its swagger."""
+    if not doc.live or not doc.tables_ok:
+        return
+    from .doctor_live import live_checks
+
+    for passed, what, fix in live_checks():
+        yield Result(passed, what, fix)
+
+
 def connections(doc: Doctor) -> Iterator[Result]:
     for connection in doc.connections:
         for check in CONNECTION_CHECKS:
@@ -278,18 +289,18 @@ ConnectionCheck = Callable[[Doctor, Connection], Iterable[Result]]
 
 CHECKS: list[Check] = [
     vendor_key, secret_key, maventa_url, database, pool_size, redis_reachable, heartbeats, stuck_transfers,
-    webhook_reachable, connections,
+    webhook_reachable, connections, live,
 ]
 CONNECTION_CHECKS: list[ConnectionCheck] = [
     credentials, verified, settings_valid, seller_data, webhook_registered,
 ]
 
 
-def run(echo: Callable[[str], None] = click.echo) -> int:
+def run(echo: Callable[[str], None] = click.echo, *, live: bool = False) -> int:
     """Run every check and print its lines; returns the number of problems."""
     from .extension import current_maventa
 
-    doc = Doctor(ext=current_maventa(), config=current_app.config)
+    doc = Doctor(ext=current_maventa(), config=current_app.config, live=live)
     problems = 0
     for check in CHECKS:
         try:
@@ -307,7 +318,8 @@ def run(echo: Callable[[str], None] = click.echo) -> int:
 
 
 @click.command("doctor")
-def doctor_command() -> None:
+@click.option("--live", is_flag=True, help="Also check, read-only, what we assume of Maventa beyond its swagger.")
+def doctor_command(live: bool) -> None:
     """Check the configuration, database, Redis, workers, scheduler and each company; print fixes."""
-    if run():
+    if run(live=live):
         raise SystemExit(1)

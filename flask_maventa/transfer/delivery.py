@@ -138,23 +138,27 @@ def route_of(channel: str | None) -> str | None:
 
 
 def _maventa_failed(transfer: Transfer, company: Any, answer: dict) -> Outcome:
-    """Maventa could not deliver: its action message is the reason."""
-    reason = gettext("Maventa could not deliver the invoice.")
+    """Maventa could not deliver, or its own validation refused the invoice: its action says which."""
+    from ..client.actions import failure_of
+
     try:
         with request_slot(current_maventa().session):
             actions = company.invoice_actions(transfer.maventa_invoice_id or transfer.maventa_uuid)
+    except maventa_errors.TransientError as exc:  # the reason is worth waiting for: read again later
+        return _read_failed(transfer, exc)
     except maventa_errors.MaventaError:
         actions = []
-    errors_ = [a for a in actions or [] if str(a.get("type", "")).upper() in ("ERROR", "FAILED")]
-    channel = None
-    if errors_:
-        last = errors_[-1]
-        reason = str(last.get("message") or last.get("key") or reason)
-        channel = route_of(last.get("channel"))
+    failure = failure_of(actions)
+    reason = failure.message or gettext("Maventa could not deliver the invoice.")
+    data = {"response": short_answer(answer), "actions": actions[-5:] if actions else [], "rule": failure.rule}
+    values = {"route": route_of(failure.channel), "maventa_status": "FAILED"}  # the route Maventa failed on
+    if failure.validation:
+        return fail(transfer, "MAVENTA_INVALID", reason, N_(
+            "Maventa accepted the invoice but its own validation refused it; the message names the rule. "
+            "Correct the invoice in the ERP as the rule says, then retry."), data=data, values=values)
     return fail(transfer, "MAVENTA_FAILED", reason, N_(
         "Check the customer's e-invoice address, email and postal address on the customer card, then retry."),
-        data={"response": short_answer(answer), "actions": actions[-5:] if actions else []},
-        values={"route": channel, "maventa_status": "FAILED"})  # the route Maventa failed on, not the expected one
+        data=data, values=values)
 
 
 def hint_reread(transfer: Transfer) -> None:

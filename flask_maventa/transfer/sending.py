@@ -325,6 +325,7 @@ def _prepare(transfer: Transfer, connection: Connection):
     params = {
         **send_params(routing, connection),
         "print_own_image": True if pdf else None,
+        "image_pdf": pdf,  # with it the client uploads a ZIP of the XML and this PDF (client/package.py)
         "lang": MAVENTA_LANG.get((doc.language or "").lower()),
     }
     if routing.eia:

@@ -4,6 +4,12 @@ from __future__ import annotations
 
 
 def _doctor(host, *args):
+    from flask_maventa.models import Process, utcnow
+
+    now = utcnow()  # a worker and a scheduler are alive: plain doctor fails without them
+    host.db.session.merge(Process(id="w", kind="worker", hostname="h", pid=1, started_at=now, seen_at=now))
+    host.db.session.merge(Process(id="s", kind="scheduler", hostname="h", pid=2, started_at=now, seen_at=now))
+    host.db.session.commit()
     return host.app.test_cli_runner().invoke(args=["maventa", "doctor", "--live", *args])
 
 
