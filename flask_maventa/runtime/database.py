@@ -19,14 +19,20 @@ def use_wal(app: Flask) -> str | None:
     file, so one switch serves every process; durability is unchanged (``synchronous`` is left alone).
     Not for a database on a network filesystem: set MAVENTA_SQLITE_WAL = False there.
     """
+    import sqlalchemy as sa
+
     with app.app_context():
         engine = app.extensions["maventa"].db.engine
         if engine.dialect.name != "sqlite" or engine.url.database in (None, "", ":memory:"):
             return None
-        with engine.connect() as connection:
-            if not app.config["MAVENTA_SQLITE_WAL"]:
-                return connection.exec_driver_sql("PRAGMA journal_mode").scalar()
-            mode = connection.exec_driver_sql("PRAGMA journal_mode=WAL").scalar()
+        try:
+            with engine.connect() as connection:
+                if not app.config["MAVENTA_SQLITE_WAL"]:
+                    return connection.exec_driver_sql("PRAGMA journal_mode").scalar()
+                mode = connection.exec_driver_sql("PRAGMA journal_mode=WAL").scalar()
+        except sa.exc.SQLAlchemyError as exc:  # the database is away: the process waits for it elsewhere
+            log.warning("could not set SQLite's journal mode (%s); tried again at the next start", type(exc).__name__)
+            return None
         if str(mode).lower() != "wal":
             log.warning("SQLite stayed in %s mode (another connection busy?); it is tried again at the next start",
                         mode)
