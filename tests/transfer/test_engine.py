@@ -224,3 +224,36 @@ def test_claim_batch_never_hands_one_row_to_two_claimers(make_host, database, re
     assert sorted(claimed) == sorted(set(claimed)) and len(claimed) == 40
     with host.app.app_context():
         wait_for(lambda: set(host.states().values()) == {"sending"}, timeout=5, what="all claimed")
+
+
+def test_metrics_of_worker_processes_reach_the_web_process_in_multiprocess_mode(make_host, tmp_path):
+    """PROMETHEUS_MULTIPROC_DIR set for every process: a worker's counters show in another process's
+    exposition (prometheus-client must see the variable before it is imported, hence fresh processes)."""
+    import os
+    import subprocess
+    import sys
+
+    from .conftest import ROOT
+
+    metrics_dir = tmp_path / "metrics"
+    metrics_dir.mkdir()
+    host = make_host()
+    with host.app.app_context():
+        host.sandbox.seed_receivers({"eia": BUYER_EIA, "operator": "PEPPOL"})
+        host.connect()
+        host.add_invoice("1")
+        transfer.sweep()
+        env = {**host.env(), "PROMETHEUS_MULTIPROC_DIR": str(metrics_dir)}
+        worker = subprocess.run([sys.executable, "-m", "flask", "maventa", "worker", "--burst"], cwd=ROOT, env=env,
+                                capture_output=True, text=True, timeout=120)
+        assert worker.returncode == 0, worker.stderr[-3000:]
+        assert host.states() == {"1": "accepted"}
+    web = subprocess.run([sys.executable, "-c", (
+        "from tests.transfer.hostapp import create_app\n"
+        "from flask_maventa.metrics import render\n"
+        "print(render(create_app()).decode())")], cwd=ROOT, env=env, capture_output=True, text=True, timeout=120)
+    assert web.returncode == 0, web.stderr[-3000:]
+    assert 'maventa_transfer_steps_total{step="accepted"} 1.0' in web.stdout
+    assert 'maventa_send_seconds_count{result="accepted"} 1.0' in web.stdout
+    assert 'maventa_transfers{state="accepted"} 1.0' in web.stdout
+    assert os.listdir(metrics_dir)  # the worker wrote its counters there
