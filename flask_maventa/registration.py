@@ -542,7 +542,7 @@ def check_signing_if_due(connection: Connection) -> str | None:
 
 
 def poll_pending_signings(now: datetime | None = None, limit: int = 200) -> dict:
-    """Check every connection whose signing request is pending and due. An RQ cron job; commits.
+    """Check every connection whose signing request is pending and due. An RQ job the scheduler enqueues; commits.
 
     Each connection is claimed with a conditional UPDATE of ``auth_next_check_at`` first, so two
     workers running this at once never check the same connection twice.

@@ -5,7 +5,7 @@ HTML): registers a seeded company in the sandbox Maventa over HTTP, sends the si
 the sandbox signs, Refresh shows it verified; saves the settings with the ERP's own statuses and
 switches synchronisation on; moves invoices into the transfer status on the ERP's invoice page.
 Then the operator's commands run as real processes against a real Redis: ``flask maventa sweep``
-and ``flask maventa worker --burst`` (RQ, forked work horses), and the cron's delivery poll job.
+and ``flask maventa worker --burst`` (RQ, no fork per job), and the delivery poll job.
 
 What comes out is checked where it lands: the sandbox holds exactly one invoice per ERP invoice,
 read back through Maventa's own API; the UBL passes the official Peppol BIS 3 validator and carries
@@ -114,7 +114,7 @@ class ExampleErp:
         return report
 
     def poll_deliveries(self) -> None:
-        """The cron's delivery poll job on the queue, then a burst worker (it runs the polls it enqueues)."""
+        """The delivery poll job on the queue, then a burst worker (it runs the polls it enqueues)."""
         from redis import Redis
         from rq import Queue
 

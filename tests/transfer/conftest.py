@@ -152,7 +152,7 @@ class Host:
         return self.start("scheduler")
 
     def kill(self, process: subprocess.Popen, sig=signal.SIGKILL) -> None:
-        """Kill a worker and every process below it: RQ's work horse runs in a session of its own."""
+        """Kill a worker and every process below it (its supervisor's children)."""
         for pid in [*descendants(process.pid), process.pid]:
             try:
                 os.kill(pid, sig)
@@ -178,7 +178,7 @@ class Host:
             except (ProcessLookupError, subprocess.TimeoutExpired):
                 pass
             try:
-                os.killpg(process.pid, signal.SIGKILL)  # stragglers: RQ's work horse or scheduler child
+                os.killpg(process.pid, signal.SIGKILL)  # stragglers: the worker supervisor's children
             except ProcessLookupError:
                 pass
             process.wait(15)
