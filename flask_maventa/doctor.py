@@ -171,7 +171,7 @@ def webhook_reachable(doc: Doctor) -> Iterator[Result]:
         return
     import httpx
 
-    url = f"{base.rstrip('/')}{doc.config['MAVENTA_URL_PREFIX'].rstrip('/')}/webhooks/doctor-probe"
+    url = f"{base.rstrip('/')}{doc.config['MAVENTA_URL_PREFIX'].rstrip('/')}/webhooks/0/doctor-probe"
     try:  # an unknown token must get our own 403 answer: then Maventa's calls reach this app too
         answer = httpx.post(url, json={}, timeout=10)
         reached = answer.status_code == 403 and "unknown webhook" in answer.text
@@ -211,8 +211,13 @@ def credentials(doc: Doctor, connection: Connection) -> Iterator[Result]:
             yield problem(f"{label}: active without Maventa credentials",
                           "register the company or enter its credentials on its Maventa page")
         return
+    from .crypto import UNREADABLE, UNREADABLE_HINT, SecretUnreadable
+
     try:
         doc.ext.company_client(connection).check_credentials()
+    except SecretUnreadable:
+        yield problem(f"{label}: {UNREADABLE}", UNREADABLE_HINT)
+        return
     except Exception as exc:  # noqa: BLE001 - the client's messages are scrubbed of secrets
         yield problem(f"{label}: {type(exc).__name__}: {exc}",
                       "check the Company UUID and User API key on the company's Maventa page")

@@ -15,8 +15,12 @@ LOG_FORMAT = "%(asctime)s %(process)d %(name)s %(levelname)s %(message)s"
 
 
 def _logging() -> None:
+    from . import redaction
+    from .runtime import scheduler, worker  # noqa: F401 - their loggers exist before the filter goes on
+
     logging.basicConfig(level=logging.INFO, format=LOG_FORMAT)
     logging.getLogger("httpx").setLevel(logging.WARNING)  # our client logs each request once already
+    redaction.install_log_filter()
 
 
 @click.command("worker")

@@ -25,6 +25,7 @@ from flask import current_app
 
 from .. import audit, heartbeat, metrics, signals
 from ..client import errors as maventa_errors
+from ..crypto import UNREADABLE, UNREADABLE_HINT, SecretUnreadable
 from ..extension import current_maventa
 from ..i18n import N_, company_locale, gettext
 from ..models import Connection, Transfer, utcnow
@@ -243,6 +244,8 @@ def attempt(transfer: Transfer, reconcile: bool) -> Outcome:
     connection = transfer.connection
     try:
         company = ext.company_client(connection)
+    except SecretUnreadable:
+        return _pause(transfer)
     except ValueError as exc:
         return fail(transfer, "NO_CREDENTIALS", str(exc),
                     N_("Enter the company's Maventa credentials on its Maventa page, then retry."))
@@ -276,6 +279,30 @@ def attempt(transfer: Transfer, reconcile: bool) -> Outcome:
         return _refused(transfer, company, error)
     metrics.SEND_SECONDS.labels("accepted").observe(seconds)
     return accept(transfer, answer, http_status=201, duration_ms=seconds * 1000)
+
+
+def _pause(transfer: Transfer) -> Outcome:
+    """MAVENTA_SECRET_KEY cannot read the company's key: a configuration mistake, not the invoice's.
+    The transfer waits in the queue (the attempt not counted) until the key is right; nothing fails."""
+    session = current_maventa().session
+    delay = float(cfg("MAVENTA_SWEEP_INTERVAL"))
+    already = transfer.last_error_code == "SECRET_UNREADABLE"
+    message = gettext(UNREADABLE)
+
+    def write() -> bool:
+        if not transition(session, transfer, [SENDING], state=QUEUED, lease_until=None, claimed_by=None,
+                          attempts=max(transfer.attempts - 1, 0), next_attempt_at=utcnow() + timedelta(seconds=delay),
+                          last_error_code="SECRET_UNREADABLE", last_error_message=message,
+                          last_error_hint=gettext(UNREADABLE_HINT)):
+            return False
+        log_step(transfer, "paused", level=logging.WARNING)
+        if not already:  # once, not on every dispatch while the key stays wrong
+            write_notes(session, transfer, Note("transfer.paused", message))
+        return True
+
+    if not commit_retrying(session, write, what="pause"):
+        return Outcome("skipped", "lease lost")
+    return Outcome(QUEUED, "paused: the stored key cannot be decrypted")
 
 
 def _refused(transfer: Transfer, company: Any, exc: maventa_errors.MaventaError) -> Outcome:
