@@ -58,6 +58,7 @@ class Maventa:
         redaction.remember_config(app.config)
 
         from . import jobs, tokens  # noqa: F401 - modules that log: loaded before the secret filter goes on
+        from .runtime import database, scheduler, worker  # noqa: F401 - the same
         from .cli import maventa_cli
         from .views import create_blueprint
 
