@@ -43,9 +43,10 @@ EVENT_FIELDS = ("kind", "message", "actor", "http_status", "data", "connection_i
 
 
 def record_many(session, events: list[dict]) -> None:
-    """Add many events in one statement (the sweep's "queued" events); scrubbed like :func:`record`.
+    """Add many events in one statement (the sweep's "queued" events, a send's request and answer).
 
-    Each event is a dict of :data:`EVENT_FIELDS` (ids, not objects); the caller commits.
+    Each event is a dict of :data:`EVENT_FIELDS` (ids, not objects); the caller commits. The message and
+    data columns scrub what is written to them, as for :func:`record`.
     """
     if not events:
         return
@@ -56,7 +57,7 @@ def record_many(session, events: list[dict]) -> None:
     for event in events:
         row = {name: event.get(name) for name in EVENT_FIELDS}
         row["message"] = row["message"] or ""
-        row["data"] = scrub(row["data"]) if row["data"] else None
+        row["data"] = row["data"] or None
         row["created_at"] = row["created_at"] or now
         rows.append(row)
     session.execute(Event.__table__.insert(), rows)
