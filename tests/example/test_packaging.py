@@ -76,6 +76,7 @@ def test_the_wheel_renders_pages_from_its_installed_copy(tmp_path):
     assert "flask_maventa/templates/maventa/base.html" in names
     assert "flask_maventa/templates/maventa/partials/_companies.html" in names
     assert "flask_maventa/static/maventa/maventa.css" in names
+    assert "flask_maventa/py.typed" in names  # PEP 561: a host's type checker reads our annotations
     assert not any(name.startswith(("tests/", "example_app/")) for name in names)
 
     venv = tmp_path / "venv"
