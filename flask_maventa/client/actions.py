@@ -8,8 +8,8 @@ delivery failure on a route (no e-invoice address, no email, no postal address..
 from __future__ import annotations
 
 import re
+from collections.abc import Iterable
 from dataclasses import dataclass
-from typing import Any, Iterable
 
 __all__ = ["Failure", "failure_of"]
 
@@ -28,7 +28,7 @@ class Failure:
     validation: bool           # Maventa's own validation refused the invoice (the invoice must change)
 
 
-def failure_of(actions: Iterable[Any] | None) -> Failure:
+def failure_of(actions: Iterable[object] | None) -> Failure:
     """The last ERROR (or FAILED) action, read: what happened and whether it was validation."""
     errors = [a for a in actions or [] if isinstance(a, dict) and str(a.get("type", "")).upper() in ("ERROR", "FAILED")]
     if not errors:
@@ -37,6 +37,7 @@ def failure_of(actions: Iterable[Any] | None) -> Failure:
     message = str(last.get("message") or last.get("key") or "") or None
     text = f"{last.get('key') or ''} {message or ''}"
     rule = RULE.search(text)
-    validation = bool(rule) or "validation" in str(last.get("key") or "") or bool(VALIDATION_WORDS.search(message or ""))
+    validation = (bool(rule) or "validation" in str(last.get("key") or "")
+                  or bool(VALIDATION_WORDS.search(message or "")))
     channel = last.get("channel") if isinstance(last.get("channel"), str) else None
     return Failure(message, channel, rule.group(1) if rule else None, validation)

@@ -16,20 +16,41 @@ from __future__ import annotations
 
 import logging
 import re
-from typing import Any, Iterable, Sequence
+from collections.abc import Iterable, Sequence
+from typing import Unpack, cast
 from urllib.parse import quote
 
 import httpx
 
 from . import errors
+from .answers import (
+    CompanyAuthorization,
+    CompanyAuthorizationStatus,
+    CompanyLookup,
+    CompanySettings,
+    Invoice,
+    InvoiceAction,
+    JSONValue,
+    LookupEntryReceiver,
+    NewCompanyUser,
+    Notification,
+    OAuthCurrent,
+)
 from .auth import DEFAULT_SCOPE, MaventaAuth
-from .http import HEADERS, Api, shared_http_client
+from .http import HEADERS, Api, FilePart, RequestOptions, shared_http_client
 from .package import invoice_zip
 from .scopes import PARTNER_SCOPE
 from .tokens import MemoryTokenStore, TokenStore
 
-__all__ = ["MaventaClient", "CompanyClient", "PartnerClient", "BASE_URLS", "DEFAULT_TIMEOUT",
-           "shared_http_client", "REQUIRED_SETTINGS_BLOCKS"]
+__all__ = [
+    "BASE_URLS",
+    "DEFAULT_TIMEOUT",
+    "REQUIRED_SETTINGS_BLOCKS",
+    "CompanyClient",
+    "MaventaClient",
+    "PartnerClient",
+    "shared_http_client",
+]
 
 log = logging.getLogger("flask_maventa.client")
 
@@ -63,11 +84,11 @@ def _choice(value: str, allowed: Sequence[str], what: str) -> str:
     return value
 
 
-def _array(name: str, values: Iterable[Any]) -> list[tuple[str, str]]:
+def _array(name: str, values: Iterable[object]) -> list[tuple[str, str]]:
     return [(f"{name}[]", str(v)) for v in values]
 
 
-def _form_field(value: Any) -> tuple[None, str]:
+def _form_field(value: object) -> tuple[None, str]:
     """A multipart part without a filename (a plain form field)."""
     if isinstance(value, bool):
         value = "true" if value else "false"
@@ -79,7 +100,12 @@ def _error_text(exc: errors.MaventaError) -> str:
     return " ".join([exc.code or "", exc.message, *(str(d) for d in exc.details)])
 
 
-def _without_nulls(value: Any) -> Any:
+def _json_object(value: object) -> dict[str, JSONValue]:
+    """A typed answer or argument as the plain JSON object it is (an empty one when it is not an object)."""
+    return cast("dict[str, JSONValue]", value) if isinstance(value, dict) else {}
+
+
+def _without_nulls(value: JSONValue) -> JSONValue:
     """A settings block as it can be sent back: Maventa shows unset fields as null, the PATCH
     schema types them as strings/booleans, so an unset field is left out instead."""
     if isinstance(value, dict):
@@ -168,19 +194,20 @@ class MaventaClient(Api):
                                                   details=exc.details, response=exc.response) from None
             raise
         answer = self._json(response)
-        if not isinstance(answer, dict) or not answer.get("id"):
+        company_id = answer.get("id") if isinstance(answer, dict) else None
+        if not company_id or not isinstance(company_id, str):
             raise errors.InvalidResponseError("Maventa created a company but returned no id",
                                               status=response.status_code, response=response)
-        return answer["id"]
+        return company_id
 
-    def for_company(self, company_uuid: str, user_api_key: str) -> "CompanyClient":
+    def for_company(self, company_uuid: str, user_api_key: str) -> CompanyClient:
         auth = MaventaAuth(base_url=self.base_url, company_uuid=_require(company_uuid, "company_uuid"),
                            user_api_key=_require(user_api_key, "user_api_key"),
                            vendor_api_key=self._vendor_api_key, scope=self.scope,
                            token_store=self.token_store, refresh_margin=self.refresh_margin)
         return CompanyClient(self, auth, user_api_key)
 
-    def for_partner(self, company_uuid: str, user_api_key: str) -> "PartnerClient":
+    def for_partner(self, company_uuid: str, user_api_key: str) -> PartnerClient:
         """The partner account's client: its token asks only for the partner-only scope."""
         auth = MaventaAuth(base_url=self.base_url, company_uuid=_require(company_uuid, "company_uuid"),
                            user_api_key=_require(user_api_key, "user_api_key"),
@@ -216,20 +243,23 @@ class _TokenClient(Api):
     def _secrets(self) -> tuple[str, ...]:
         return (*self.client._secrets(), self._user_api_key)
 
-    def _call(self, method: str, path: str, **kwargs: Any) -> httpx.Response:
-        return self._send(method, path, auth=self.auth, **kwargs)
+    def _call(self, method: str, path: str, *, unverified_possible: bool = False,
+              params: Sequence[tuple[str, str]] | None = None, **kwargs: Unpack[RequestOptions]) -> httpx.Response:
+        return self._send(method, path, auth=self.auth, unverified_possible=unverified_possible, params=params,
+                          **kwargs)
 
 
 class PartnerClient(_TokenClient):
     """The partner account's calls (scope ``partner:lookups``)."""
 
-    def lookup_companies(self, bids: Sequence[str], country: str) -> list[dict]:
+    def lookup_companies(self, bids: Sequence[str], country: str) -> list[CompanyLookup]:
         """Is each business id FREE or RESERVED at Maventa."""
         bids = [_require(b, "bid") for b in bids]
         if not 1 <= len(bids) <= 10:
             raise ValueError("lookup_companies takes 1 to 10 business ids")
         params = [*_array("bids", bids), ("country", _require(country, "country"))]
-        return self._json(self._call("GET", "/v1/partner/lookups/companies", params=params))
+        return cast("list[CompanyLookup]", self._json(self._call("GET", "/v1/partner/lookups/companies",
+                                                                 params=params)))
 
 
 class CompanyClient(_TokenClient):
@@ -237,12 +267,12 @@ class CompanyClient(_TokenClient):
 
     # -- the company and its account ------------------------------------------------------------
 
-    def check_credentials(self) -> dict:
+    def check_credentials(self) -> OAuthCurrent:
         """Fetch a token and read the company: raises InvalidCredentialsError on a bad UUID/key pair."""
         return self.current()
 
-    def current(self) -> dict:
-        return self._json(self._call("GET", "/oauth2/current"))
+    def current(self) -> OAuthCurrent:
+        return cast(OAuthCurrent, self._json(self._call("GET", "/oauth2/current")))
 
     def add_company_user(self, email: str, first_name: str,
                          last_name: str | None = None) -> tuple[bool, str | None]:
@@ -251,26 +281,26 @@ class CompanyClient(_TokenClient):
         if last_name:
             body["last_name"] = last_name
         response = self._call("POST", "/v1/company/users", json=body)
-        answer = self._json(response)
+        answer = cast(NewCompanyUser, self._json(response))
         if response.status_code == 201:
             return True, answer.get("api_key")
         return False, None
 
-    def send_authorization(self, auth_email: str, locale: str) -> dict:
+    def send_authorization(self, auth_email: str, locale: str) -> CompanyAuthorization:
         """Ask Maventa to send the signing invitation (Visma Sign) to ``auth_email``."""
         body = {"auth_email": _require(auth_email, "auth_email"),
                 "locale": _choice(locale, SIGNING_LOCALES, "locale")}
-        return self._json(self._call("POST", "/v1/company/authorization", json=body))
+        return cast(CompanyAuthorization, self._json(self._call("POST", "/v1/company/authorization", json=body)))
 
-    def authorization(self) -> dict:
+    def authorization(self) -> CompanyAuthorizationStatus:
         """``{"auth_state", "auth_email", "company_state"}``: poll until company_state is VERIFIED."""
-        return self._json(self._call("GET", "/v1/company/authorization"))
+        return cast(CompanyAuthorizationStatus, self._json(self._call("GET", "/v1/company/authorization")))
 
-    def get_settings(self, fields: Sequence[str] | None = None) -> dict:
+    def get_settings(self, fields: Sequence[str] | None = None) -> CompanySettings:
         params = _array("fields", fields or ())
-        return self._json(self._call("GET", "/v1/company/settings", params=params))
+        return cast(CompanySettings, self._json(self._call("GET", "/v1/company/settings", params=params)))
 
-    def update_settings(self, changes: dict) -> None:
+    def update_settings(self, changes: CompanySettings) -> None:
         """Change some settings blocks, e.g. ``{"send_invoice_print": {"use_own_pdf": True}}``.
 
         The swagger requires ``details``, ``address`` and ``invoice_notifications`` in every PATCH:
@@ -279,17 +309,16 @@ class CompanyClient(_TokenClient):
         if not isinstance(changes, dict) or not changes:
             raise ValueError("update_settings needs a dict of settings blocks to change")
         unchanged = [block for block in REQUIRED_SETTINGS_BLOCKS if block not in changes]
-        body: dict = {}
+        body: dict[str, JSONValue] = {}
         if unchanged:
-            current = self.get_settings(unchanged)
-            current = current if isinstance(current, dict) else {}
+            current: dict[str, JSONValue] = _json_object(self.get_settings(unchanged))
             for block in unchanged:
                 value = current.get(block)
                 body[block] = _without_nulls(value) if isinstance(value, dict) else {}
-        body.update(changes)
-        self.patch_settings(body)
+        body.update(_json_object(changes))
+        self.patch_settings(cast(CompanySettings, body))
 
-    def patch_settings(self, blocks: dict) -> None:
+    def patch_settings(self, blocks: CompanySettings) -> None:
         """``PATCH /v1/company/settings`` as given: it must hold every required block (see update_settings)."""
         if not isinstance(blocks, dict) or not blocks:
             raise ValueError("patch_settings needs a dict of settings blocks")
@@ -304,7 +333,7 @@ class CompanyClient(_TokenClient):
                      recipient_eia: str | None = None, recipient_operator: str | None = None,
                      recipient_email: str | None = None, disabled_routes: Sequence[str] = (),
                      print_own_image: bool | None = None, lang: str | None = None,
-                     sender_comment: str | None = None, image_pdf: bytes | None = None) -> dict:
+                     sender_comment: str | None = None, image_pdf: bytes | None = None) -> Invoice:
         """Upload an invoice; returns Maventa's invoice. ``uuid`` is ours: resending it is safe.
 
         ``image_pdf``: the company's own PDF of the invoice; the XML and it go as one ZIP (package.py).
@@ -318,7 +347,7 @@ class CompanyClient(_TokenClient):
         uuid = _require(uuid, "uuid")
         if len(uuid) > 36:
             raise ValueError("uuid must be at most 36 characters")
-        fields: list[tuple[str, Any]] = [("uuid", uuid)]
+        fields: list[tuple[str, str | bool]] = [("uuid", uuid)]
         if format:
             fields.append(("format", format))
         for name, value, limit in (("recipient_eia", recipient_eia, 128),
@@ -335,16 +364,16 @@ class CompanyClient(_TokenClient):
         if lang:
             fields.append(("lang", _choice(lang, INVOICE_LANGS, "lang")))
         content_type = "application/zip" if filename.lower().endswith(".zip") else "application/xml"
-        parts = [("file", (filename, file, content_type))]
+        parts: list[tuple[str, FilePart]] = [("file", (filename, file, content_type))]
         parts += [(name, _form_field(value)) for name, value in fields]
         try:
-            return self._json(self._call("POST", "/v1/invoices", files=parts, unverified_possible=True))
+            return cast(Invoice, self._json(self._call("POST", "/v1/invoices", files=parts, unverified_possible=True)))
         except errors.PermanentError as exc:
             if exc.status not in (409, 422):
                 raise
             return self._existing_invoice(uuid, exc)
 
-    def _existing_invoice(self, uuid: str, refusal: errors.PermanentError) -> dict:
+    def _existing_invoice(self, uuid: str, refusal: errors.PermanentError) -> Invoice:
         """After a 409/422 to an upload: Maventa's invoice with our uuid, or the refusal itself."""
         try:
             invoice = self.get_invoice(uuid)
@@ -359,17 +388,18 @@ class CompanyClient(_TokenClient):
                  refusal.status, refusal.code)
         return invoice
 
-    def get_invoice(self, invoice_id: str) -> dict:
+    def get_invoice(self, invoice_id: str) -> Invoice:
         """Read an invoice; with our own ``uuid`` sent, that uuid is the invoice id."""
-        return self._json(self._call("GET", f"/v1/invoices/{quote(_require(invoice_id, 'invoice_id'), safe='')}"))
+        path = f"/v1/invoices/{quote(_require(invoice_id, 'invoice_id'), safe='')}"
+        return cast(Invoice, self._json(self._call("GET", path)))
 
-    def invoice_actions(self, invoice_id: str) -> list[dict]:
+    def invoice_actions(self, invoice_id: str) -> list[InvoiceAction]:
         path = f"/v1/invoices/{quote(_require(invoice_id, 'invoice_id'), safe='')}/actions"
-        return self._json(self._call("GET", path))
+        return cast("list[InvoiceAction]", self._json(self._call("GET", path)))
 
     def list_invoices(self, *, direction: str = "SENT", status: Sequence[str] | None = None,
                       ids: Sequence[str] | None = None, number: str | None = None, page: int = 1,
-                      per_page: int = 100) -> list[dict]:
+                      per_page: int = 100) -> list[Invoice]:
         """One page of invoices. ``direction`` defaults to SENT here (Maventa's default is RECEIVED)."""
         if ids is not None and len(ids) > 100:
             raise ValueError("list_invoices takes at most 100 ids per call")
@@ -381,12 +411,12 @@ class CompanyClient(_TokenClient):
         if number:
             params.append(("number", number))
         params += [("page", str(page)), ("per_page", str(per_page))]
-        return self._json(self._call("GET", "/v1/invoices", params=params,
-                                     unverified_possible=direction == "RECEIVED"))
+        return cast("list[Invoice]", self._json(self._call("GET", "/v1/invoices", params=params,
+                                                           unverified_possible=direction == "RECEIVED")))
 
     def lookup_receivers(self, *, network: Sequence[str] = ("PEPPOL",), eia: str | None = None,
                          bid: str | None = None, name: str | None = None,
-                         country: str | Sequence[str] | None = None) -> list[dict]:
+                         country: str | Sequence[str] | None = None) -> list[LookupEntryReceiver]:
         if not network:
             raise ValueError("lookup_receivers needs at least one network, e.g. PEPPOL")
         params = _array("network", network)
@@ -395,18 +425,18 @@ class CompanyClient(_TokenClient):
                 params.append((key, value))
         if country:
             params += _array("country", [country] if isinstance(country, str) else country)
-        return self._json(self._call("GET", "/v1/lookup/receivers", params=params))
+        return cast("list[LookupEntryReceiver]", self._json(self._call("GET", "/v1/lookup/receivers", params=params)))
 
     # -- webhooks --------------------------------------------------------------------------------
 
-    def register_webhook(self, url: str, events: Sequence[str] = WEBHOOK_EVENTS) -> dict:
+    def register_webhook(self, url: str, events: Sequence[str] = WEBHOOK_EVENTS) -> Notification:
         if not str(url).startswith(("http://", "https://")):
             raise ValueError("webhook url must be an absolute http(s) URL")
         body = {"destination_type": "WEBHOOK", "destination": url, "events": list(events)}
-        return self._json(self._call("POST", "/v1/company/notifications", json=body))
+        return cast(Notification, self._json(self._call("POST", "/v1/company/notifications", json=body)))
 
-    def list_webhooks(self) -> list[dict]:
-        return self._json(self._call("GET", "/v1/company/notifications"))
+    def list_webhooks(self) -> list[Notification]:
+        return cast("list[Notification]", self._json(self._call("GET", "/v1/company/notifications")))
 
     def delete_webhook(self, id: str) -> None:
         self._call("DELETE", f"/v1/company/notifications/{quote(_require(id, 'id'), safe='')}")

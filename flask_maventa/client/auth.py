@@ -13,14 +13,14 @@ the flow stops and its response becomes the final response; the API layer maps i
 from __future__ import annotations
 
 import time
-from typing import Generator
+from collections.abc import Generator
 
 import httpx
 
 from .scopes import COMPANY_SCOPE
 from .tokens import MemoryTokenStore, Token, TokenStore, token_key
 
-__all__ = ["MaventaAuth", "DEFAULT_SCOPE", "TOKEN_PATH", "FRESH_TOKEN", "GRANTED_SCOPE"]
+__all__ = ["DEFAULT_SCOPE", "FRESH_TOKEN", "GRANTED_SCOPE", "TOKEN_PATH", "MaventaAuth"]
 
 # Exactly the scopes a company's operations need (see scopes.py); partner scopes are never asked here.
 DEFAULT_SCOPE = COMPANY_SCOPE

@@ -14,21 +14,46 @@ Messages are scrubbed of the secrets the client knows about, so ``str(error)`` i
 """
 from __future__ import annotations
 
+from collections.abc import Sequence
+from typing import TypedDict, Unpack
+
 import httpx
 
 __all__ = [
-    "MaventaError", "TransientError", "ConnectError", "InDoubtError", "RateLimitedError", "ServerError",
-    "PermanentError", "NotFoundError", "ConflictError", "InvalidParametersError", "InvalidCredentialsError",
-    "UnauthorizedError", "UnverifiedCompanyError", "InvalidResponseError", "InvalidScopeError", "MissingScopeError",
     "BusinessIdTakenError",
+    "ConflictError",
+    "ConnectError",
+    "InDoubtError",
+    "InvalidCredentialsError",
+    "InvalidParametersError",
+    "InvalidResponseError",
+    "InvalidScopeError",
+    "MaventaError",
+    "MissingScopeError",
+    "NotFoundError",
+    "PermanentError",
+    "RateLimitedError",
+    "ServerError",
+    "TransientError",
+    "UnauthorizedError",
+    "UnverifiedCompanyError",
 ]
+
+
+class ErrorFields(TypedDict, total=False):
+    """What every error carries besides its message (the keyword arguments of ``MaventaError``)."""
+
+    status: int | None
+    code: str | None
+    details: Sequence[str]
+    response: httpx.Response | None
 
 
 class MaventaError(Exception):
     """Base of every error the client raises."""
 
     def __init__(self, message: str, *, status: int | None = None, code: str | None = None,
-                 details: list | tuple = (), response: httpx.Response | None = None) -> None:
+                 details: Sequence[str] = (), response: httpx.Response | None = None) -> None:
         super().__init__(message)
         self.message = message
         self.status = status
@@ -50,7 +75,7 @@ class MaventaError(Exception):
 class TransientError(MaventaError):
     """Worth retrying later: 429, 5xx, network trouble."""
 
-    def __init__(self, message: str, *, retry_after: float | None = None, **kwargs) -> None:
+    def __init__(self, message: str, *, retry_after: float | None = None, **kwargs: Unpack[ErrorFields]) -> None:
         super().__init__(message, **kwargs)
         self.retry_after = retry_after
 
@@ -101,7 +126,7 @@ class InvalidScopeError(PermanentError):
     ``scope`` is what was asked. Fix: the vendor API key's rights at Maventa, or ``MAVENTA_SCOPE``.
     """
 
-    def __init__(self, message: str, *, scope: str | None = None, **kwargs) -> None:
+    def __init__(self, message: str, *, scope: str | None = None, **kwargs: Unpack[ErrorFields]) -> None:
         super().__init__(message, **kwargs)
         self.scope = scope
 
@@ -118,7 +143,7 @@ class MissingScopeError(UnauthorizedError):
     """Maventa granted a token without the scope this operation needs (``granted`` / ``required``)."""
 
     def __init__(self, message: str, *, granted: str | None = None, required: tuple[str, ...] = (),
-                 **kwargs) -> None:
+                 **kwargs: Unpack[ErrorFields]) -> None:
         super().__init__(message, **kwargs)
         self.granted = granted
         self.required = tuple(required)

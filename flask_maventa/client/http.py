@@ -10,17 +10,19 @@ import logging
 import os
 import threading
 import time
+from collections.abc import Mapping, Sequence
 from importlib import metadata
-from typing import Any
+from typing import TypedDict, Unpack
 from urllib.parse import parse_qs
 
 import httpx
 
 from . import errors
+from .answers import JSONValue
 from .auth import FRESH_TOKEN, GRANTED_SCOPE, TOKEN_PATH
 from .scopes import covers, required_for
 
-__all__ = ["Api", "shared_http_client", "USER_AGENT", "retry_after"]
+__all__ = ["USER_AGENT", "Api", "retry_after", "shared_http_client"]
 
 log = logging.getLogger("flask_maventa.client")
 
@@ -54,6 +56,17 @@ def shared_http_client(base_url: str) -> httpx.Client:
         return entry[1]
 
 
+# A multipart part: (filename or None, content) or (filename, content, content type).
+FilePart = tuple[str | None, str | bytes] | tuple[str, bytes, str]
+
+
+class RequestOptions(TypedDict, total=False):
+    """A request's body (``httpx.Client.request``'s names)."""
+
+    json: Mapping[str, object]
+    files: Sequence[tuple[str, FilePart]]
+
+
 class Api:
     """Sending, logging and mapping responses to typed errors."""
 
@@ -68,11 +81,12 @@ class Api:
         raise NotImplementedError
 
     def _send(self, method: str, path: str, *, auth: httpx.Auth | None = None,
-              unverified_possible: bool = False, **kwargs: Any) -> httpx.Response:
+              unverified_possible: bool = False, params: Sequence[tuple[str, str]] | None = None,
+              **kwargs: Unpack[RequestOptions]) -> httpx.Response:
         started = time.monotonic()
-        try:
+        try:  # params as a tuple: its pairs' type fits httpx's (a list's would not); empty is as none
             response = self._http.request(method, self.base_url + path, auth=auth, timeout=self.timeout,
-                                          **kwargs)
+                                          params=tuple(params) if params else None, **kwargs)
         except httpx.TransportError as exc:
             failed = _failed_request(exc)
             log.warning("%s %s failed: %s after %.0f ms", failed.method, failed.url.path,
@@ -85,9 +99,10 @@ class Api:
             return response
         raise self._error(response, unverified_possible)
 
-    def _json(self, response: httpx.Response) -> Any:
+    def _json(self, response: httpx.Response) -> JSONValue:
         try:
-            return response.json()
+            body: JSONValue = response.json()
+            return body
         except ValueError:
             raise errors.InvalidResponseError(
                 f"Maventa answered {response.status_code} with a body that is not JSON",
@@ -116,7 +131,7 @@ class Api:
     def _error(self, response: httpx.Response, unverified_possible: bool) -> errors.MaventaError:
         status = response.status_code
         code, message, details = self._error_body(response)
-        kwargs = dict(status=status, code=code, details=details, response=response)
+        kwargs: errors.ErrorFields = {"status": status, "code": code, "details": details, "response": response}
         request = response.request
         on_token = request.url.path.endswith(TOKEN_PATH)
         if status == 429:

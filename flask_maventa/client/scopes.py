@@ -12,10 +12,21 @@ refuses it to a customer company can never break that company's token.
 from __future__ import annotations
 
 import re
-from typing import Iterable, Mapping
+from collections.abc import Iterable, Mapping
 
-__all__ = ["COMPANY_OPERATIONS", "PARTNER_OPERATIONS", "UNAUTHENTICATED_OPERATIONS", "ALIASES",
-           "COMPANY_SCOPE", "PARTNER_SCOPE", "scope_for", "expand", "covers", "required_for", "uncovered"]
+__all__ = [
+    "ALIASES",
+    "COMPANY_OPERATIONS",
+    "COMPANY_SCOPE",
+    "PARTNER_OPERATIONS",
+    "PARTNER_SCOPE",
+    "UNAUTHENTICATED_OPERATIONS",
+    "covers",
+    "expand",
+    "required_for",
+    "scope_for",
+    "uncovered",
+]
 
 # (method, path template) -> the scopes the swagger lists for it; any one of them grants access.
 COMPANY_OPERATIONS: dict[tuple[str, str], tuple[str, ...]] = {

@@ -15,10 +15,14 @@ import json
 import threading
 import time
 from abc import ABC, abstractmethod
+from collections.abc import Iterator
 from dataclasses import asdict, dataclass
-from typing import Iterator
+from typing import TYPE_CHECKING
 
-__all__ = ["Token", "TokenStore", "MemoryTokenStore", "RedisTokenStore", "token_key"]
+if TYPE_CHECKING:
+    import redis
+
+__all__ = ["MemoryTokenStore", "RedisTokenStore", "Token", "TokenStore", "token_key"]
 
 
 @dataclass(frozen=True)
@@ -94,7 +98,7 @@ class RedisTokenStore(TokenStore):
     ``lock_timeout`` seconds so a worker killed mid-fetch cannot block the others for long.
     """
 
-    def __init__(self, redis_client, prefix: str = "maventa:token:", *, lock_timeout: float = 10.0,
+    def __init__(self, redis_client: redis.Redis, prefix: str = "maventa:token:", *, lock_timeout: float = 10.0,
                  lock_wait: float = 15.0) -> None:
         self.redis = redis_client
         self.prefix = prefix
