@@ -10,4 +10,4 @@ from .app import create_app, sandbox_of
 from .knobs import Knobs
 from .server import SandboxServer
 
-__all__ = ["create_app", "sandbox_of", "SandboxServer", "Knobs"]
+__all__ = ["Knobs", "SandboxServer", "create_app", "sandbox_of"]

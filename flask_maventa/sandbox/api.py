@@ -5,20 +5,29 @@ from __future__ import annotations
 import datetime as dt
 import math
 import uuid
-from typing import Any
+from typing import cast
 
 from flask import Response, g, jsonify, request
 
+from .bodies import (
+    AuthorizationBody,
+    CompanyForm,
+    CompanyUserBody,
+    JSONObject,
+    NotificationBody,
+    UploadParams,
+    UserBody,
+)
 from .documents import DocumentError, read_invoice_file
 from .gate import require_verified, sandbox_of
 from .invoices import Invoice
-from .state import ApiError, deep_merge, now_iso
+from .state import ApiError, User, deep_merge, now_iso
 from .webhooks import Subscription
 
 ACTION_TYPES_BY_DEFAULT = {"CREATED", "SENT", "DELIVERED", "ERROR", "RECEIVED"}
 
 
-def _body() -> dict:
+def _body() -> JSONObject:
     body = request.get_json(silent=True)
     return body if isinstance(body, dict) else {}
 
@@ -27,13 +36,15 @@ def _array_arg(name: str) -> list[str]:
     return request.args.getlist(name + "[]") + request.args.getlist(name)
 
 
-def _form_values() -> dict:
+def _form_values() -> dict[str, str | list[str]]:
     """formData as Maventa's Rack would see it: ``name[]`` collected into lists."""
-    values: dict[str, Any] = {}
+    values: dict[str, str | list[str]] = {}
     for key in request.form:
         items = request.form.getlist(key)
         if key.endswith("[]"):
-            values.setdefault(key[:-2], []).extend(items)
+            listed = values.setdefault(key[:-2], [])
+            if isinstance(listed, list):
+                listed.extend(items)
         else:
             values[key] = items[-1]
     return values
@@ -44,14 +55,15 @@ def _form_values() -> dict:
 TOKEN_FIELDS = {"grant_type", "client_id", "client_secret", "scope", "vendor_api_key", "license_data"}
 
 
-def token():
+def token() -> Response:
     sandbox = sandbox_of()
     with sandbox.lock:
         sandbox.stats["token_requests"] += 1
+    fields: dict[str, str | None]  # the token request's fields are strings (or an unchecked JSON's values)
     if request.mimetype == "application/json":
-        fields = _body()
+        fields = cast("dict[str, str | None]", _body())
     elif request.mimetype in ("application/x-www-form-urlencoded", "multipart/form-data"):
-        fields = request.form.to_dict()
+        fields = {key: value for key, value in request.form.items()}  # the first value of each, as to_dict()
     else:
         raise ApiError(400, "invalid_parameters", "Invalid parameters",
                        ["content type must be application/x-www-form-urlencoded"])
@@ -72,7 +84,7 @@ def token():
                     "expires_in": max(1, int(sandbox.knobs.token_lifetime)), "scope": grant.scope})
 
 
-def oauth_current():
+def oauth_current() -> Response:
     company, user = g.company, g.user
     return jsonify({
         "user": {"id": user.id, "first_name": user.first_name, "last_name": user.last_name, "email": user.email},
@@ -82,30 +94,30 @@ def oauth_current():
     })
 
 
-def status_authenticated():
+def status_authenticated() -> Response:
     return jsonify({"client_id": g.company.id, "expires_at": now_iso(g.grant.expires_at)})
 
 
 # -- onboarding ------------------------------------------------------------------------------------
 
-def create_user():
+def create_user() -> tuple[Response, int]:
     sandbox = sandbox_of()
-    body = _body()
+    body = cast(UserBody, _body())
     sandbox.check_vendor(body.get("vendor_api_key"))
     user = sandbox.create_user(body["email"], body.get("first_name"), body.get("last_name"))
     # A known email: no key (by analogy with Maventa's SOAP registration), or a 4xx (knob existing_user).
     return jsonify({"user_api_key": user.api_key} if user else {}), 201
 
 
-def create_company():
+def create_company() -> tuple[Response, int]:
     sandbox = sandbox_of()
-    form = _form_values()
+    form = cast(CompanyForm, _form_values())
     sandbox.check_vendor(form.get("vendor_api_key"))
     company = sandbox.create_company(form)
     return jsonify({"id": company.id}), 201
 
 
-def list_companies():
+def list_companies() -> Response:
     sandbox = sandbox_of()
     bid, country = request.args.get("bid"), request.args.get("country")
     mine = [c for c in sandbox.companies.values() if g.user.id in c.user_ids
@@ -113,7 +125,7 @@ def list_companies():
     return jsonify([{"id": c.id, "name": c.name, "bid": c.bid} for c in mine])
 
 
-def lookup_companies():
+def lookup_companies() -> Response:
     sandbox = sandbox_of()
     bids = _array_arg("bids")
     if len(bids) > 10:
@@ -122,26 +134,26 @@ def lookup_companies():
     return jsonify([{"company_bid": b, "company_status": sandbox.lookup_company(b, country)} for b in bids])
 
 
-def company_users():
+def company_users() -> Response | tuple[Response, int]:
     sandbox = sandbox_of()
     if request.method == "GET":
         users = [sandbox.users[uid] for uid in g.company.user_ids]
         return jsonify([_user_json(u) for u in users])
-    user, created = sandbox.add_company_user(g.company, _body())
+    user, created = sandbox.add_company_user(g.company, cast(CompanyUserBody, _body()))
     if created:
         return jsonify({**_user_json(user), "api_key": user.api_key}), 201
     return jsonify(_user_json(user)), 200
 
 
-def _user_json(user) -> dict:
+def _user_json(user: User) -> dict[str, str | int]:
     return {"id": user.id, "email": user.email, "notifications_disabled": 0, "emails_disabled": 0, "role": "ADMIN"}
 
 
-def company_authorization():
+def company_authorization() -> Response:
     sandbox = sandbox_of()
     company = g.company
     if request.method == "POST":
-        sandbox.send_authorization(company, _body())
+        sandbox.send_authorization(company, cast(AuthorizationBody, _body()))
         return jsonify({"status": "OK", "count": 1})
     return jsonify(sandbox.read_authorization(company))
 
@@ -150,7 +162,7 @@ SETTINGS_BLOCKS = ("invoice_notifications", "send_invoice_email", "address", "de
                    "send_invoice_general", "logos", "email_reports", "billing_details")
 
 
-def company_settings():
+def company_settings() -> Response:
     sandbox = sandbox_of()
     company = g.company
     if request.method == "PATCH":
@@ -168,22 +180,22 @@ def company_settings():
 
 # -- invoices --------------------------------------------------------------------------------------
 
-def invoices():
+def invoices() -> tuple[Response, int] | Response:
     return send_invoice() if request.method == "POST" else list_invoices()
 
 
-def send_invoice():
+def send_invoice() -> tuple[Response, int]:
     sandbox = sandbox_of()
     company = g.company
     require_verified(sandbox, company)
     upload = request.files["file"]
-    params = _form_values()
+    params = cast(UploadParams, _form_values())
     content = upload.read()
     try:
         doc = read_invoice_file(content, upload.filename or "", params.get("format"))
     except DocumentError as exc:
         raise ApiError(400, "invalid_parameters", "Invalid parameters", [str(exc)]) from None
-    invoice, created = sandbox.receive_invoice(company, params, doc, upload.filename, upload.mimetype)
+    invoice, created = sandbox.receive_invoice(company, params, doc, upload.filename or "", upload.mimetype)
     if not created and sandbox.knobs.duplicate_uuid != "return":  # status and code: UNCONFIRMED
         status = 409 if sandbox.knobs.duplicate_uuid == "conflict" else 422
         raise ApiError(status, "invoice_duplicate_uuid", "Invoice with this uuid already exists",
@@ -191,7 +203,7 @@ def send_invoice():
     return jsonify(invoice_json(invoice)), 201
 
 
-def list_invoices():
+def list_invoices() -> Response:
     sandbox = sandbox_of()
     company = g.company
     direction = request.args.get("direction", "RECEIVED")
@@ -227,7 +239,7 @@ def _timestamp_arg(name: str) -> float | None:
     if not value:
         return None
     moment = dt.datetime.fromisoformat(value.replace(" ", "T"))
-    return (moment if moment.tzinfo else moment.replace(tzinfo=dt.timezone.utc)).timestamp()
+    return (moment if moment.tzinfo else moment.replace(tzinfo=dt.UTC)).timestamp()
 
 
 def _own_invoice(invoice_id: str) -> Invoice:
@@ -237,7 +249,7 @@ def _own_invoice(invoice_id: str) -> Invoice:
     return invoice
 
 
-def get_invoice(id: str):
+def get_invoice(id: str) -> Response:
     invoice = _own_invoice(id)
     wanted = request.args.get("return_format")
     if wanted in (None, "EXTENDED_DETAILS"):
@@ -250,13 +262,13 @@ def get_invoice(id: str):
     return Response(invoice.doc.xml, mimetype="application/xml")  # the sandbox does not convert formats
 
 
-def invoice_actions(id: str):
+def invoice_actions(id: str) -> Response:
     invoice = _own_invoice(id)
     wanted = set(_array_arg("type")) or ACTION_TYPES_BY_DEFAULT
     return jsonify([a for a in invoice.actions if a["type"] in wanted])
 
 
-def invoice_file(id: str, file_id: str):
+def invoice_file(id: str, file_id: str) -> Response:
     invoice = _own_invoice(id)
     found = next((f for f in invoice.files if f["id"] == file_id), None)
     if found is None:
@@ -264,7 +276,7 @@ def invoice_file(id: str, file_id: str):
     return Response(found["content"], mimetype=found["mimetype"])
 
 
-def invoice_json(invoice: Invoice) -> dict:
+def invoice_json(invoice: Invoice) -> dict[str, object]:
     company = sandbox_of().companies[invoice.company_id]
     doc, route = invoice.doc, invoice.route
     base = request.host_url.rstrip("/")
@@ -286,7 +298,7 @@ def invoice_json(invoice: Invoice) -> dict:
 
 # -- lookups and webhooks --------------------------------------------------------------------------
 
-def lookup_receivers():
+def lookup_receivers() -> Response:
     sandbox = sandbox_of()
     networks = set(_array_arg("network"))
     countries = set(_array_arg("country"))
@@ -299,12 +311,12 @@ def lookup_receivers():
     return jsonify(hits[(page - 1) * per_page: page * per_page])
 
 
-def notifications():
+def notifications() -> Response | tuple[Response, int]:
     sandbox = sandbox_of()
     if request.method == "GET":
         return jsonify([_subscription_json(s) for s in sandbox.subscriptions.values()
                         if s.company_id == g.company.id])
-    body = _body()
+    body = cast(NotificationBody, _body())
     if body["destination_type"] not in ("WEBHOOK", "VENDOR_WEBHOOK"):
         raise ApiError(400, "invalid_parameters", "Invalid parameters",
                        ["destination_type does not have a valid value (WEBHOOK, VENDOR_WEBHOOK)"])
@@ -317,7 +329,7 @@ def notifications():
     return jsonify(_subscription_json(sub)), 201
 
 
-def notification(id: str):
+def notification(id: str) -> Response:
     sandbox = sandbox_of()
     sub = sandbox.subscriptions.get(id)
     if sub is None or sub.company_id != g.company.id:
@@ -329,14 +341,14 @@ def notification(id: str):
     return jsonify(_subscription_json(sub))
 
 
-def resend_unacknowledged():
+def resend_unacknowledged() -> Response:
     sandbox_of().resend_unacknowledged(g.company.id)
     return jsonify({"status": "unacknowledged webhooks for all subscriptions will be retriggered later"})
 
 
-def _subscription_json(sub) -> dict:
-    out = {"id": sub.id, "destination_type": sub.destination_type, "destination": sub.destination,
-           "events": sub.events}
+def _subscription_json(sub: Subscription) -> dict[str, str | list[str]]:
+    out: dict[str, str | list[str]] = {"id": sub.id, "destination_type": sub.destination_type,
+                                       "destination": sub.destination, "events": sub.events}
     if sub.vendor_key:
         out["vendor_key"] = sub.vendor_key
     return out

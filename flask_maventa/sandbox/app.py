@@ -8,9 +8,11 @@ counted in ``/_sandbox/stats`` (the test fixture fails a test that caused one).
 from __future__ import annotations
 
 import logging
-from typing import Any
+from collections.abc import Callable
 
-from flask import Flask, g, jsonify, request
+from flask import Flask, Response, g, jsonify, request
+from flask.json.provider import DefaultJSONProvider
+from flask.typing import ResponseReturnValue
 from werkzeug.exceptions import HTTPException
 
 from . import api, control
@@ -24,14 +26,18 @@ __all__ = ["create_app", "sandbox_of"]
 log = logging.getLogger("flask_maventa.sandbox")
 
 
-def create_app(vendor_api_key: str = "sandbox-vendor-key", **knobs: Any) -> Flask:
+class _OrderedJSON(DefaultJSONProvider):
+    sort_keys = False  # answers keep the order the views build them in, as Maventa's do
+
+
+def create_app(vendor_api_key: str = "sandbox-vendor-key", **knobs: object) -> Flask:
     app = Flask("flask_maventa.sandbox")
     settings = Knobs()
     settings.update(knobs)
     sandbox = Sandbox(vendor_api_key, settings)
     app.extensions["maventa_sandbox"] = sandbox
     app.extensions["maventa_sandbox_ticker"] = Ticker(sandbox)
-    app.json.sort_keys = False
+    app.json = _OrderedJSON(app)
     app.before_request(gate)
     app.after_request(check_response)
     app.register_error_handler(ApiError, _api_error)
@@ -39,15 +45,16 @@ def create_app(vendor_api_key: str = "sandbox-vendor-key", **knobs: Any) -> Flas
     app.register_error_handler(Exception, _unexpected_error)
     for rule, view, methods in ROUTES:
         app.add_url_rule(rule, view.__name__, view, methods=methods)
-    app.wsgi_app = FaultInjector(app.wsgi_app, sandbox)
+    # Flask's documented way to wrap its WSGI app in middleware; its types see only a method.
+    app.wsgi_app = FaultInjector(app.wsgi_app, sandbox)  # type: ignore[method-assign]
     app.extensions["maventa_sandbox_ticker"].start()
     return app
 
 
-def _api_error(error: ApiError):
+def _api_error(error: ApiError) -> Response:
     body = error.body()
     if sandbox_of().knobs.echo_errors:
-        body["details"] = [*body.get("details", []), *_echo()]
+        body["details"] = [*error.details, *_echo()]
     response = jsonify(body)
     response.status_code = error.status
     response.headers.update(error.headers)
@@ -60,7 +67,7 @@ def _echo() -> list[str]:
     return [f"request body: {sent[:4000]}", f"Authorization: {request.headers.get('Authorization', '')}"]
 
 
-def _http_error(error: HTTPException):
+def _http_error(error: HTTPException) -> Response:
     if error.code == 404 and g.get("op") is not None:
         return _api_error(ApiError(501, "not_implemented", "Not implemented by the sandbox",
                                    [f"{g.op.method} {g.op.template} is in Maventa's API but not in the sandbox"]))
@@ -69,12 +76,12 @@ def _http_error(error: HTTPException):
     return _api_error(ApiError(error.code or 500, code, error.name, [error.description] if error.description else []))
 
 
-def _unexpected_error(error: Exception):
+def _unexpected_error(error: Exception) -> Response:
     log.exception("sandbox failed on %s %s", request.method, request.path)
     return _api_error(ApiError(500, "internal_server_error", "Internal server error"))
 
 
-ROUTES = [
+ROUTES: list[tuple[str, Callable[..., ResponseReturnValue], list[str]]] = [
     ("/oauth2/token", api.token, ["POST"]),
     ("/oauth2/current", api.oauth_current, ["GET"]),
     ("/status/authenticated", api.status_authenticated, ["GET"]),

@@ -3,25 +3,26 @@ from __future__ import annotations
 
 import json
 
-from flask import jsonify, request
+from flask import Response, jsonify, request
 
+from .bodies import JSONObject
 from .documents import Route
 from .gate import sandbox_of
 from .knobs import KnobError
 from .state import ApiError
 
 
-def _body() -> dict:
+def _body() -> JSONObject:
     body = request.get_json(silent=True)
     return body if isinstance(body, dict) else {}
 
 
-def control_reset():
+def control_reset() -> Response:
     sandbox_of().reset()
     return jsonify({"reset": True})
 
 
-def control_config():
+def control_config() -> Response:
     sandbox = sandbox_of()
     if request.method == "POST":
         values = request.get_json(silent=True)
@@ -37,7 +38,7 @@ def control_config():
     return jsonify(sandbox.knobs.as_dict())
 
 
-def control_sign(id: str):
+def control_sign(id: str) -> Response:
     sandbox = sandbox_of()
     company = sandbox.companies.get(id)
     if company is None:
@@ -46,7 +47,7 @@ def control_sign(id: str):
     return jsonify({"auth_state": company.auth_state, "company_state": company.company_state})
 
 
-def control_cancel(id: str):
+def control_cancel(id: str) -> Response:
     """The signer declined: auth_state CANCELED, the company stays unverified."""
     sandbox = sandbox_of()
     company = sandbox.companies.get(id)
@@ -57,13 +58,13 @@ def control_cancel(id: str):
     return jsonify({"auth_state": company.auth_state, "company_state": company.company_state})
 
 
-def control_invoices():
+def control_invoices() -> Response:
     sandbox = sandbox_of()
     sandbox.advance()
     return jsonify(sandbox.received())
 
 
-def control_finish(id: str, outcome: str):
+def control_finish(id: str, outcome: str) -> Response:
     sandbox = sandbox_of()
     with sandbox.lock:
         invoice = next((i for i in sandbox.invoices.values() if i.id == id), None)
@@ -72,16 +73,19 @@ def control_finish(id: str, outcome: str):
         if invoice.status != "PENDING":
             raise ApiError(409, "document_in_invalid_state", f"Invoice is already {invoice.status}")
         body = _body()
-        message = body.get("message") or ("Delivered (forced by the sandbox)" if outcome == "deliver"
-                                          else "Delivery failed (forced by the sandbox)")
-        channel = body.get("channel") or "EINVOICE"
+        message, channel = body.get("message"), body.get("channel")
+        if not message or not isinstance(message, str):
+            message = ("Delivered (forced by the sandbox)" if outcome == "deliver"
+                       else "Delivery failed (forced by the sandbox)")
+        if not channel or not isinstance(channel, str):
+            channel = "EINVOICE"
         route = Route(outcome == "deliver", channel, None, None,
                       "action_delivered" if outcome == "deliver" else "action_delivery_failed", message, [])
         sandbox.finish(invoice, route)
         return jsonify(sandbox.summary(invoice))
 
 
-def control_receivers():
+def control_receivers() -> Response:
     sandbox = sandbox_of()
     if request.method == "GET":
         with sandbox.lock:
@@ -106,7 +110,7 @@ def control_receivers():
         return jsonify({"receivers": len(sandbox.receivers)})
 
 
-def control_webhooks():
+def control_webhooks() -> Response:
     sandbox = sandbox_of()
     with sandbox.lock:
         return jsonify([{"id": d.id, "url": d.url, "event": d.event, "payload": d.payload, "attempts": d.attempts,
@@ -114,13 +118,13 @@ def control_webhooks():
                         for d in sandbox.deliveries])
 
 
-def control_stats():
+def control_stats() -> Response:
     sandbox = sandbox_of()
     with sandbox.lock:
         return jsonify(json.loads(json.dumps(sandbox.stats)))
 
 
-def control_revoke_tokens():
+def control_revoke_tokens() -> Response:
     """Make Maventa forget every issued token (as if revoked early): clients must fetch new ones."""
     sandbox = sandbox_of()
     with sandbox.lock:
@@ -129,7 +133,7 @@ def control_revoke_tokens():
     return jsonify({"revoked": revoked})
 
 
-def control_company(id: str):
+def control_company(id: str) -> Response:
     sandbox = sandbox_of()
     company = sandbox.companies.get(id)
     if company is None:

@@ -23,12 +23,15 @@ import base64
 import binascii
 import io
 import zipfile
-from pathlib import PurePosixPath
 from dataclasses import dataclass, field
+from pathlib import PurePosixPath
+from typing import TypedDict
 
 from lxml import etree
 
-__all__ = ["InvoiceFile", "DocumentError", "read_invoice_file", "Route", "decide_route"]
+from .bodies import UploadParams
+
+__all__ = ["DocumentError", "InvoiceFile", "Receiver", "Route", "decide_route", "read_invoice_file"]
 
 UBL_FORMATS = {"EHF20", "PEPPOLBIS20", "PEPPOLBIS30", "SIUBL11", "SIUBL12", "SIUBL20", "OIOUBL", "OIOUBL21",
                "VISMAUBL10", "VISMAUBL30", "SVEFAKTURA10", "XRECHNUNG23UBL", "XRECHNUNG23EXTUBL",
@@ -38,6 +41,17 @@ _PARSER = etree.XMLParser(resolve_entities=False, no_network=True, huge_tree=Fal
 
 class DocumentError(ValueError):
     """The file is not an invoice the sandbox can accept; the message goes into ``details``."""
+
+
+class Receiver(TypedDict):
+    """An entry of the receiver registry, shaped as ``GET /v1/lookup/receivers`` answers it."""
+
+    eia: str
+    identifier: dict[str, str | None]
+    network: str
+    operator: str
+    document_types: list[dict[str, str | None]]
+    participant: dict[str, str | None]
 
 
 @dataclass
@@ -51,10 +65,10 @@ class InvoiceFile:
     currency: str = "EUR"
     sum: float = 0.0
     sum_tax: float = 0.0
-    sender: dict = field(default_factory=dict)
-    recipient: dict = field(default_factory=dict)
+    sender: dict[str, str | None] = field(default_factory=dict)
+    recipient: dict[str, str | None] = field(default_factory=dict)
     recipient_email: str | None = None
-    recipient_address: dict = field(default_factory=dict)
+    recipient_address: dict[str, str | None] = field(default_factory=dict)
     pdf: bytes | None = None             # the invoice image
     image_source: str | None = None      # where it was found: "zip" or "embedded" (None: no own image)
     image_name: str | None = None
@@ -62,7 +76,9 @@ class InvoiceFile:
 
 
 def read_invoice_file(content: bytes, filename: str, format: str | None) -> InvoiceFile:
-    pdf = xml_name = image_name = None
+    pdf: bytes | None = None
+    xml_name: str | None = None
+    image_name: str | None = None
     if content[:4] == b"PK\x03\x04" or filename.lower().endswith(".zip"):
         content, xml_name, pdf, image_name = _unzip(content)
     try:
@@ -119,9 +135,15 @@ def _unzip(content: bytes) -> tuple[bytes, str, bytes | None, str | None]:
         raise DocumentError("file is not a valid ZIP archive") from None
 
 
-def _embedded_pdf(tree) -> tuple[bytes | None, str | None]:
+def _nodes(tree: etree._Element, xpath: str) -> list[etree._Element]:
+    """The elements an XPath selects (every XPath here selects elements)."""
+    found = tree.xpath(xpath)
+    return [node for node in found if isinstance(node, etree._Element)] if isinstance(found, list) else []
+
+
+def _embedded_pdf(tree: etree._Element) -> tuple[bytes | None, str | None]:
     """The first PDF embedded in a UBL ``AdditionalDocumentReference`` (base64), with its filename."""
-    for node in tree.xpath("./*[local-name()='AdditionalDocumentReference']/*[local-name()='Attachment']"
+    for node in _nodes(tree, "./*[local-name()='AdditionalDocumentReference']/*[local-name()='Attachment']"
                            "/*[local-name()='EmbeddedDocumentBinaryObject']"):
         if (node.get("mimeCode") or "").lower() != "application/pdf" or not node.text:
             continue
@@ -132,8 +154,8 @@ def _embedded_pdf(tree) -> tuple[bytes | None, str | None]:
     return None, None
 
 
-def _text(tree, xpath: str) -> str | None:
-    found = tree.xpath(xpath)
+def _text(tree: etree._Element, xpath: str) -> str | None:
+    found = _nodes(tree, xpath)
     if found and found[0].text and found[0].text.strip():
         return found[0].text.strip()
     return None
@@ -146,9 +168,9 @@ def _amount(text: str | None) -> float:
         return 0.0
 
 
-def _party(tree, role: str) -> dict:
+def _party(tree: etree._Element, role: str) -> dict[str, str | None]:
     party = f"./*[local-name()='{role}']/*[local-name()='Party']"
-    endpoint = tree.xpath(party + "/*[local-name()='EndpointID']")
+    endpoint = _nodes(tree, party + "/*[local-name()='EndpointID']")
     eia = None
     if endpoint and endpoint[0].text:
         scheme = endpoint[0].get("schemeID")
@@ -175,7 +197,7 @@ class Route:
     image: str | None = None     # the image an email or letter carried: "zip", "embedded" or "generated"
 
 
-def _image(doc: InvoiceFile, params: dict, channel: str, use_own_pdf: bool) -> str:
+def _image(doc: InvoiceFile, params: UploadParams, channel: str, use_own_pdf: bool) -> str | None:
     """Email carries the sender's own image when there is one; print only when asked to (per invoice
     ``print_settings[print_own_image]``, else the company's ``use_own_pdf``), else Maventa's own."""
     if not doc.pdf:
@@ -187,7 +209,7 @@ def _image(doc: InvoiceFile, params: dict, channel: str, use_own_pdf: bool) -> s
     return doc.image_source
 
 
-def decide_route(doc: InvoiceFile, params: dict, receivers: list[dict], print_enabled: bool,
+def decide_route(doc: InvoiceFile, params: UploadParams, receivers: list[Receiver], print_enabled: bool,
                  use_own_pdf: bool = False) -> Route:
     disabled = set(params.get("disabled_routes", []))
     eia = params.get("recipient_eia") or doc.recipient.get("eia")
@@ -200,7 +222,7 @@ def decide_route(doc: InvoiceFile, params: dict, receivers: list[dict], print_en
     else:
         order = ["einvoice", "email", "print"]
     order = [r for r in order if r not in disabled]
-    tried = []
+    tried: list[str] = []
     for route in order:
         tried.append(route)
         if route == "einvoice" and eia:

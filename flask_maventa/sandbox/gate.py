@@ -3,35 +3,42 @@ lookup in the swagger, bearer token and scope, parameter validation against the 
 check of every JSON answer against the swagger's response schema on the way out."""
 from __future__ import annotations
 
+import contextlib
 import json
 import logging
 import math
 import socket
 import time
+from collections.abc import Callable, Iterable, Mapping, Sequence
+from typing import TYPE_CHECKING, cast
 
-from flask import Response, current_app, g, request
+from flask import Flask, Response, current_app, g, request
 
 from . import scopes
 from .spec import load_spec
 from .state import ApiError, Company, Sandbox
 
-__all__ = ["FaultInjector", "gate", "check_response", "require_verified"]
+if TYPE_CHECKING:
+    from _typeshed import OptExcInfo
+    from _typeshed.wsgi import StartResponse, WSGIApplication, WSGIEnvironment
+
+__all__ = ["FaultInjector", "check_response", "gate", "require_verified"]
 
 log = logging.getLogger("flask_maventa.sandbox")
 
 
-def sandbox_of(app=None) -> Sandbox:
-    return (app or current_app).extensions["maventa_sandbox"]
+def sandbox_of(app: Flask | None = None) -> Sandbox:
+    return cast(Sandbox, (app or current_app).extensions["maventa_sandbox"])
 
 
 class FaultInjector:
     """Latency, rate limiting and failure injection for API requests (never for /_sandbox)."""
 
-    def __init__(self, app, sandbox: Sandbox) -> None:
+    def __init__(self, app: WSGIApplication, sandbox: Sandbox) -> None:
         self.app = app
         self.sandbox = sandbox
 
-    def __call__(self, environ, start_response):
+    def __call__(self, environ: WSGIEnvironment, start_response: StartResponse) -> Iterable[bytes]:
         path, method = environ.get("PATH_INFO", ""), environ.get("REQUEST_METHOD", "GET")
         if path.startswith("/_sandbox"):
             return self.app(environ, start_response)
@@ -56,14 +63,14 @@ class FaultInjector:
             return _raw_error(start_response, 500, "internal_server_error", "Internal server error (injected)")
         if self.sandbox.roll(knobs.drop_rate):
             self.sandbox.count("faults", "drop")
-            body = self.app(environ, lambda *args, **kwargs: None)
+            body = self.app(environ, _discard_start)
             for _ in body:  # run the view to the end: the request is processed and stored
                 pass
             getattr(body, "close", lambda: None)()
             self._hang_up(environ)
         return self.app(environ, start_response)
 
-    def _too_many(self, start_response, seconds: float | None):
+    def _too_many(self, start_response: StartResponse, seconds: float | None) -> list[bytes]:
         """429; ``Retry-After`` only while the ``retry_after`` knob is set (Maventa documents neither)."""
         if self.sandbox.knobs.retry_after is None:
             return _raw_error(start_response, 429, "too_many_requests", "Rate limit exceeded")
@@ -82,18 +89,23 @@ class FaultInjector:
         return False
 
     @staticmethod
-    def _hang_up(environ) -> None:
+    def _hang_up(environ: WSGIEnvironment) -> None:
         """Close the connection without an answer; werkzeug treats ConnectionError as a dropped client."""
         sock = environ.get("werkzeug.socket")
         if sock is not None:
-            try:
+            with contextlib.suppress(OSError):
                 sock.shutdown(socket.SHUT_RDWR)
-            except OSError:
-                pass
         raise ConnectionAbortedError("sandbox hung up on purpose")
 
 
-def _raw_error(start_response, status: int, code: str, message: str, details=(), headers=None):
+def _discard_start(status: str, headers: list[tuple[str, str]], exc_info: OptExcInfo | None = None,
+                   /) -> Callable[[bytes], object]:
+    """A ``start_response`` for a request whose answer is dropped (the drop fault)."""
+    return lambda data: None
+
+
+def _raw_error(start_response: StartResponse, status: int, code: str, message: str,
+               details: Sequence[str] = (), headers: Mapping[str, str] | None = None) -> list[bytes]:
     body = json.dumps({"code": code, "message": message, "details": list(details)}).encode()
     reason = {429: "Too Many Requests", 500: "Internal Server Error"}[status]
     start_response(f"{status} {reason}", [("Content-Type", "application/json"),
@@ -101,7 +113,7 @@ def _raw_error(start_response, status: int, code: str, message: str, details=(),
     return [body]
 
 
-def gate():
+def gate() -> None:
     """Flask ``before_request``: find the operation, check the token and the parameters."""
     g.op = None
     if request.path.startswith("/_sandbox"):

@@ -8,18 +8,54 @@ validation (``invalid_after_accept``: the invoice FAILS with an ERROR action car
 from __future__ import annotations
 
 import datetime as dt
+import threading
 import time
 import uuid as uuidlib
+from collections.abc import Callable, Mapping
 from dataclasses import dataclass, field
-from typing import Any
+from typing import TYPE_CHECKING, TypedDict, cast
 
-from .documents import InvoiceFile, Route, decide_route
+from .bodies import JSONData, UploadParams
+from .documents import InvoiceFile, Receiver, Route, decide_route
+from .knobs import Knobs
 
-__all__ = ["Invoice", "InvoiceBook", "VALIDATION_FAILURE"]
+if TYPE_CHECKING:
+    from .state import Company
+
+__all__ = ["VALIDATION_FAILURE", "Invoice", "InvoiceBook"]
 
 # What a late validation failure says (a real EN 16931 rule, as Maventa's validator words them).
 VALIDATION_FAILURE = ("Invoice validation failed: [BR-CO-15]-Invoice total amount with VAT (BT-112) = Invoice "
                       "total amount without VAT (BT-109) + Invoice total VAT amount (BT-110).")
+
+
+class Action(TypedDict):
+    """An invoice action, as ``GET /v1/invoices/{id}/actions`` answers it."""
+
+    type: str
+    channel: str | None
+    message: str
+    key: str | None
+    happened_at: str
+
+
+class StoredFile(TypedDict):
+    """A file of an invoice (the XML, the image), with its content."""
+
+    id: str
+    filename: str
+    type: str
+    mimetype: str
+    content: bytes
+
+
+class Receipt(TypedDict):
+    """An upload that reached the sandbox (retries count)."""
+
+    company_id: str
+    uuid: str
+    number: str | None
+    received_at: str
 
 
 @dataclass
@@ -27,7 +63,7 @@ class Invoice:
     id: str
     company_id: str
     doc: InvoiceFile
-    params: dict
+    params: UploadParams
     filename: str
     source_format: str
     created_at: float
@@ -35,27 +71,34 @@ class Invoice:
     status: str = "PENDING"
     route: Route | None = None
     invalid: bool = False                 # fails Maventa's own validation once due
-    actions: list[dict] = field(default_factory=list)
-    files: list[dict] = field(default_factory=list)
+    actions: list[Action] = field(default_factory=list)
+    files: list[StoredFile] = field(default_factory=list)
 
 
 def _iso(at: float) -> str:
-    return dt.datetime.fromtimestamp(at, dt.timezone.utc).strftime("%Y-%m-%dT%H:%M:%SZ")
+    return dt.datetime.fromtimestamp(at, dt.UTC).strftime("%Y-%m-%dT%H:%M:%SZ")
 
 
-def _action(type_: str, channel: str | None, message: str, key: str | None, at: float) -> dict:
+def _action(type_: str, channel: str | None, message: str, key: str | None, at: float) -> Action:
     return {"type": type_, "channel": channel, "message": message, "key": key, "happened_at": _iso(at)}
 
 
 class InvoiceBook:
     """Invoices, receipts and the receiver registry (needs ``lock``, ``knobs``, ``companies``, ``roll``)."""
 
+    # What the Sandbox this is mixed into provides (declared for the type checker only).
+    lock: threading.RLock
+    knobs: Knobs
+    companies: dict[str, Company]
+    roll: Callable[[float], bool]
+    notify: Callable[[Invoice, str, float], None]
+
     def reset_invoices(self) -> None:
         self.invoices: dict[tuple[str, str], Invoice] = {}
-        self.receipts: list[dict] = []                   # every POST /v1/invoices that reached us
-        self.receivers: list[dict] = []
+        self.receipts: list[Receipt] = []                # every POST /v1/invoices that reached us
+        self.receivers: list[Receiver] = []
 
-    def receive_invoice(self, company, params: dict, doc: InvoiceFile, filename: str,
+    def receive_invoice(self, company: Company, params: UploadParams, doc: InvoiceFile, filename: str,
                         content_type: str) -> tuple[Invoice, bool]:
         """Store an uploaded invoice; returns (invoice, created). A known uuid returns the existing one."""
         with self.lock:
@@ -86,8 +129,8 @@ class InvoiceBook:
         invoice.route = route
         if route.delivered:
             invoice.status = "DELIVERED"
-            sent_key = {"EMAIL": "action_sent_email", "PRINT": "action_sent_print"}.get(route.channel,
-                                                                                         "action_internal_sent")
+            sent_key = {"EMAIL": "action_sent_email", "PRINT": "action_sent_print"}.get(
+                route.channel or "", "action_internal_sent")
             invoice.actions.append(_action("SENT", route.channel, f"Sent via {route.channel}", sent_key, at))
             invoice.actions.append(_action("DELIVERED", route.channel, route.message, "action_delivered", at))
             event = "DOCUMENTS.INVOICE.DELIVERED"
@@ -104,14 +147,15 @@ class InvoiceBook:
                     self.finish(invoice, Route(False, None, None, None, "action_error", VALIDATION_FAILURE, []),
                                 at=now)
                     continue
-                settings = self.companies[invoice.company_id].settings["send_invoice_print"]
+                block = self.companies[invoice.company_id].settings["send_invoice_print"]
+                settings = block if isinstance(block, dict) else {}
                 self.finish(invoice, decide_route(invoice.doc, invoice.params, self.receivers,
                                                   bool(settings.get("enabled")), bool(settings.get("use_own_pdf"))),
                             at=now)
 
     # -- views of the state for /_sandbox ----------------------------------------------------------
 
-    def received(self) -> dict[str, Any]:
+    def received(self) -> Mapping[str, JSONData]:
         with self.lock:
             per_uuid: dict[str, int] = {}
             for receipt in self.receipts:
@@ -127,11 +171,11 @@ class InvoiceBook:
                 "invoices_per_number": per_number,   # invoices created, per invoice number (must be 1)
             }
 
-    def summary(self, invoice: Invoice) -> dict:
+    def summary(self, invoice: Invoice) -> Mapping[str, JSONData]:
         route, doc = invoice.route, invoice.doc
         return {"id": invoice.id, "company_id": invoice.company_id, "number": doc.number,
                 "status": invoice.status, "created_at": _iso(invoice.created_at),
-                "params": dict(invoice.params), "upload": invoice.filename,
+                "params": cast("dict[str, str | list[str]]", dict(invoice.params)), "upload": invoice.filename,
                 # which own PDF the sandbox found: in the "zip" beside the XML, "embedded" in the UBL, or none
                 "image": {"source": doc.image_source, "filename": doc.image_name},
                 "route": None if route is None else {

@@ -3,10 +3,11 @@ open. Set them as ``create_app(**knobs)``, CLI flags, or ``POST /_sandbox/config
 from __future__ import annotations
 
 import dataclasses
+from collections.abc import Mapping
 from dataclasses import dataclass, field
-from typing import Any
+from typing import ClassVar
 
-__all__ = ["Knobs", "KnobError"]
+__all__ = ["KnobError", "Knobs"]
 
 
 class KnobError(ValueError):
@@ -53,7 +54,7 @@ class Knobs:
     echo_errors: bool = False             # error answers quote the request (form, JSON, Authorization), as a
                                           # careless server or proxy would: secrets must still never be stored
 
-    CHOICES = {
+    CHOICES: ClassVar[dict[str, tuple[str, ...]]] = {
         "duplicate_uuid": ("return", "conflict", "unprocessable"),
         "scope_aliases": ("expand", "literal"),
         "refused_scope_answer": ("invalid_scope", "narrow"),
@@ -61,12 +62,14 @@ class Knobs:
         "existing_user": ("empty", "error"),
         "webhook_payload": ("flat", "id", "data", "invoice_id", "unrecognised"),
     }
-    LISTS = {"fault_paths": "'POST /v1/invoices'", "refused_scopes": "'partner:lookups'",
-             "signing_interim": "'PENDING' or 'UNKNOWN'"}
-    OPTIONAL = {"sign_delay": float, "seed": int, "retry_after": float}  # default None allowed, with their type
-    RATES = ("error_rate", "drop_rate", "reset_rate", "throttle_rate", "invalid_after_accept")
+    LISTS: ClassVar[dict[str, str]] = {"fault_paths": "'POST /v1/invoices'", "refused_scopes": "'partner:lookups'",
+                                       "signing_interim": "'PENDING' or 'UNKNOWN'"}
+    # default None allowed, with their type
+    OPTIONAL: ClassVar[dict[str, type[float] | type[int]]] = {"sign_delay": float, "seed": int, "retry_after": float}
+    RATES: ClassVar[tuple[str, ...]] = ("error_rate", "drop_rate", "reset_rate", "throttle_rate",
+                                        "invalid_after_accept")
 
-    def update(self, values: dict[str, Any]) -> None:
+    def update(self, values: Mapping[str, object]) -> None:
         fields = {f.name: f for f in dataclasses.fields(self)}
         unknown = sorted(set(values) - set(fields))
         if unknown:
@@ -75,7 +78,7 @@ class Knobs:
         for name, value in checked.items():
             setattr(self, name, value)
 
-    def _coerce(self, name: str, value: Any) -> Any:
+    def _coerce(self, name: str, value: object) -> object:
         if name in self.CHOICES:
             if value not in self.CHOICES[name]:
                 raise KnobError(f"{name} must be one of {', '.join(self.CHOICES[name])}")
@@ -86,12 +89,14 @@ class Knobs:
             return value
         if value is None and name in self.OPTIONAL:
             return None
-        kind = self.OPTIONAL.get(name) or type(getattr(Knobs(), name))
+        kind: type[float] | type[int] | type[bool] = self.OPTIONAL.get(name) or type(getattr(Knobs(), name))
         if kind is bool:
             if not isinstance(value, bool):
                 raise KnobError(f"{name} must be true or false")
             return value
         try:
+            if not isinstance(value, (int, float, str)):
+                raise TypeError(value)
             value = kind(value)
         except (TypeError, ValueError):
             raise KnobError(f"{name} must be a number, not {value!r}") from None
@@ -103,5 +108,5 @@ class Knobs:
             raise KnobError(f"{name} must be a 4xx status")
         return value
 
-    def as_dict(self) -> dict[str, Any]:
+    def as_dict(self) -> dict[str, object]:
         return dataclasses.asdict(self)

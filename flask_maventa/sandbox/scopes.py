@@ -12,10 +12,11 @@ from __future__ import annotations
 
 import functools
 import re
+from collections.abc import Iterable
 
 from .spec import load_spec
 
-__all__ = ["aliases", "known_scopes", "expand", "allowed"]
+__all__ = ["aliases", "allowed", "expand", "known_scopes"]
 
 DEFAULT_SCOPE = "global company"  # what Maventa grants when the token request names no scope
 
@@ -27,7 +28,7 @@ def _company_auth() -> dict[str, str]:
 
 @functools.lru_cache(maxsize=1)
 def aliases() -> dict[str, frozenset[str]]:
-    found = {}
+    found: dict[str, frozenset[str]] = {}
     for name, description in _company_auth().items():
         match = re.search(r"Alias for ([\w:, ]+)", description)
         if match:
@@ -39,7 +40,7 @@ def known_scopes() -> frozenset[str]:
     return frozenset(_company_auth())
 
 
-def expand(scopes) -> set[str]:
+def expand(scopes: Iterable[str]) -> set[str]:
     out: set[str] = set()
     for scope in scopes:
         out |= {scope} | aliases().get(scope, frozenset())

@@ -2,7 +2,6 @@
 from __future__ import annotations
 
 import threading
-from typing import Any
 
 from werkzeug.serving import make_server
 
@@ -15,17 +14,16 @@ class SandboxServer:
     """``with SandboxServer(vendor_api_key="k", delivery_delay=0.5) as server: server.url``"""
 
     def __init__(self, vendor_api_key: str = "sandbox-vendor-key", port: int = 0, host: str = "127.0.0.1",
-                 **knobs: Any) -> None:
+                 **knobs: object) -> None:
         self.vendor_api_key = vendor_api_key
         self.app = create_app(vendor_api_key, **knobs)
         self.sandbox = sandbox_of(self.app)
-        self._server = make_server(host, port, self.app, threaded=True)
-        self._server.daemon_threads = True
+        self._server = make_server(host, port, self.app, threaded=True)  # its threads are daemon threads
         self.host, self.port = host, self._server.server_port
         self.url = f"http://{host}:{self.port}"
         self._thread: threading.Thread | None = None
 
-    def start(self) -> "SandboxServer":
+    def start(self) -> SandboxServer:
         if self._thread is None:
             self._thread = threading.Thread(target=self._server.serve_forever, name="maventa-sandbox",
                                             daemon=True)
@@ -40,8 +38,8 @@ class SandboxServer:
             self._thread = None
         self._server.server_close()
 
-    def __enter__(self) -> "SandboxServer":
+    def __enter__(self) -> SandboxServer:
         return self.start()
 
-    def __exit__(self, *exc_info) -> None:
+    def __exit__(self, *exc_info: object) -> None:
         self.stop()

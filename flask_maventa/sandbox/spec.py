@@ -18,31 +18,64 @@ import copy
 import functools
 import json
 import re
+from collections.abc import Iterable
 from dataclasses import dataclass, field
 from importlib import resources
-from typing import Any, Iterable
+from typing import TypedDict
 
+import httpx
 import jsonschema
-from werkzeug.datastructures import MultiDict
 from werkzeug.test import EnvironBuilder
 from werkzeug.wrappers import Request
 
-__all__ = ["Spec", "Operation", "load_spec", "request_from_httpx", "SPEC_FILE"]
+from .bodies import JSONObject, JSONValue
+
+__all__ = ["SPEC_FILE", "Operation", "Spec", "load_spec", "request_from_httpx"]
 
 SPEC_FILE = "autoxchange-swagger-0.85.550.json"
 _DATE_TIME = re.compile(r"^\d{4}-\d{2}-\d{2}[T ]\d{2}:\d{2}(:\d{2}(\.\d+)?)?(Z|[+-]\d{2}:?\d{2})?$")
 _DATE = re.compile(r"^\d{4}-\d{2}-\d{2}$")
 
 
+# The parts of a Swagger 2.0 document this module reads (a parameter's ``items`` has a parameter's rules).
+Parameter = TypedDict("Parameter", {
+    "name": str, "in": str, "required": bool, "type": str, "items": "Parameter", "enum": list[JSONValue],
+    "maxLength": int, "minLength": int, "format": str, "schema": JSONObject}, total=False)
+
+
+class ResponseObject(TypedDict, total=False):
+    description: str
+    schema: JSONObject
+
+
+class OperationObject(TypedDict, total=False):
+    parameters: list[Parameter]
+    consumes: list[str]
+    security: list[dict[str, list[str]]]
+    responses: dict[str, ResponseObject]
+
+
+class SecurityScheme(TypedDict, total=False):
+    type: str
+    scopes: dict[str, str]
+
+
+class SwaggerDocument(TypedDict, total=False):
+    paths: dict[str, dict[str, OperationObject]]
+    consumes: list[str]
+    definitions: dict[str, JSONObject]
+    securityDefinitions: dict[str, SecurityScheme]
+
+
 @dataclass
 class Operation:
     method: str
     template: str
-    parameters: list[dict]
+    parameters: list[Parameter]
     consumes: list[str]
     scopes: list[str]          # any one of them grants access; empty: no token needed
-    responses: dict[str, dict]
-    pattern: re.Pattern = field(repr=False, default=None)
+    responses: dict[str, ResponseObject]
+    pattern: re.Pattern[str] = field(repr=False)
 
     @property
     def authenticated(self) -> bool:
@@ -50,13 +83,13 @@ class Operation:
 
 
 @functools.lru_cache(maxsize=1)
-def load_spec() -> "Spec":
-    text = resources.files(__package__).joinpath(SPEC_FILE).read_text(encoding="utf-8")
+def load_spec() -> Spec:
+    text = resources.files(__name__.rpartition(".")[0]).joinpath(SPEC_FILE).read_text(encoding="utf-8")
     return Spec(json.loads(text))
 
 
 class Spec:
-    def __init__(self, document: dict) -> None:
+    def __init__(self, document: SwaggerDocument) -> None:
         self.document = document
         self.operations: list[Operation] = []
         for template, item in document["paths"].items():
@@ -70,8 +103,8 @@ class Spec:
         # Literal paths before templated ones: /v1/invoices/search must not match /v1/invoices/{id}.
         self.operations.sort(key=lambda o: ("{" in o.template, o.template))
         definitions = document.get("definitions", {})
-        self._strict = {"definitions": {k: _strict(v) for k, v in definitions.items()}}
-        self._nullable = {"definitions": {k: _nullable(_strict(v)) for k, v in definitions.items()}}
+        self._strict: JSONObject = {"definitions": {k: _strict(v) for k, v in definitions.items()}}
+        self._nullable: JSONObject = {"definitions": {k: _nullable(_strict(v)) for k, v in definitions.items()}}
 
     # -- lookup ----------------------------------------------------------------------------------
 
@@ -86,7 +119,7 @@ class Spec:
     def path_exists(self, path: str) -> bool:
         return any(op.pattern.match(path) for op in self.operations)
 
-    def enum(self, method: str, template: str, name: str) -> list:
+    def enum(self, method: str, template: str, name: str) -> list[JSONValue]:
         for op in self.operations:
             if op.method == method and op.template == template:
                 for p in op.parameters:
@@ -106,18 +139,16 @@ class Spec:
         problems: list[str] = []
         locations = {p["in"] for p in op.parameters}
         mimetype = request.mimetype
+        form: list[tuple[str, object]] = []  # fields, then files, as a MultiDict of both would list them
         if "formData" in locations:
             if op.consumes and mimetype not in op.consumes:
                 problems.append(f"content type must be {' or '.join(op.consumes)}, not {mimetype or 'none'}")
-            form = MultiDict(request.form)
-            for name, storage in request.files.items(multi=True):
-                form.add(name, storage)
-        else:
-            form = MultiDict()
-            if mimetype in ("multipart/form-data", "application/x-www-form-urlencoded") and (
-                    request.form or request.files):
-                problems.append(f"{request.method} {op.template} takes no form fields")
-        problems += self._check_parameters(op, "query", request.args)
+            form += request.form.items(multi=True)
+            form += request.files.items(multi=True)
+        elif mimetype in ("multipart/form-data", "application/x-www-form-urlencoded") and (
+                request.form or request.files):
+            problems.append(f"{request.method} {op.template} takes no form fields")
+        problems += self._check_parameters(op, "query", request.args.items(multi=True))
         problems += self._check_parameters(op, "formData", form)
         body_params = [p for p in op.parameters if p["in"] == "body"]
         data = request.get_data(cache=True)
@@ -127,11 +158,11 @@ class Spec:
             problems.append(f"{request.method} {op.template} takes no request body")
         return problems
 
-    def _check_parameters(self, op: Operation, location: str, given: MultiDict) -> list[str]:
+    def _check_parameters(self, op: Operation, location: str, given: Iterable[tuple[str, object]]) -> list[str]:
         problems: list[str] = []
         declared = {p["name"]: p for p in op.parameters if p["in"] == location}
-        values: dict[str, list] = {}
-        for raw_name, value in given.items(multi=True):
+        values: dict[str, list[object]] = {}
+        for raw_name, value in given:
             name = raw_name[:-2] if raw_name.endswith("[]") else raw_name
             param = declared.get(name)
             if param is None or (raw_name.endswith("[]") and param.get("type") != "array"):
@@ -146,13 +177,13 @@ class Spec:
             problems += _check_values(param, values[name])
         return problems
 
-    def _check_body(self, op: Operation, param: dict, request: Request, data: bytes) -> list[str]:
+    def _check_body(self, op: Operation, param: Parameter, request: Request, data: bytes) -> list[str]:
         if not data:
             return ["request body is missing"] if param.get("required") else []
         if request.mimetype != "application/json":
             return [f"content type must be application/json, not {request.mimetype or 'none'}"]
         try:
-            body = json.loads(data)
+            body: JSONValue = json.loads(data)
         except ValueError:
             return ["request body is not valid JSON"]
         schema = copy.deepcopy(param["schema"])
@@ -160,7 +191,7 @@ class Spec:
 
     # -- responses -------------------------------------------------------------------------------
 
-    def validate_response(self, method: str, path: str, status: int, body: Any) -> list[str]:
+    def validate_response(self, method: str, path: str, status: int, body: JSONValue) -> list[str]:
         """Problems with a JSON response (``body`` decoded, or None for an empty one)."""
         found = self.find(method, path)
         if found is None:
@@ -170,18 +201,18 @@ class Spec:
         if documented is None:
             if status < 400:
                 return [f"{method} {op.template} documents only {', '.join(op.responses)}, not {status}"]
-            documented = {"schema": {"$ref": "#/definitions/API_Entities_Error"}}  # Maventa's errors share one shape
+            documented = {"schema": {"$ref": "#/definitions/API_Entities_Error"}}  # Maventa's errors: one shape
         schema = documented.get("schema")
         if schema is None:
             return [] if body in (None, b"", "") else [f"status {status} has no body in the spec"]
         return self._schema_problems(schema, body, self._nullable)
 
-    def _schema_problems(self, schema: dict, instance: Any, root: dict) -> list[str]:
+    def _schema_problems(self, schema: JSONObject, instance: JSONValue, root: JSONObject) -> list[str]:
         validator = jsonschema.Draft4Validator({**root, **schema})
         return [_describe(e) for e in sorted(validator.iter_errors(instance), key=lambda e: list(e.path))]
 
 
-def _check_values(param: dict, values: list) -> list[str]:
+def _check_values(param: Parameter, values: list[object]) -> list[str]:
     name, kind = param["name"], param.get("type")
     if kind != "array" and len(values) > 1:
         return [f"{name} is given more than once"]
@@ -191,7 +222,7 @@ def _check_values(param: dict, values: list) -> list[str]:
     return _check_scalar(name, kind, param, values[0])
 
 
-def _check_scalar(name: str, kind: str | None, rules: dict, value: Any) -> list[str]:
+def _check_scalar(name: str, kind: str | None, rules: Parameter, value: object) -> list[str]:
     if kind == "file":
         filename = getattr(value, "filename", None)
         return [] if filename else [f"{name} must be a file upload with a filename"]
@@ -201,7 +232,7 @@ def _check_scalar(name: str, kind: str | None, rules: dict, value: Any) -> list[
     if kind == "integer":
         if not re.fullmatch(r"-?\d+", text):
             return [f"{name} is invalid: {text!r} is not an integer"]
-        typed: Any = int(text)
+        typed: int | float | bool | str = int(text)
     elif kind == "number":
         try:
             typed = float(text)
@@ -227,7 +258,7 @@ def _check_scalar(name: str, kind: str | None, rules: dict, value: Any) -> list[
     return []
 
 
-def _strict(schema: Any) -> Any:
+def _strict(schema: JSONValue) -> JSONValue:
     """Deep copy with ``additionalProperties: false`` on every object that lists its properties."""
     if isinstance(schema, dict):
         out = {k: _strict(v) for k, v in schema.items()}
@@ -239,28 +270,33 @@ def _strict(schema: Any) -> Any:
     return schema
 
 
-def _nullable(schema: Any) -> Any:
+def _nullable(schema: JSONValue) -> JSONValue:
     """Let every non-required property be ``null`` as well (Grape entities expose nil as null)."""
     if isinstance(schema, list):
         return [_nullable(v) for v in schema]
     if not isinstance(schema, dict):
         return schema
     out = {k: _nullable(v) for k, v in schema.items()}
-    if "properties" in out:
-        required = set(out.get("required", []))
-        out["properties"] = {name: (prop if name in required else _or_null(prop))
-                             for name, prop in out["properties"].items()}
+    properties, required = out.get("properties"), out.get("required", [])
+    if isinstance(properties, dict):
+        out["properties"] = {name: (prop if isinstance(required, list) and name in required else _or_null(prop))
+                             for name, prop in properties.items()}
     return out
 
 
-def _or_null(prop: dict) -> dict:
+def _or_null(prop: JSONValue) -> JSONValue:
+    if not isinstance(prop, dict):
+        return prop
     if "$ref" in prop:
         return {"anyOf": [{"$ref": prop["$ref"]}, {"type": "null"}]}
     out = dict(prop)
-    if "type" in out:
-        out["type"] = [out["type"], "null"] if isinstance(out["type"], str) else [*out["type"], "null"]
-    if "enum" in out and None not in out["enum"]:
-        out["enum"] = [*out["enum"], None]
+    kind, enum = out.get("type"), out.get("enum")
+    if isinstance(kind, str):
+        out["type"] = [kind, "null"]
+    elif isinstance(kind, list):
+        out["type"] = [*kind, "null"]
+    if isinstance(enum, list) and None not in enum:
+        out["enum"] = [*enum, None]
     return out
 
 
@@ -269,7 +305,7 @@ def _describe(error: jsonschema.ValidationError) -> str:
     return f"{where}: {error.message}" if where else error.message
 
 
-def request_from_httpx(request: Any) -> Request:
+def request_from_httpx(request: httpx.Request) -> Request:
     """A werkzeug Request with the same method, path, query, headers and body as an httpx.Request."""
     body = request.read()
     builder = EnvironBuilder(
@@ -282,7 +318,7 @@ def request_from_httpx(request: Any) -> Request:
         builder.close()
 
 
-def problems_for(requests: Iterable[Any]) -> dict[str, list[str]]:
+def problems_for(requests: Iterable[httpx.Request]) -> dict[str, list[str]]:
     """Spec problems per ``METHOD path`` for a batch of httpx requests (empty dict: all valid)."""
     spec = load_spec()
     found: dict[str, list[str]] = {}

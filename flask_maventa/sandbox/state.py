@@ -15,18 +15,21 @@ import secrets
 import threading
 import time
 import uuid as uuidlib
+from collections.abc import Mapping
 from dataclasses import dataclass
+from typing import Literal, TypedDict
 
 from . import scopes
+from .bodies import AuthorizationBody, CompanyForm, CompanyUserBody, JSONObject, JSONValue
 from .invoices import InvoiceBook
 from .knobs import Knobs
 from .webhooks import WebhookBook
 
-__all__ = ["Sandbox", "ApiError", "now_iso", "deep_merge"]
+__all__ = ["ApiError", "Sandbox", "deep_merge", "now_iso"]
 
 
 def now_iso(at: float | None = None) -> str:
-    moment = dt.datetime.fromtimestamp(time.time() if at is None else at, dt.timezone.utc)
+    moment = dt.datetime.fromtimestamp(time.time() if at is None else at, dt.UTC)
     return moment.strftime("%Y-%m-%dT%H:%M:%SZ")
 
 
@@ -34,13 +37,13 @@ class ApiError(Exception):
     """An answer in Maventa's error shape ``{"code", "message", "details"}``."""
 
     def __init__(self, status: int, code: str, message: str, details: list[str] | None = None,
-                 headers: dict | None = None) -> None:
+                 headers: Mapping[str, str] | None = None) -> None:
         super().__init__(message)
         self.status, self.code, self.message = status, code, message
         self.details = details or []
         self.headers = headers or {}
 
-    def body(self) -> dict:
+    def body(self) -> dict[str, str | list[str]]:
         return {"code": self.code, "message": self.message, "details": self.details}
 
 
@@ -61,7 +64,7 @@ class Company:
     country: str
     vat: str | None
     user_ids: list[str]
-    settings: dict
+    settings: JSONObject
     auth_state: str = "NONE"
     auth_email: str | None = None
     company_state: str = "UNVERIFIED"
@@ -80,7 +83,17 @@ class Grant:
     expires_at: float
 
 
-def default_settings(name: str, bid: str, country: str, email: str, address: dict) -> dict:
+class Stats(TypedDict):
+    """What ``/_sandbox/stats`` reports."""
+
+    token_requests: int
+    tokens_issued: int
+    requests: dict[str, int]         # per operation
+    faults: dict[str, int]           # per injected fault
+    response_problems: list[dict[str, str | int | list[str]]]  # answers the swagger does not describe
+
+
+def default_settings(name: str, bid: str, country: str, email: str, address: JSONObject) -> JSONObject:
     return {
         "details": {"name": name, "email": email, "website": None, "country": country, "bid": bid,
                     "vat_number": None},
@@ -103,10 +116,11 @@ def default_settings(name: str, bid: str, country: str, email: str, address: dic
     }
 
 
-def deep_merge(target: dict, changes: dict) -> None:
+def deep_merge(target: JSONObject, changes: Mapping[str, JSONValue]) -> None:
     for key, value in changes.items():
-        if isinstance(value, dict) and isinstance(target.get(key), dict):
-            deep_merge(target[key], value)
+        nested = target.get(key)
+        if isinstance(value, dict) and isinstance(nested, dict):
+            deep_merge(nested, value)
         else:
             target[key] = value
 
@@ -131,7 +145,7 @@ class Sandbox(InvoiceBook, WebhookBook):
             self.grants: dict[str, Grant] = {}               # by access token
             self.reset_invoices()
             self.reset_webhooks()
-            self.stats = {"token_requests": 0, "tokens_issued": 0, "requests": {}, "faults": {},
+            self.stats: Stats = {"token_requests": 0, "tokens_issued": 0, "requests": {}, "faults": {},
                           "response_problems": []}
             self.rng = random.Random(self.knobs.seed)
             self.buckets: dict[str, tuple[float, float]] = {}
@@ -157,14 +171,14 @@ class Sandbox(InvoiceBook, WebhookBook):
         with self.lock:
             if self.user_by_email(email):
                 if self.knobs.existing_user == "error":
-                    raise ApiError(self.knobs.existing_user_status, "invalid_parameters", "Email has already been taken",
-                                   [f"email {email} already exists"])
+                    raise ApiError(self.knobs.existing_user_status, "invalid_parameters",
+                                   "Email has already been taken", [f"email {email} already exists"])
                 return None
             user = User(str(uuidlib.uuid4()), email, first_name, last_name, secrets.token_hex(16))
             self.users[user.id] = user
             return user
 
-    def create_company(self, form: dict) -> Company:
+    def create_company(self, form: CompanyForm) -> Company:
         with self.lock:
             user = self.user_by_key(form["user_api_key"])
             if user is None:
@@ -175,7 +189,7 @@ class Sandbox(InvoiceBook, WebhookBook):
             bid = form["bid"]
             if any(normalize_bid(c.bid) == normalize_bid(bid) for c in self.companies.values()):
                 raise self._bid_taken(bid)
-            address = {"street_address": form["address1"], "post_code": form["post_code"],
+            address: JSONObject = {"street_address": form["address1"], "post_code": form["post_code"],
                        "post_office": form["post_office"], "city": form["city"], "country": form["country"]}
             company = Company(id=str(uuidlib.uuid4()), name=form["name"], bid=bid, country=form["country"],
                               vat=None if form.get("no_vat") == "true" else bid, user_ids=[user.id],
@@ -224,11 +238,11 @@ class Sandbox(InvoiceBook, WebhookBook):
 
     # -- companies ---------------------------------------------------------------------------------
 
-    def add_company_user(self, company: Company, body: dict) -> tuple[User, bool]:
+    def add_company_user(self, company: Company, body: CompanyUserBody) -> tuple[User, bool]:
         with self.lock:
             user = self.user_by_email(body["email"])
             created = user is None
-            if created:
+            if user is None:
                 user = User(str(uuidlib.uuid4()), body["email"], body.get("first_name"), body.get("last_name"),
                             secrets.token_hex(16))
                 self.users[user.id] = user
@@ -236,7 +250,7 @@ class Sandbox(InvoiceBook, WebhookBook):
                 company.user_ids.append(user.id)
             return user, created
 
-    def send_authorization(self, company: Company, body: dict) -> None:
+    def send_authorization(self, company: Company, body: AuthorizationBody) -> None:
         with self.lock:
             company.auth_email = body["auth_email"]
             company.locale = body["locale"]
@@ -253,7 +267,7 @@ class Sandbox(InvoiceBook, WebhookBook):
             company.interim = list(self.knobs.signing_interim)
             self._next_signing_state(company)
 
-    def read_authorization(self, company: Company) -> dict:
+    def read_authorization(self, company: Company) -> dict[str, str]:
         """The authorization state as a GET shows it; each read moves an interim state on."""
         with self.lock:
             answer = {"auth_state": company.auth_state, "auth_email": company.auth_email or "",
@@ -285,7 +299,7 @@ class Sandbox(InvoiceBook, WebhookBook):
         with self.lock:
             for company in self.companies.values():
                 if (company.auth_state == "SENT" and self.knobs.sign_delay is not None
-                        and company.auth_sent_at + self.knobs.sign_delay <= now):
+                        and company.auth_sent_at is not None and company.auth_sent_at + self.knobs.sign_delay <= now):
                     self.sign(company)
                 if (company.auth_state == "SIGNED" and company.company_state != "VERIFIED"
                         and company.signed_at is not None and company.signed_at + self.knobs.verify_delay <= now):
@@ -314,7 +328,7 @@ class Sandbox(InvoiceBook, WebhookBook):
             self.buckets[client] = (tokens, now)
             return (1 - tokens) / rate
 
-    def count(self, kind: str, key: str) -> None:
+    def count(self, kind: Literal["requests", "faults"], key: str) -> None:
         with self.lock:
             bucket = self.stats[kind]
             bucket[key] = bucket.get(key, 0) + 1

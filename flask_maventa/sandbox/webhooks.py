@@ -20,10 +20,18 @@ import threading
 import time
 import uuid as uuidlib
 from dataclasses import dataclass, field
+from typing import TYPE_CHECKING
 
 import httpx
 
-__all__ = ["Subscription", "Delivery", "WebhookBook", "Ticker", "payload"]
+from .bodies import JSONObject
+from .knobs import Knobs
+
+if TYPE_CHECKING:
+    from .invoices import Invoice
+    from .state import Sandbox
+
+__all__ = ["Delivery", "Subscription", "Ticker", "WebhookBook", "payload"]
 
 log = logging.getLogger("flask_maventa.sandbox")
 
@@ -44,16 +52,16 @@ class Delivery:
     subscription_id: str
     url: str
     event: str
-    payload: dict
+    payload: JSONObject
     next_attempt_at: float
     attempts: int = 0
-    status_codes: list = field(default_factory=list)
+    status_codes: list[int | None] = field(default_factory=list)
     acknowledged: bool = False
     given_up: bool = False
 
 
-def payload(shape: str, event: str, company_id: str, invoice_id: str, status: str, at: float) -> dict:
-    created_at = dt.datetime.fromtimestamp(at, dt.timezone.utc).strftime("%Y-%m-%dT%H:%M:%SZ")
+def payload(shape: str, event: str, company_id: str, invoice_id: str, status: str, at: float) -> JSONObject:
+    created_at = dt.datetime.fromtimestamp(at, dt.UTC).strftime("%Y-%m-%dT%H:%M:%SZ")
     if shape == "id":
         return {"event": event, "id": invoice_id, "created_at": created_at}
     if shape == "data":
@@ -71,11 +79,15 @@ def payload(shape: str, event: str, company_id: str, invoice_id: str, status: st
 class WebhookBook:
     """Subscriptions and deliveries (needs ``lock`` and ``knobs``)."""
 
+    # What the Sandbox this is mixed into provides (declared for the type checker only).
+    lock: threading.RLock
+    knobs: Knobs
+
     def reset_webhooks(self) -> None:
         self.subscriptions: dict[str, Subscription] = {}
         self.deliveries: list[Delivery] = []
 
-    def notify(self, invoice, event: str, at: float) -> None:
+    def notify(self, invoice: Invoice, event: str, at: float) -> None:
         for sub in self.subscriptions.values():
             if sub.company_id == invoice.company_id and event in sub.events:
                 body = payload(self.knobs.webhook_payload, event, invoice.company_id, invoice.id, invoice.status, at)
@@ -109,7 +121,7 @@ class WebhookBook:
 class Ticker(threading.Thread):
     """Advances the sandbox a few times a second and POSTs due webhook deliveries."""
 
-    def __init__(self, sandbox, interval: float = 0.05) -> None:
+    def __init__(self, sandbox: Sandbox, interval: float = 0.05) -> None:
         super().__init__(name="maventa-sandbox-ticker", daemon=True)
         self.sandbox = sandbox
         self.interval = interval
@@ -123,7 +135,7 @@ class Ticker(threading.Thread):
             while not self._stopped.wait(self.interval):
                 try:
                     self.tick(http)
-                except Exception:  # the clock must keep running whatever one tick did
+                except Exception:
                     log.exception("sandbox tick failed")
 
     def tick(self, http: httpx.Client) -> None:
