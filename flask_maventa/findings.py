@@ -6,8 +6,9 @@ are filled from ``params`` *after* translation, so translators see stable string
 
 from __future__ import annotations
 
+import dataclasses
 from collections.abc import Callable, Iterable, Mapping
-from dataclasses import dataclass, field
+from dataclasses import dataclass
 from typing import Any, Literal
 
 Severity = Literal["error", "warning"]
@@ -25,7 +26,7 @@ class Finding:
     """What is wrong (English source string, may contain ``{placeholders}``)."""
     hint: str = ""
     """Where to fix it, for a finance user (English source string, may contain ``{placeholders}``)."""
-    params: Mapping[str, Any] = field(default_factory=dict)
+    params: Mapping[str, Any] = dataclasses.field(default_factory=dict)  # ``field`` names the attribute above
     """Values for the placeholders of ``message`` and ``hint``."""
     rules: tuple[str, ...] = ()
     """The official EN 16931 / Peppol BIS 3.0 rule ids this finding stands for (``("BR-10",)``), so

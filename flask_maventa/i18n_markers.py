@@ -5,5 +5,5 @@ then filled: ``gettext(message).format(**params)``.
 """
 
 
-def N_(message: str) -> str:  # noqa: N802 - the conventional name for a no-op marker
+def N_(message: str) -> str:
     return message

@@ -10,6 +10,7 @@ exactly, so pre-flight never refuses what the official rules accept and the othe
 from __future__ import annotations
 
 import re
+from collections.abc import Callable
 
 from stdnum import bic as _bic
 from stdnum import ean, iban, iso11649, luhn, vatin
@@ -103,10 +104,11 @@ def _abn_ok(value: str) -> bool:
     if not re.fullmatch(r"[0-9]{11}", value):
         return False
     weights = (10, 1, 3, 5, 7, 9, 11, 13, 15, 17, 19)
-    return sum(w * (int(d) - (1 if i == 0 else 0)) for i, (w, d) in enumerate(zip(weights, value))) % 89 == 0
+    digits = enumerate(zip(weights, value, strict=True))  # 11 weights, 11 digits
+    return sum(w * (int(d) - (1 if i == 0 else 0)) for i, (w, d) in digits) % 89 == 0
 
 
-SCHEME_RULES: dict[str, tuple[str, object]] = {
+SCHEME_RULES: dict[str, tuple[str, Callable[[str], bool]]] = {
     "0088": ("PEPPOL-COMMON-R040", _gs1_ok),
     "0192": ("PEPPOL-COMMON-R041", mod11_no_ok),
     "0184": ("PEPPOL-COMMON-R042", lambda v: bool(re.fullmatch(r"DK[0-9]{8}|[0-9]{8}", v))),
@@ -122,14 +124,14 @@ SCHEME_RULES: dict[str, tuple[str, object]] = {
 def scheme_value_ok(scheme: str | None, value: str) -> bool:
     """Whether ``value`` has the format Peppol requires for ``scheme`` (any value for other schemes)."""
     rule = SCHEME_RULES.get(scheme or "")
-    return rule is None or bool(rule[1](value))  # type: ignore[operator]
+    return rule is None or rule[1](value)
 
 
 def vat_number_valid(vat: str) -> bool | None:
     """The country's own VAT number check (format and check digits) by python-stdnum; ``None``
     when stdnum does not know the country."""
     try:
-        vatin._get_cc_module(vat[:2])  # noqa: SLF001 - stdnum's own country lookup
+        vatin._get_cc_module(vat[:2])
     except ValidationError:
         return None
     return vatin.is_valid(vat)

@@ -25,18 +25,37 @@ import json
 from dataclasses import dataclass
 from decimal import Decimal
 from pathlib import Path
-from typing import Any, Literal
+from typing import Any, Literal, cast
 
 from . import jsonform
 from .findings import DocumentError, Finding
 from .i18n_markers import N_
-from .jsonform import Blankless, constrained
+from .jsonform import Blankless, constrained, model
 
 __all__ = [
-    "Address", "AllowanceCharge", "Attachment", "Delivery", "DocumentError", "Endpoint", "Finding",
-    "InvoiceDocument", "InvoiceLine", "InvoiceReference", "ItemAttribute", "ItemClassification", "N_", "Party",
-    "PartyIdentifier", "Payee", "PaymentCard", "PaymentMeans", "Period", "Routing", "SCHEMA_PATH",
-    "TaxRepresentative", "VatAmount",
+    "N_",
+    "SCHEMA_PATH",
+    "Address",
+    "AllowanceCharge",
+    "Attachment",
+    "Delivery",
+    "DocumentError",
+    "Endpoint",
+    "Finding",
+    "InvoiceDocument",
+    "InvoiceLine",
+    "InvoiceReference",
+    "ItemAttribute",
+    "ItemClassification",
+    "Party",
+    "PartyIdentifier",
+    "Payee",
+    "PaymentCard",
+    "PaymentMeans",
+    "Period",
+    "Routing",
+    "TaxRepresentative",
+    "VatAmount",
 ]
 
 _LEGAL_SCHEME_BY_COUNTRY = {"NO": "0192", "SE": "0007", "FI": "0212", "DK": "0184"}
@@ -49,7 +68,7 @@ VAT_CATEGORIES = ("S", "Z", "E", "AE", "K", "G", "O", "L", "M")
 DocumentType = Literal["invoice", "credit_note"]
 
 
-@dataclass(frozen=True)
+@model
 class Address(Blankless):
     """A postal address (seller, buyer or delivery place)."""
 
@@ -61,13 +80,13 @@ class Address(Blankless):
     """City or town [BT-37/52/77]."""
     post_code: str | None = None
     """Post code [BT-38/53/78]."""
-    country: str | None = constrained(None, pattern=COUNTRY)
+    country: str | None = constrained(default=None, pattern=COUNTRY)
     """ISO 3166-1 alpha-2 country code in capitals, e.g. ``"NO"`` [BT-40/55/80]."""
     subdivision: str | None = None
     """Region or county, when the address needs it [BT-39/54/79]."""
 
 
-@dataclass(frozen=True)
+@model
 class Endpoint(Blankless):
     """An electronic address in the Peppol network: scheme (EAS code) and identifier."""
 
@@ -83,17 +102,17 @@ class Endpoint(Blankless):
         return f"{self.scheme}:{self.value}"
 
 
-@dataclass(frozen=True)
+@model
 class PartyIdentifier(Blankless):
     """An extra identifier of a party (customer number at the buyer, GLN, ...) [BT-29/46]."""
 
     value: str
     """The identifier."""
-    scheme: str | None = constrained(None, pattern=SCHEME)
+    scheme: str | None = constrained(default=None, pattern=SCHEME)
     """ISO 6523 ICD code of the scheme, e.g. ``"0088"``; none for a bilateral identifier."""
 
 
-@dataclass(frozen=True)
+@model
 class Party(Blankless):
     """The seller or the buyer."""
 
@@ -106,7 +125,7 @@ class Party(Blankless):
     ``"FI20774740"`` [BT-31/48]."""
     legal_id: str | None = None
     """Business registration number, e.g. Norwegian organisation number [BT-30/47]."""
-    legal_id_scheme: str | None = constrained(None, pattern=SCHEME)
+    legal_id_scheme: str | None = constrained(default=None, pattern=SCHEME)
     """ISO 6523 ICD code of ``legal_id``, e.g. ``"0192"`` (NO), ``"0007"`` (SE), ``"0212"`` (FI
     business id), ``"0184"`` (DK CVR)."""
     endpoint: Endpoint | None = None
@@ -137,7 +156,8 @@ class Party(Blankless):
             return self.endpoint
         if not self.legal_id:
             return None
-        scheme = self.legal_id_scheme or _LEGAL_SCHEME_BY_COUNTRY.get(self.address.country if self.address else "")
+        country = self.address.country if self.address else None
+        scheme = self.legal_id_scheme or _LEGAL_SCHEME_BY_COUNTRY.get(country or "")
         value = self.legal_id.strip()
         if scheme == "0212":  # Finnish business id 1234567-8 → OVT code 003712345678
             return Endpoint("0216", "0037" + value.replace("-", ""))
@@ -146,7 +166,7 @@ class Party(Blankless):
         return None
 
 
-@dataclass(frozen=True)
+@model
 class Payee(Blankless):
     """Who receives the payment when it is not the seller, e.g. a factoring company [BG-10]."""
 
@@ -154,15 +174,15 @@ class Payee(Blankless):
     """Payee name [BT-59]."""
     identifier: str | None = None
     """Payee identifier, e.g. its GLN, or its SEPA creditor identifier with scheme ``"SEPA"`` [BT-60/BT-90]."""
-    identifier_scheme: str | None = constrained(None, pattern=SCHEME)
+    identifier_scheme: str | None = constrained(default=None, pattern=SCHEME)
     """ISO 6523 ICD code of ``identifier`` (``"0088"`` GLN, ...), or ``"SEPA"``."""
     legal_id: str | None = None
     """Payee's business registration number [BT-61]."""
-    legal_id_scheme: str | None = constrained(None, pattern=SCHEME)
+    legal_id_scheme: str | None = constrained(default=None, pattern=SCHEME)
     """ISO 6523 ICD code of ``legal_id``, e.g. ``"0192"``."""
 
 
-@dataclass(frozen=True)
+@model
 class TaxRepresentative(Blankless):
     """The seller's VAT representative, when the seller has one in the buyer's country [BG-11]."""
 
@@ -174,7 +194,7 @@ class TaxRepresentative(Blankless):
     """Its postal address; the country is required [BG-12]."""
 
 
-@dataclass(frozen=True)
+@model
 class Period(Blankless):
     """A period of time, both ends included [BG-14/26]."""
 
@@ -184,7 +204,7 @@ class Period(Blankless):
     """Last day [BT-74/135]."""
 
 
-@dataclass(frozen=True)
+@model
 class AllowanceCharge(Blankless):
     """A discount (allowance) or a fee (charge), on the document or on one line [BG-20/21/27/28].
 
@@ -205,7 +225,7 @@ class AllowanceCharge(Blankless):
     """Reason in words, e.g. ``"Volume discount"`` [BT-97/104/139/144]."""
     reason_code: str | None = None
     """UNCL 5189 (allowance) or UNCL 7161 (charge) code, e.g. ``"95"``, ``"FC"`` [BT-98/105/140/145]."""
-    vat_category: str | None = constrained(None, choices=VAT_CATEGORIES, rules=("BR-CL-17",))
+    vat_category: str | None = constrained(default=None, choices=VAT_CATEGORIES, rules=("BR-CL-17",))
     """Document level only: VAT category code (see :class:`InvoiceLine`) [BT-95/102]."""
     vat_rate: Decimal | None = None
     """Document level only: VAT rate in percent [BT-96/103]."""
@@ -215,7 +235,7 @@ class AllowanceCharge(Blankless):
     """Document level only: VATEX code for the same, e.g. ``"VATEX-EU-O"`` [BT-121]."""
 
 
-@dataclass(frozen=True)
+@model
 class ItemClassification(Blankless):
     """A classification of the item in a public scheme, e.g. UNSPSC or CPV [BT-158]."""
 
@@ -227,7 +247,7 @@ class ItemClassification(Blankless):
     """Version of the scheme, e.g. ``"19.05.01"`` for UNSPSC [BT-158-2]."""
 
 
-@dataclass(frozen=True)
+@model
 class ItemAttribute(Blankless):
     """A property of the item, e.g. colour or size [BG-32]."""
 
@@ -237,7 +257,7 @@ class ItemAttribute(Blankless):
     """Attribute value, e.g. ``"Blue"`` [BT-161]."""
 
 
-@dataclass(frozen=True)
+@model
 class InvoiceLine(Blankless):
     """One invoice or credit note line [BG-25]."""
 
@@ -256,7 +276,7 @@ class InvoiceLine(Blankless):
     """Item name [BT-153]."""
     description: str | None = None
     """Longer item description [BT-154]."""
-    unit_code: str = constrained("C62", pattern=r"^[0-9A-Z]{1,3}$")
+    unit_code: str = constrained(default="C62", pattern=r"^[0-9A-Z]{1,3}$")
     """UN/ECE Recommendation 20 unit: ``C62`` one, ``H87`` piece, ``HUR`` hour, ``DAY``, ``KGM``,
     ``MTR``, ``LTR``, ... [BT-130]."""
     vat_rate: Decimal | None = None
@@ -283,7 +303,7 @@ class InvoiceLine(Blankless):
     """Buyer's article number [BT-156]."""
     standard_item_id: str | None = None
     """Standard identifier of the item, by default a GTIN [BT-157]."""
-    standard_item_scheme: str | None = constrained(None, pattern=SCHEME)
+    standard_item_scheme: str | None = constrained(default=None, pattern=SCHEME)
     """ISO 6523 ICD scheme of ``standard_item_id``; default ``"0160"`` (GTIN) [BT-157-1]."""
     classifications: tuple[ItemClassification, ...] = ()
     """Item classifications, e.g. UNSPSC or CPV codes [BT-158]."""
@@ -291,15 +311,15 @@ class InvoiceLine(Blankless):
     """Item attributes such as colour or size [BG-32]."""
     object_id: str | None = None
     """An identifier of an object the line is about, e.g. a subscription or metering point [BT-128]."""
-    object_id_scheme: str | None = constrained(None, pattern=r"^[0-9A-Z]{1,3}$")
+    object_id_scheme: str | None = constrained(default=None, pattern=r"^[0-9A-Z]{1,3}$")
     """UNTDID 1153 scheme of ``object_id``, e.g. ``"AVA"`` [BT-128-1]."""
-    origin_country: str | None = constrained(None, pattern=COUNTRY)
+    origin_country: str | None = constrained(default=None, pattern=COUNTRY)
     """Country of origin of the item [BT-159]."""
-    note: str | None = constrained(None, multiline=True)
+    note: str | None = constrained(default=None, multiline=True)
     """Free text for this line [BT-127]."""
 
 
-@dataclass(frozen=True)
+@model
 class PaymentCard(Blankless):
     """A payment card [BG-18]; never the full card number."""
 
@@ -311,11 +331,11 @@ class PaymentCard(Blankless):
     """Card holder name [BT-88]."""
 
 
-@dataclass(frozen=True)
+@model
 class PaymentMeans(Blankless):
     """How the buyer pays [BG-16]. Usually one bank transfer."""
 
-    code: str = constrained("30", pattern=r"^[0-9A-Z]{1,3}$")
+    code: str = constrained(default="30", pattern=r"^[0-9A-Z]{1,3}$")
     """UNCL 4461 code: ``30`` credit transfer, ``58`` SEPA credit transfer, ``31`` debit transfer,
     ``42`` payment to bank account (Denmark), ``1`` not defined, ``48`` card, ``49``/``59``
     direct debit [BT-81]."""
@@ -340,7 +360,7 @@ class PaymentMeans(Blankless):
     """Payment card the invoice was or will be paid with (code 48, 54, 55) [BG-18]."""
 
 
-@dataclass(frozen=True)
+@model
 class InvoiceReference(Blankless):
     """A previous invoice this document refers to, e.g. the invoice a credit note credits [BG-3]."""
 
@@ -350,7 +370,7 @@ class InvoiceReference(Blankless):
     """Its issue date [BT-26]."""
 
 
-@dataclass(frozen=True)
+@model
 class Delivery(Blankless):
     """Where and when the goods or services were delivered [BG-13]."""
 
@@ -360,13 +380,13 @@ class Delivery(Blankless):
     """Deliver-to address [BG-15]."""
     location_id: str | None = None
     """Deliver-to location identifier [BT-71]."""
-    location_scheme: str | None = constrained(None, pattern=SCHEME)
+    location_scheme: str | None = constrained(default=None, pattern=SCHEME)
     """ICD scheme of ``location_id``, e.g. ``"0088"`` for a GLN."""
     party_name: str | None = None
     """Deliver-to party name [BT-70]."""
 
 
-@dataclass(frozen=True)
+@model
 class Attachment(Blankless):
     """A supporting document [BG-24] (timesheet, specification, ...): embedded, at a URI, or only
     referenced by its id.
@@ -374,7 +394,7 @@ class Attachment(Blankless):
     Peppol allows PDF, PNG, JPEG, CSV, XLSX and ODS; Maventa allows 10 MB per file.
     """
 
-    filename: str | None = constrained(None, max_length=200)
+    filename: str | None = constrained(default=None, max_length=200)
     """File name shown to the buyer, e.g. ``"timesheet_march.pdf"``; needed with ``content`` [BT-125-2]."""
     mime_code: str | None = None
     """MIME type, e.g. ``"application/pdf"``; needed with ``content`` [BT-125-1]."""
@@ -388,7 +408,7 @@ class Attachment(Blankless):
     """Where the document can be fetched, instead of embedding it [BT-124]."""
 
 
-@dataclass(frozen=True)
+@model
 class VatAmount(Blankless):
     """The VAT of one category and rate as the ERP computed it [BT-117].
 
@@ -419,7 +439,7 @@ class Routing:
     """Street, post code, city and country are all known (print service possible)."""
 
 
-@dataclass(frozen=True)
+@model
 class InvoiceDocument(Blankless):
     """An invoice or a credit note, with everything the e-invoice needs."""
 
@@ -435,9 +455,9 @@ class InvoiceDocument(Blankless):
     """The customer [BG-7]."""
     lines: tuple[InvoiceLine, ...] = ()
     """The lines; at least one is needed [BG-25]."""
-    document_type: str = constrained("invoice", choices=("invoice", "credit_note"))
+    document_type: str = constrained(default="invoice", choices=("invoice", "credit_note"))
     """``"invoice"`` or ``"credit_note"``."""
-    type_code: str | None = constrained(None, pattern=r"^[0-9]{1,3}$", rules=("BR-CL-01",))
+    type_code: str | None = constrained(default=None, pattern=r"^[0-9]{1,3}$", rules=("BR-CL-01",))
     """UNTDID 1001 code; default ``380`` (commercial invoice) or ``381`` (credit note) [BT-3]."""
     due_date: dt.date | None = None
     """Payment due date [BT-9]."""
@@ -446,9 +466,9 @@ class InvoiceDocument(Blankless):
     tax_point_date_code: str | None = None
     """Instead of ``tax_point_date``: UNTDID 2005 code of when VAT becomes due, ``"3"`` issue date,
     ``"35"`` delivery date, ``"432"`` payment date; written as the invoice period's description code [BT-8]."""
-    language: str | None = constrained(None, pattern=r"^[a-z]{2}$")
+    language: str | None = constrained(default=None, pattern=r"^[a-z]{2}$")
     """ISO 639-1 code of the customer's language (``"nb"``, ``"fi"``, ``"sv"``, ``"en"``); not part of the UBL."""
-    note: str | None = constrained(None, multiline=True)
+    note: str | None = constrained(default=None, multiline=True)
     """Free text for the buyer (one note only in Peppol) [BT-22]."""
     buyer_reference: str | None = None
     """The buyer's reference (their "Deres ref." / "Viitteenne" / "Er referens"); this or
@@ -469,7 +489,7 @@ class InvoiceDocument(Blankless):
     """The call for tender or lot the invoice belongs to [BT-17]."""
     invoiced_object: str | None = None
     """An identifier of the invoiced object, e.g. a metering point, subscription or vehicle [BT-18]."""
-    invoiced_object_scheme: str | None = constrained(None, pattern=r"^[0-9A-Z]{1,3}$")
+    invoiced_object_scheme: str | None = constrained(default=None, pattern=r"^[0-9A-Z]{1,3}$")
     """UNTDID 1153 scheme of ``invoiced_object``, e.g. ``"AVA"`` [BT-18-1]."""
     accounting_cost: str | None = None
     """Buyer's cost centre / accounting string for the whole invoice [BT-19]."""
@@ -487,13 +507,13 @@ class InvoiceDocument(Blankless):
     """Document-level discounts and fees, each with its VAT category [BG-20/21]."""
     payment_means: tuple[PaymentMeans, ...] = ()
     """How to pay: bank account and payment reference [BG-16]."""
-    payment_terms: str | None = constrained(None, multiline=True)
+    payment_terms: str | None = constrained(default=None, multiline=True)
     """Payment terms in words, e.g. ``"14 days net, 8 % late interest"`` [BT-20]."""
     prepaid_amount: Decimal | None = None
     """Amount already paid, with VAT [BT-113]."""
     rounding_amount: Decimal | None = None
     """Rounding added to the total to reach the amount due (e.g. to whole kroner) [BT-114]."""
-    tax_currency: str | None = constrained(None, pattern=CURRENCY, rules=("BR-CL-05",))
+    tax_currency: str | None = constrained(default=None, pattern=CURRENCY, rules=("BR-CL-05",))
     """VAT accounting currency when it differs from ``currency`` (e.g. ``"NOK"`` on a EUR
     invoice of a Norwegian seller) [BT-6]."""
     tax_exchange_rate: Decimal | None = None
@@ -530,7 +550,7 @@ class InvoiceDocument(Blankless):
 
     def to_json(self) -> dict[str, Any]:
         """The JSON form (amounts as strings, dates as ``YYYY-MM-DD``, files as base64)."""
-        return jsonform.dump(self)
+        return cast("dict[str, Any]", jsonform.dump(self))  # a dataclass dumps to an object
 
     # -- what the transfer job needs -------------------------------------------------
 

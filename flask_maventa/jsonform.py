@@ -22,13 +22,14 @@ import binascii
 import dataclasses
 import datetime as dt
 import inspect
+import itertools
 import re
 import textwrap
 import types
 import typing
 from decimal import Decimal, InvalidOperation
 from functools import cache
-from typing import Any
+from typing import Any, TypeVar, cast
 
 from .findings import DocumentError, Finding
 from .i18n_markers import N_
@@ -40,9 +41,20 @@ _DATE_RE = re.compile(DATE_PATTERN)
 _BASE64_RE = re.compile(r"^[A-Za-z0-9+/\s]*={0,2}\s*$")
 NOT_XML = re.compile("[^\t\n\r\x20-\ud7ff\ue000-\ufffd\U00010000-\U0010ffff]")
 """Characters XML 1.0 cannot carry (control characters, lone surrogates): dropped from all text."""
+_T = TypeVar("_T")
 
 
-def constrained(default: Any = dataclasses.MISSING, *, choices: tuple[str, ...] | None = None,
+@typing.overload
+def constrained(*, choices: tuple[str, ...] | None = None, pattern: str | None = None,
+                max_length: int | None = None, rules: tuple[str, ...] = (), multiline: bool = False) -> Any: ...
+
+
+@typing.overload
+def constrained(*, default: _T, choices: tuple[str, ...] | None = None, pattern: str | None = None,
+                max_length: int | None = None, rules: tuple[str, ...] = (), multiline: bool = False) -> _T: ...
+
+
+def constrained(*, default: Any = dataclasses.MISSING, choices: tuple[str, ...] | None = None,
                 pattern: str | None = None, max_length: int | None = None, rules: tuple[str, ...] = (),
                 multiline: bool = False) -> Any:
     """A dataclass field with JSON constraints (checked by the parser, written into the schema).
@@ -90,7 +102,7 @@ def blank_json(value: Any) -> bool:
     return False
 
 
-def _default(f: dataclasses.Field) -> Any:
+def _default(f: dataclasses.Field[Any]) -> Any:
     if f.default is not dataclasses.MISSING:
         return f.default
     if f.default_factory is not dataclasses.MISSING:
@@ -98,16 +110,23 @@ def _default(f: dataclasses.Field) -> Any:
     return dataclasses.MISSING
 
 
+@typing.dataclass_transform(frozen_default=True, field_specifiers=(dataclasses.field, constrained))
+def model(cls: type[_T]) -> type[_T]:
+    """``@dataclass(frozen=True)`` for the document's models; a type checker reads their
+    ``constrained(...)`` as fields, as it reads ``dataclasses.field`` (PEP 681)."""
+    return dataclasses.dataclass(frozen=True)(cls)
+
+
 class Blankless:
     """Mixin for the frozen model dataclasses: the one place where blank values become absent.
 
-    Text loses the characters XML cannot carry and is stripped; a blank text, ``None`` or an all-blank object becomes the field's default
-    (``None`` for optional fields, e.g. ``"C62"`` for a unit); a required text stays ``""`` so the
-    pre-flight check reports it; blank items are dropped from lists.
+    Text loses the characters XML cannot carry and is stripped; a blank text, ``None`` or an all-blank
+    object becomes the field's default (``None`` for optional fields, e.g. ``"C62"`` for a unit); a
+    required text stays ``""`` so the pre-flight check reports it; blank items are dropped from lists.
     """
 
     def __post_init__(self) -> None:
-        for f in dataclasses.fields(self):  # type: ignore[arg-type]
+        for f in dataclasses.fields(self):  # type: ignore[arg-type]  # a mixin: its subclasses are dataclasses
             value = getattr(self, f.name)
             if isinstance(value, str):
                 value = NOT_XML.sub("", value)
@@ -136,13 +155,13 @@ def _unwrap_optional(tp: Any) -> tuple[Any, bool]:
 
 # -- parsing --------------------------------------------------------------------------
 
-def parse(cls: type, data: Any) -> Any:
+def parse(cls: type[_T], data: object) -> _T:
     """Build ``cls`` from its JSON form, or raise :class:`DocumentError` listing every problem."""
     problems: list[Finding] = []
     value = _parse_dataclass(cls, data, "", problems)
     if problems:
         raise DocumentError(problems)
-    return value
+    return cast(_T, value)  # without problems, _parse_dataclass built a cls
 
 
 def _join(path: str, name: str) -> str:
@@ -182,7 +201,7 @@ def _parse_value(tp: Any, value: Any, path: str, problems: list[Finding], meta: 
             problems.append(_problem(path, N_("A value is required here, not null."), (meta or {}).get("rules", ())))
         return None
     meta = meta or {}
-    if dataclasses.is_dataclass(tp):
+    if isinstance(tp, type) and dataclasses.is_dataclass(tp):
         return _parse_dataclass(tp, value, path, problems)
     if typing.get_origin(tp) is tuple:
         if not isinstance(value, list):
@@ -312,7 +331,7 @@ BLANK = {"type": "string", "pattern": r"^\s*$"}
 def _type_schema(tp: Any, defs: dict[str, Any], meta: Any = None, absent_ok: bool = False) -> dict[str, Any]:
     tp, optional = _unwrap_optional(tp)
     meta = meta or {}
-    if dataclasses.is_dataclass(tp):
+    if isinstance(tp, type) and dataclasses.is_dataclass(tp):
         if tp.__name__ not in defs:
             defs[tp.__name__] = {}  # placeholder against recursion
             defs[tp.__name__] = _object_schema(tp, defs)
@@ -350,9 +369,10 @@ def _type_schema(tp: Any, defs: dict[str, Any], meta: Any = None, absent_ok: boo
 def field_docs(cls: type) -> dict[str, str]:
     """The attribute docstrings (the string right under each field) of a dataclass."""
     tree = ast.parse(textwrap.dedent(inspect.getsource(cls)))
-    body = tree.body[0].body  # type: ignore[attr-defined]
+    node = tree.body[0]
+    body = node.body if isinstance(node, ast.ClassDef) else []
     docs = {}
-    for stmt, nxt in zip(body, body[1:]):
+    for stmt, nxt in itertools.pairwise(body):
         if (isinstance(stmt, ast.AnnAssign) and isinstance(stmt.target, ast.Name)
                 and isinstance(nxt, ast.Expr) and isinstance(nxt.value, ast.Constant)
                 and isinstance(nxt.value.value, str)):

@@ -180,7 +180,8 @@ def _iceland(doc: InvoiceDocument, *, domestic: bool) -> Iterator[Finding]:
         except ValueError:
             final = None
         if final is None:
-            yield _f("IS_EINDAGI", f"attachments[{i}].id", N_("The final due date (eindagi) must be a date YYYY-MM-DD."),
+            yield _f("IS_EINDAGI", f"attachments[{i}].id",
+                     N_("The final due date (eindagi) must be a date YYYY-MM-DD."),
                      N_("Write the eindagi as YYYY-MM-DD on the invoice."), rules=("IS-R-008",))
         elif not doc.due_date:
             yield _f("IS_EINDAGI", "due_date", N_("An invoice with a final due date (eindagi) needs a due date."),

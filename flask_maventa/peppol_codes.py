@@ -7,7 +7,6 @@ that changes a list fails the tests instead of silently drifting.
 
 from __future__ import annotations
 
-
 EAS: frozenset[str] = frozenset(
     "0002 0007 0009 0060 0088 0096 0097 0106 0130 0135 0142 0151 0183 0184 0188 0190 0191 0192 0195 "
     "0196 0198 0199 0200 0201 0204 0208 0209 0210 0211 0216 0218 0221 0225 0230 0235 0240 0242 0244 "
@@ -282,7 +281,8 @@ VAT_PREFIXES: frozenset[str] = frozenset(
     "TF TG TH TJ TK TL TM TN TO TR TT TV TW TZ UA UG UM US UY UZ VA VC VE VG VI VN VU WF WS XI YE "
     "YT ZA ZM ZW"
 .split())
-"""ISO 3166-1 alpha-2 codes plus EL (Greece) and XI (Northern Ireland): the prefixes a VAT identifier may have (BR-CO-09)."""
+"""ISO 3166-1 alpha-2 codes plus EL (Greece) and XI (Northern Ireland): the prefixes a VAT identifier
+may have (BR-CO-09)."""
 
 TAX_POINT_DATE_CODES: frozenset[str] = frozenset(
     "3 35 432"

@@ -16,25 +16,30 @@ from __future__ import annotations
 
 import re
 import threading
-from collections.abc import Iterator
+from collections.abc import Iterator, Mapping
 from decimal import Decimal
 from pathlib import Path
+from typing import TYPE_CHECKING, Protocol, TypedDict
 
 from . import identifiers as ids
 from . import peppol_codes as codes
-from .findings import DocumentError, Finding, errors
+from .findings import DocumentError, Finding, Severity, errors
 from .i18n_markers import N_
-from .invoice import AllowanceCharge, InvoiceDocument, Party
+from .invoice import AllowanceCharge, InvoiceDocument, Party, PaymentMeans
 from .totals import VAT_TOLERANCE, ZERO, Totals, compute_totals, money, vat_key
 
-__all__ = ["DocumentError", "Finding", "check_document", "preflight", "OFFICIAL_RULE_FILES"]
+if TYPE_CHECKING:
+    from lxml import etree
+
+__all__ = ["OFFICIAL_RULE_FILES", "DocumentError", "Finding", "check_document", "preflight"]
 
 ATTACHMENT_MAX_BYTES = 10 * 1024 * 1024  # Maventa: UBL attachments up to 10 MB each
 ATTACHMENT_WARN_BYTES = 5 * 1024 * 1024  # some operators reject more than 5 MB
 EIA_MAX_LENGTH = 128  # Maventa's recipient_eia
 EMAIL_MAX_LENGTH = 255  # Maventa's recipient_email
-INVOICE_TYPE_CODES = set("71 80 82 84 102 218 219 331 380 382 383 386 388 393 395 553 575 623 780 817 870 875 "
-                         "876 877".split())  # PEPPOL-EN16931-P0100 without 326/384 (Germany only, P0112)
+# PEPPOL-EN16931-P0100 without 326/384 (Germany only, P0112)
+INVOICE_TYPE_CODES = {"71", "80", "82", "84", "102", "218", "219", "331", "380", "382", "383", "386", "388", "393",
+                      "395", "553", "575", "623", "780", "817", "870", "875", "876", "877"}
 GERMAN_ONLY_TYPE_CODES = {"326", "384"}
 CREDIT_NOTE_TYPE_CODES = {"381", "396", "81", "83", "532"}  # PEPPOL-EN16931-P0101
 ZERO_CATEGORIES = {"Z", "E", "AE", "K", "G"}
@@ -67,7 +72,8 @@ def where(field: str) -> str:
     return _WHERE.get(re.split(r"[.\[]", field, maxsplit=1)[0], _ON_INVOICE)
 
 
-def _f(code, field, message, hint="", /, *, severity="error", rules=(), **params) -> Finding:
+def _f(code: str, field: str, message: str, hint: str = "", /, *, severity: Severity = "error",
+       rules: tuple[str, ...] = (), **params: object) -> Finding:
     params.setdefault("where", where(field))
     return Finding(code, severity, field, message, hint, params, tuple(rules))
 
@@ -228,15 +234,21 @@ def _references(doc: InvoiceDocument) -> Iterator[Finding]:
             yield _code_unknown(field, scheme, N_("identifier scheme (UNTDID 1153)"), ("BR-CL-07",))
 
 
-def _code_unknown(field: str, value: str, what: str, rules: tuple[str, ...], **params) -> Finding:
+def _code_unknown(field: str, value: str, what: str, rules: tuple[str, ...]) -> Finding:
     return _f("CODE_UNKNOWN", field, N_("{value} is not a valid {what}."), N_("Choose a valid {what} — {where}."),
-              value=value, what=what, rules=rules, **params)
+              value=value, what=what, rules=rules)
+
+
+class _Who(TypedDict):
+    """The placeholder every finding about a party fills: which party it is."""
+
+    who: str
 
 
 def _party(doc: InvoiceDocument, party: Party, role: str) -> Iterator[Finding]:
     seller = role == "seller"
     who = N_("The company") if seller else N_("The customer")
-    params = {"who": who}
+    params: _Who = {"who": who}
     if not (party.name or party.registration_name):
         yield _f(f"{role.upper()}_NO_NAME", f"{role}.name", N_("{who} has no name."),
                  N_("Fill in the name — {where}."), rules=("BR-06",) if seller else ("BR-07",), **params)
@@ -310,7 +322,7 @@ def _identifier_invalid(field: str, scheme: str | None, value: str) -> Finding:
               value=value, scheme=scheme, rules=(rule,))
 
 
-def _endpoint(party: Party, role: str, params) -> Iterator[Finding]:
+def _endpoint(party: Party, role: str, params: _Who) -> Iterator[Finding]:
     endpoint = party.effective_endpoint()
     field = f"{role}.endpoint"
     if endpoint is None or not endpoint.value:
@@ -354,7 +366,7 @@ def _endpoint_value_ok(scheme: str, value: str) -> bool:
     return ids.scheme_value_ok(scheme, value)
 
 
-def _legal_id(party: Party, role: str, params) -> Iterator[Finding]:
+def _legal_id(party: Party, role: str, params: _Who) -> Iterator[Finding]:
     field = f"{role}.legal_id"
     if party.legal_id_scheme and party.legal_id_scheme not in codes.ICD:
         yield _f("LEGAL_ID_SCHEME_UNKNOWN", f"{field}_scheme",
@@ -565,6 +577,19 @@ def _allowance(ac: AllowanceCharge, field: str, *, document_level: bool) -> Iter
                  rules=("BR-37",) if ac.is_charge else ("BR-32",))
 
 
+# (field, VAT category, rate, exemption reason, its code, what it is, its number, rule number 05/06/07)
+VatItem = tuple[str, str, Decimal | None, str | None, str | None, str, int, str]
+
+
+class _VatItemParams(TypedDict):
+    """The placeholders of the findings about one VAT item."""
+
+    category: str
+    item: str
+    n: int
+    rate: Decimal | None
+
+
 def _vat(doc: InvoiceDocument) -> Iterator[Finding]:
     """VAT categories, rates and exemption reasons of lines and document allowances/charges, by the
     rule family of each category (BR-S-*, BR-Z-*, BR-E-*, BR-AE-*, BR-IC-*, BR-G-*, BR-O-*, BR-AF-*,
@@ -572,16 +597,16 @@ def _vat(doc: InvoiceDocument) -> Iterator[Finding]:
     the exemption reason."""
     for j, ac in enumerate(doc.allowances_charges):
         yield from _allowance(ac, f"allowances_charges[{j}]", document_level=True)
-    items = [(f"lines[{i}]", line.vat_category, line.vat_rate, line.vat_exemption_reason,
+    items: list[VatItem] = [(f"lines[{i}]", line.vat_category, line.vat_rate, line.vat_exemption_reason,
               line.vat_exemption_reason_code, N_("line {n}"), i + 1, "05") for i, line in enumerate(doc.lines)]
     items += [(f"allowances_charges[{j}]", ac.vat_category, ac.vat_rate, ac.vat_exemption_reason,
                ac.vat_exemption_reason_code, N_("discount or fee {n}"), j + 1, "07" if ac.is_charge else "06")
               for j, ac in enumerate(doc.allowances_charges) if ac.vat_category]
     se_vat = country_of(doc.seller) == "SE" and (doc.seller.vat_number or "")[:2] == "SE"
     hint = N_("Check the VAT code of {item} on the invoice.")
-    reasons_by_key: dict = {}
+    reasons_by_key: dict[tuple[str, Decimal | None], set[tuple[str | None, str | None]]] = {}
     for field, category, rate, reason, reason_code, item, n, number in items:
-        p = {"category": category, "item": item, "n": n, "rate": rate}
+        p: _VatItemParams = {"category": category, "item": item, "n": n, "rate": rate}
         family = RULE_PREFIX.get(category, category)
         rule = (f"BR-{family}-{number}",)
         if not category:
@@ -634,7 +659,7 @@ def _vat(doc: InvoiceDocument) -> Iterator[Finding]:
     yield from _vat_identifiers(doc, items, categories)
 
 
-def _vat_identifiers(doc: InvoiceDocument, items, categories: set[str]) -> Iterator[Finding]:
+def _vat_identifiers(doc: InvoiceDocument, items: list[VatItem], categories: set[str]) -> Iterator[Finding]:
     """Rules 02/03/04 of each category family: which VAT identifiers the document must (or, outside
     the scope of VAT, must not) carry; and the O exclusivity rules BR-O-11..14."""
     def rules_for(category: str) -> tuple[str, ...]:
@@ -683,10 +708,8 @@ def _vat_identifiers(doc: InvoiceDocument, items, categories: set[str]) -> Itera
                      N_("Fill in the delivery address on the invoice."), rules=("BR-IC-12",))
 
 
-def effective_payment_means(doc: InvoiceDocument):
+def effective_payment_means(doc: InvoiceDocument) -> tuple[PaymentMeans, ...]:
     """The payment means the UBL carries (see ``_UblWriter.payment_means_list``)."""
-    from .invoice import PaymentMeans
-
     if doc.is_credit_note and doc.due_date and not doc.payment_means:
         return (PaymentMeans(code="1"),)
     return doc.payment_means
@@ -721,7 +744,8 @@ def _payment(doc: InvoiceDocument) -> Iterator[Finding]:
             ("UBL-SR-44", {m.payment_id for m in means if m.payment_id}, "payment_id",
              N_("The payment means give different payment references.")),
             ("UBL-SR-47", {m.code for m in means}, "code", N_("The payment means give different payment means codes.")),
-            ("UBL-SR-54", [m.card for m in means if m.card], "card", N_("The invoice names more than one payment card.")),
+            ("UBL-SR-54", [m.card for m in means if m.card], "card",
+             N_("The invoice names more than one payment card.")),
             ("UBL-SR-55", [m for m in means if m.mandate_id or m.payer_account], "mandate_id",
              N_("The invoice names more than one direct debit mandate."))):
         if len(values) > 1:
@@ -822,7 +846,19 @@ def _sums(doc: InvoiceDocument, t: Totals) -> Iterator[Finding]:
 
 OFFICIAL_RULE_FILES = ("rules/CEN-EN16931-UBL.xslt", "rules/PEPPOL-EN16931-UBL.xslt")
 _SVRL = "{http://purl.oclc.org/dsdl/svrl}"
-_compiled: dict[str, tuple] = {}
+class _SaxonProcessor(Protocol):
+    """What we use of saxonche's ``PySaxonProcessor`` (a compiled module without types)."""
+
+    def parse_xml(self, *, xml_text: str) -> object: ...
+
+
+class _SaxonExecutable(Protocol):
+    """What we use of a compiled stylesheet (saxonche's ``PyXsltExecutable``)."""
+
+    def transform_to_string(self, *, xdm_node: object) -> str: ...
+
+
+_compiled: dict[str, tuple[_SaxonProcessor, list[_SaxonExecutable]]] = {}
 _compile_lock = threading.Lock()
 
 
@@ -839,7 +875,7 @@ def preflight(doc: InvoiceDocument, *, rules_dir: str | Path | None = None,
     return findings + official_findings(xml, rules_dir, origin=origin)
 
 
-def official_findings(xml: bytes, rules_dir: str | Path, *, origin: dict | None = None) -> list[Finding]:
+def official_findings(xml: bytes, rules_dir: str | Path, *, origin: Mapping[str, str] | None = None) -> list[Finding]:
     """Run the official schematron XSLTs from ``rules_dir`` over ``xml`` (compiled once per process).
 
     Each failed assertion becomes a finding on the JSON-form field the failing element was
@@ -868,7 +904,7 @@ def official_findings(xml: bytes, rules_dir: str | Path, *, origin: dict | None 
             rule = fa.get("id") or "(no id)"
             text = " ".join(" ".join(t.itertext()) for t in fa.findall(_SVRL + "text")).split()
             message = re.sub(r"^\[" + re.escape(rule) + r"\]\s*-?\s*", "", " ".join(text))
-            severity = "warning" if (fa.get("flag") or "fatal").lower() == "warning" else "error"
+            severity: Severity = "warning" if (fa.get("flag") or "fatal").lower() == "warning" else "error"
             field = _field_of(tree, fa.get("location") or "", origin or {})
             found.append(Finding(rule, severity, field, N_("The e-invoice breaks the Peppol rule {rule}: {text}"),
                                  N_("Check {field} — {where}."),
@@ -877,7 +913,7 @@ def official_findings(xml: bytes, rules_dir: str | Path, *, origin: dict | None 
     return found
 
 
-def _field_of(tree, location: str, origin: dict) -> str:
+def _field_of(tree: etree._Element, location: str, origin: Mapping[str, str]) -> str:
     """The JSON-form field of the element an SVRL ``location`` points at (its nearest written ancestor)."""
     steps = re.findall(r"\*:([A-Za-z]+)(?:\[namespace-uri\(\)='[^']*'\])?\[(\d+)\]", location)
     if not steps or not origin:
@@ -896,7 +932,7 @@ def _field_of(tree, location: str, origin: dict) -> str:
     return ""
 
 
-def _executables(rules_dir: Path):
+def _executables(rules_dir: Path) -> tuple[_SaxonProcessor, list[_SaxonExecutable]]:
     key = str(rules_dir.resolve())
     with _compile_lock:
         if key not in _compiled:

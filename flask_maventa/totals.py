@@ -114,13 +114,13 @@ def compute_totals(doc: InvoiceDocument) -> Totals:
     taxable: dict[tuple[str, Decimal | None], Decimal] = {}
     reasons: dict[tuple[str, Decimal | None], tuple[str | None, str | None]] = {}
 
-    def add(key, amount, reason, reason_code):
+    def add(key: tuple[str, Decimal | None], amount: Decimal, reason: str | None, reason_code: str | None) -> None:
         taxable[key] = taxable.get(key, ZERO) + amount
         if key not in reasons or reasons[key] == (None, None):
             reasons[key] = (reason, reason_code)
 
     line_amounts = tuple(line_net_amount(line) for line in doc.lines)
-    for line, amount in zip(doc.lines, line_amounts):
+    for line, amount in zip(doc.lines, line_amounts, strict=True):
         add(vat_key(line.vat_category, line.vat_rate), amount,
             line.vat_exemption_reason, line.vat_exemption_reason_code)
 

@@ -17,19 +17,37 @@ import base64
 import datetime as dt
 import re
 import sys
+from collections.abc import Iterable
 from decimal import Decimal
 from pathlib import Path
 
 import click
 from lxml import etree
 
-from .findings import DocumentError, errors
-from .invoice import (Address, AllowanceCharge, InvoiceDocument, InvoiceLine, Party, Payee, PaymentMeans, Period,
-                      TaxRepresentative)
+from .findings import DocumentError, Finding, errors
+from .invoice import (
+    Address,
+    AllowanceCharge,
+    Delivery,
+    InvoiceDocument,
+    InvoiceLine,
+    Party,
+    Payee,
+    PaymentMeans,
+    Period,
+    TaxRepresentative,
+)
 from .totals import Totals, allowance_amount, compute_totals, money, vat_key
 
-__all__ = ["build_ubl", "compute_totals", "pdf_attachment_filename", "render_ubl_command", "check_command",
-           "CUSTOMIZATION_ID", "PROFILE_ID"]
+__all__ = [
+    "CUSTOMIZATION_ID",
+    "PROFILE_ID",
+    "build_ubl",
+    "check_command",
+    "compute_totals",
+    "pdf_attachment_filename",
+    "render_ubl_command",
+]
 
 CUSTOMIZATION_ID = "urn:cen.eu:en16931:2017#compliant#urn:fdc:peppol.eu:2017:poacc:billing:3.0"
 PROFILE_ID = "urn:fdc:peppol.eu:2017:poacc:billing:01:1.0"
@@ -106,13 +124,14 @@ class _UblWriter:
     rule that fails on an element can be reported on the field the finance user can change.
     """
 
-    def __init__(self, doc: InvoiceDocument, totals: Totals):
+    def __init__(self, doc: InvoiceDocument, totals: Totals) -> None:
         self.doc, self.totals = doc, totals
         self.currency = doc.currency
         self.origin: dict[etree._Element, str] = {}
 
     # small helpers: an element is written only when it has a value (R008: no empty elements)
-    def cbc(self, parent, name: str, value, src: str | None = None, /, **attrs):
+    def cbc(self, parent: etree._Element, name: str, value: object, src: str | None = None, /,
+            **attrs: str | None) -> etree._Element | None:
         if value is None:
             return None
         text = _text(value)
@@ -124,27 +143,28 @@ class _UblWriter:
             self.origin[el] = src
         return el
 
-    def cac(self, parent, name: str, src: str | None = None):
+    def cac(self, parent: etree._Element, name: str, src: str | None = None) -> etree._Element:
         el = etree.SubElement(parent, f"{{{CAC}}}{name}")
         if src:
             self.origin[el] = src
         return el
 
-    def amount(self, parent, name: str, value: Decimal, currency: str | None = None, src: str | None = None):
+    def amount(self, parent: etree._Element, name: str, value: Decimal, currency: str | None = None,
+               src: str | None = None) -> etree._Element:
         el = etree.SubElement(parent, f"{{{CBC}}}{name}", currencyID=currency or self.currency)
         el.text = format(value, "f")
         if src:
             self.origin[el] = src
         return el
 
-    def reference(self, parent, name: str, value: str | None, src: str):
+    def reference(self, parent: etree._Element, name: str, value: str | None, src: str) -> None:
         """A ``cac:*Reference`` holding only an id: written only when the id is (BR-55, R008)."""
         if value:
             self.cbc(self.cac(parent, name, src), "ID", value, src)
 
     # -- the document ----------------------------------------------------------------
 
-    def document(self, pdf: bytes | None, pdf_filename: str | None):
+    def document(self, pdf: bytes | None, pdf_filename: str | None) -> etree._Element:
         doc, credit = self.doc, self.doc.is_credit_note
         root = etree.Element(f"{{{NS[doc.document_type]}}}{'CreditNote' if credit else 'Invoice'}",
                              nsmap={None: NS[doc.document_type], "cac": CAC, "cbc": CBC})
@@ -203,7 +223,7 @@ class _UblWriter:
         if doc.tax_representative:
             self.tax_representative(root, doc.tax_representative)
         if doc.delivery:
-            self.delivery(root)
+            self.delivery(root, doc.delivery)
         for i, means in enumerate(self.payment_means_list()):
             self.payment_means(root, means, f"payment_means[{i}]" if doc.payment_means else "due_date")
         if doc.payment_terms:
@@ -212,7 +232,7 @@ class _UblWriter:
             self.allowance_charge(root, ac, f"allowances_charges[{i}]", with_tax=True)
         self.tax_total(root)
         self.monetary_total(root)
-        for index, (line, amount) in enumerate(zip(doc.lines, self.totals.line_amounts), start=1):
+        for index, (line, amount) in enumerate(zip(doc.lines, self.totals.line_amounts, strict=False), start=1):
             self.line(root, index, line, amount)
         return root
 
@@ -224,17 +244,17 @@ class _UblWriter:
             return (PaymentMeans(code="1"),)
         return doc.payment_means
 
-    def period(self, parent, period: Period | None, src: str, code: str | None = None):
+    def period(self, parent: etree._Element, period: Period | None, src: str, code: str | None = None) -> None:
         el = self.cac(parent, "InvoicePeriod", src)
         if period:
             self.cbc(el, "StartDate", period.start, f"{src}.start")
             self.cbc(el, "EndDate", period.end, f"{src}.end")
         self.cbc(el, "DescriptionCode", code, "tax_point_date_code")
 
-    def attachments(self, root, pdf: bytes | None, pdf_filename: str | None):
-        files = []
+    def attachments(self, root: etree._Element, pdf: bytes | None, pdf_filename: str | None) -> None:
+        files: list[tuple[str, str | None, str | None, str | None, str | None, bytes | None, str | None]] = []
         if pdf is not None:
-            name = safe_filename(pdf_filename) if pdf_filename else pdf_attachment_filename(self.doc)
+            name: str | None = safe_filename(pdf_filename) if pdf_filename else pdf_attachment_filename(self.doc)
             files.append(("pdf", self.doc.number, "Invoice", "application/pdf", name, pdf, None))
         for i, a in enumerate(self.doc.attachments):
             name = safe_filename(a.filename) if a.filename else None
@@ -254,7 +274,7 @@ class _UblWriter:
             if uri:
                 self.cbc(self.cac(attachment, "ExternalReference", f"{src}.uri"), "URI", uri, f"{src}.uri")
 
-    def address(self, parent, name: str, address: Address | None, src: str):
+    def address(self, parent: etree._Element, name: str, address: Address | None, src: str) -> None:
         if address is None:
             return
         el = self.cac(parent, name, src)
@@ -267,7 +287,7 @@ class _UblWriter:
             self.cbc(self.cac(el, "Country", f"{src}.country"), "IdentificationCode", address.country,
                      f"{src}.country")
 
-    def party(self, wrapper, p: Party, src: str):
+    def party(self, wrapper: etree._Element, p: Party, src: str) -> None:
         seller = src == "seller"
         party = self.cac(wrapper, "Party", src)
         endpoint = p.effective_endpoint()
@@ -301,7 +321,7 @@ class _UblWriter:
             self.cbc(contact, "Telephone", p.phone, f"{src}.phone")
             self.cbc(contact, "ElectronicMail", p.email, f"{src}.email")
 
-    def payee(self, root, p: Payee):
+    def payee(self, root: etree._Element, p: Payee) -> None:
         party = self.cac(root, "PayeeParty", "payee")
         if p.identifier:
             self.cbc(self.cac(party, "PartyIdentification", "payee.identifier"), "ID", p.identifier,
@@ -312,7 +332,7 @@ class _UblWriter:
             self.cbc(self.cac(party, "PartyLegalEntity", "payee.legal_id"), "CompanyID", p.legal_id,
                      "payee.legal_id", schemeID=p.legal_id_scheme)
 
-    def tax_representative(self, root, r: TaxRepresentative):
+    def tax_representative(self, root: etree._Element, r: TaxRepresentative) -> None:
         party = self.cac(root, "TaxRepresentativeParty", "tax_representative")
         if r.name:
             self.cbc(self.cac(party, "PartyName", "tax_representative.name"), "Name", r.name,
@@ -327,8 +347,7 @@ class _UblWriter:
         """BR-O-02/03/04: a document outside the scope of VAT carries no VAT identifiers."""
         return bool(self.totals.breakdown) and all(s.category == "O" for s in self.totals.breakdown)
 
-    def delivery(self, root):
-        d = self.doc.delivery
+    def delivery(self, root: etree._Element, d: Delivery) -> None:
         el = self.cac(root, "Delivery", "delivery")
         self.cbc(el, "ActualDeliveryDate", d.date, "delivery.date")
         if d.location_id or d.address:
@@ -339,7 +358,7 @@ class _UblWriter:
             self.cbc(self.cac(self.cac(el, "DeliveryParty", "delivery.party_name"), "PartyName"), "Name",
                      d.party_name, "delivery.party_name")
 
-    def payment_means(self, root, means: PaymentMeans, src: str):
+    def payment_means(self, root: etree._Element, means: PaymentMeans, src: str) -> None:
         el = self.cac(root, "PaymentMeans", src)
         self.cbc(el, "PaymentMeansCode", means.code, f"{src}.code", name=means.text)
         if self.doc.is_credit_note:
@@ -364,8 +383,8 @@ class _UblWriter:
                 self.cbc(self.cac(mandate, "PayerFinancialAccount", f"{src}.payer_account"), "ID",
                          means.payer_account.replace(" ", ""), f"{src}.payer_account")
 
-    def tax_category(self, parent, name: str, category: str, rate: Decimal | None, src: str,
-                     reason: str | None = None, reason_code: str | None = None):
+    def tax_category(self, parent: etree._Element, name: str, category: str, rate: Decimal | None, src: str,
+                     reason: str | None = None, reason_code: str | None = None) -> None:
         el = self.cac(parent, name, src)
         self.cbc(el, "ID", category, f"{src}.vat_category")
         if category != "O":
@@ -374,24 +393,24 @@ class _UblWriter:
         self.cbc(el, "TaxExemptionReason", reason, f"{src}.vat_exemption_reason")
         self.cbc(self.cac(el, "TaxScheme"), "ID", "VAT")
 
-    def allowance_charge(self, parent, ac: AllowanceCharge, src: str, *, with_tax: bool):
+    def allowance_charge(self, parent: etree._Element, ac: AllowanceCharge, src: str, *, with_tax: bool) -> None:
         el = self.cac(parent, "AllowanceCharge", src)
         self.cbc(el, "ChargeIndicator", "true" if ac.is_charge else "false", f"{src}.is_charge")
         self.cbc(el, "AllowanceChargeReasonCode", ac.reason_code, f"{src}.reason_code")
         self.cbc(el, "AllowanceChargeReason", ac.reason, f"{src}.reason")
         # Percent and base amount go together or not at all (PEPPOL-EN16931-R041/R042)
-        has_base = ac.percent is not None and ac.base_amount is not None
-        if has_base:
+        base = ac.base_amount if ac.percent is not None else None
+        if base is not None:
             self.cbc(el, "MultiplierFactorNumeric", ac.percent, f"{src}.percent")
-        if ac.amount is not None or has_base:  # no amount to write: pre-flight refuses it (BR-31/36/41/43)
+        if ac.amount is not None or base is not None:  # no amount to write: pre-flight refuses it (BR-31/36/41/43)
             self.amount(el, "Amount", allowance_amount(ac), src=f"{src}.amount")
-        if has_base:
-            self.amount(el, "BaseAmount", money(ac.base_amount), src=f"{src}.base_amount")
+        if base is not None:
+            self.amount(el, "BaseAmount", money(base), src=f"{src}.base_amount")
         if with_tax:
             category, rate = vat_key(ac.vat_category, ac.vat_rate)
             self.tax_category(el, "TaxCategory", category, rate, src)
 
-    def tax_total(self, root):
+    def tax_total(self, root: etree._Element) -> None:
         t = self.totals
         total = self.cac(root, "TaxTotal", "lines")
         self.amount(total, "TaxAmount", t.tax_amount, src="expected_vat_total")
@@ -417,7 +436,7 @@ class _UblWriter:
                 return f"allowances_charges[{i}]"
         return "lines"
 
-    def monetary_total(self, root):
+    def monetary_total(self, root: etree._Element) -> None:
         t = self.totals
         el = self.cac(root, "LegalMonetaryTotal", "lines")
         self.amount(el, "LineExtensionAmount", t.line_extension_amount)
@@ -432,7 +451,7 @@ class _UblWriter:
             self.amount(el, "PayableRoundingAmount", t.rounding_amount, src="rounding_amount")
         self.amount(el, "PayableAmount", t.payable_amount, src="expected_total")
 
-    def line(self, root, index: int, line: InvoiceLine, amount: Decimal):
+    def line(self, root: etree._Element, index: int, line: InvoiceLine, amount: Decimal) -> None:
         credit = self.doc.is_credit_note
         src = f"lines[{index - 1}]"
         el = self.cac(root, "CreditNoteLine" if credit else "InvoiceLine", src)
@@ -497,7 +516,7 @@ def _load(path: str) -> InvoiceDocument:
     return InvoiceDocument.from_json(Path(path).read_bytes())
 
 
-def _echo_findings(findings, *, err: bool) -> None:
+def _echo_findings(findings: Iterable[Finding], *, err: bool) -> None:
     for f in findings:
         click.echo(f"{f.severity.upper():7} {f.code:24} {f.field or '(document)'}: {f.render()}", err=err)
 
