@@ -7,14 +7,14 @@ are what is reported.
 """
 from __future__ import annotations
 
-from typing import Iterator
+from collections.abc import Generator, Iterator
 
 import sqlalchemy as sa
 
-from .client import MemoryTokenStore, errors
+from .app_state import current_state
+from .client import CompanyClient, MaventaClient, MemoryTokenStore, PartnerClient, errors
 from .client.api import REQUIRED_SETTINGS_BLOCKS
 from .client.scopes import COMPANY_SCOPE, PARTNER_SCOPE, uncovered
-from .extension import current_maventa
 from .models import Connection
 
 __all__ = ["live_checks"]
@@ -22,18 +22,18 @@ __all__ = ["live_checks"]
 Check = tuple[bool, str, str]
 
 
-def _fresh_client():
-    client = current_maventa().client()
+def _fresh_client() -> MaventaClient:
+    client = current_state().client()
     client.token_store = MemoryTokenStore()  # ask Maventa now, not the cache
     return client
 
 
-def _granted(company) -> str | None:
+def _granted(company: CompanyClient) -> str | None:
     token = company.auth.token_store.get(company.auth.key)
     return token.scope if token else None
 
 
-def check_token(company, label: str) -> Iterator[Check]:
+def check_token(company: CompanyClient, label: str) -> Iterator[Check]:
     """A token with the chosen scopes, and whether what Maventa granted covers every operation we call."""
     asked = company.auth.scope
     current = company.current()  # GET /oauth2/current: the token, then the company it belongs to
@@ -50,7 +50,7 @@ def check_token(company, label: str) -> Iterator[Check]:
            "the User API key belongs to another company: copy both values from Maventa again")
 
 
-def check_settings(company, label: str) -> Iterator[Check]:
+def check_settings(company: CompanyClient, label: str) -> Iterator[Check]:
     """The settings PATCH sends details, address and invoice_notifications back as GET shows them."""
     settings = company.get_settings() or {}
     absent = [block for block in REQUIRED_SETTINGS_BLOCKS if not isinstance(settings.get(block), dict)]
@@ -61,14 +61,14 @@ def check_settings(company, label: str) -> Iterator[Check]:
     yield True, f"{label}: send_invoice_print.use_own_pdf is {own_pdf!r}", ""
 
 
-def check_signing(company, label: str) -> Iterator[Check]:
+def check_signing(company: CompanyClient, label: str) -> Iterator[Check]:
     answer = company.authorization() or {}
     state = answer.get("company_state")
     yield (state == "VERIFIED", f"{label}: company_state {state}, auth_state {answer.get('auth_state')}",
            "the signing request must be completed before invoices can be sent")
 
 
-def check_lookup(company, label: str, bid: str | None) -> Iterator[Check]:
+def check_lookup(company: CompanyClient, label: str, bid: str | None) -> Iterator[Check]:
     """The receiver registry answers (read-only), with the fields the routing preview reads."""
     hits = company.lookup_receivers(network=("PEPPOL",), bid=bid or None)
     shaped = all(isinstance(h, dict) and "eia" in h for h in hits or [])
@@ -77,13 +77,13 @@ def check_lookup(company, label: str, bid: str | None) -> Iterator[Check]:
            "the routing preview cannot confirm e-invoice addresses")
 
 
-def check_partner(client) -> Iterator[Check]:
-    cfg = current_maventa().config
+def check_partner(client: MaventaClient) -> Iterator[Check]:
+    cfg = current_state().config
     uuid, key = cfg["MAVENTA_PARTNER_COMPANY_UUID"], cfg["MAVENTA_PARTNER_API_KEY"]
     if not (uuid and key):
         yield True, "partner look-up: not configured (POST /v1/companies refuses a taken business id)", ""
         return
-    partner = client.for_partner(uuid, key)
+    partner: PartnerClient = client.for_partner(uuid, key)
     try:
         answer = partner.lookup_companies(["0000000-0"], "FI")
     except (errors.InvalidScopeError, errors.MissingScopeError) as exc:
@@ -97,30 +97,32 @@ def check_partner(client) -> Iterator[Check]:
 
 def live_checks() -> Iterator[Check]:
     """Every live check, for the partner account and each connection with credentials."""
-    ext = current_maventa()
+    ext = current_state()
     client = _fresh_client()
-    yield True, f"live checks against {ext.base_url()} (company scope '{client.scope}'; ours is '{COMPANY_SCOPE}')", ""
-    yield from _guarded("partner look-up", lambda: check_partner(client))
+    yield (True, f"live checks against {ext.base_url()} (company scope '{client.scope}'; "
+           f"ours is '{COMPANY_SCOPE}')", "")
+    yield from _guarded("partner look-up", check_partner(client))
     connections = ext.session.scalars(sa.select(Connection).order_by(Connection.id)).all()
     for connection in connections:
-        if not connection.has_credentials:
+        uuid, key = connection.company_uuid, connection.api_key_encrypted
+        if not connection.has_credentials or uuid is None or key is None:
             continue
         label = f"company {connection.company_id}"
-        company = client.for_company(connection.company_uuid, ext.secrets().decrypt(connection.api_key_encrypted))
-        ok = yield from _guarded(label, lambda: check_token(company, label))
+        company = client.for_company(uuid, ext.secrets().decrypt(key))
+        ok = yield from _guarded(label, check_token(company, label))
         if not ok:
             continue  # no token: the other checks would only repeat the same refusal
-        yield from _guarded(label, lambda: check_signing(company, label))
-        yield from _guarded(label, lambda: check_settings(company, label))
+        yield from _guarded(label, check_signing(company, label))
+        yield from _guarded(label, check_settings(company, label))
         bid = ((company.current() or {}).get("company") or {}).get("bid")
-        yield from _guarded(label, lambda: check_lookup(company, label, bid))
+        yield from _guarded(label, check_lookup(company, label, bid))
 
 
-def _guarded(label: str, checks) -> Iterator[Check]:
-    """Run ``checks``; a Maventa error becomes one failed line (its message is scrubbed of secrets)."""
+def _guarded(label: str, checks: Iterator[Check]) -> Generator[Check, None, bool]:
+    """Run ``checks`` (a generator: it runs as it is read, inside the ``try``); a Maventa error becomes
+    one failed line (its message is scrubbed of secrets). Returns whether every check ran."""
     try:
-        for check in checks():
-            yield check
+        yield from checks
     except errors.MaventaError as exc:
         yield False, f"{label}: {type(exc).__name__}: {exc}", _fix_for(exc)
         return False

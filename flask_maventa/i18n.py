@@ -6,8 +6,10 @@ The host's Flask-Babel locale selector decides the language. Strings in pure mod
 
 from __future__ import annotations
 
-from contextlib import nullcontext
+from collections.abc import Callable
+from contextlib import AbstractContextManager, nullcontext
 from pathlib import Path
+from typing import TYPE_CHECKING
 
 from flask import current_app, g, has_request_context
 from flask_babel import Domain, force_locale
@@ -15,6 +17,9 @@ from flask_babel.speaklater import LazyString
 from markupsafe import Markup, escape
 
 from .i18n_markers import N_  # noqa: F401 - re-exported for Flask-side modules
+
+if TYPE_CHECKING:
+    from .models import Connection
 
 TRANSLATIONS_DIR = Path(__file__).parent / "translations"
 LANGUAGES = ("en", "nb", "fi", "sv")
@@ -26,19 +31,19 @@ def _babel_ready() -> bool:
     return "babel" in current_app.extensions
 
 
-def gettext(message: str, **variables) -> str:
+def gettext(message: str, **variables: object) -> str:
     if not _babel_ready():
         return message % variables if variables else message
     with _locale():
-        return domain.gettext(message, **variables)
+        return str(domain.gettext(message, **variables))
 
 
-def ngettext(singular: str, plural: str, num: int, **variables) -> str:
+def ngettext(singular: str, plural: str, num: int, **variables: object) -> str:
     if not _babel_ready():
         variables.setdefault("num", num)
         return (singular if num == 1 else plural) % variables
     with _locale():
-        return domain.ngettext(singular, plural, num, **variables)
+        return str(domain.ngettext(singular, plural, num, **variables))
 
 
 class LazyText(LazyString):
@@ -49,16 +54,19 @@ class LazyText(LazyString):
     like any other text; a message that really holds markup must say so with ``Markup`` itself.
     """
 
+    def __init__(self, func: Callable[..., str], *args: object, **kwargs: object) -> None:
+        LazyString.__init__(self, func, *args, **kwargs)  # Flask-Babel's, unannotated
+
     def __html__(self) -> Markup:
         return escape(str(self))
 
 
-def lazy_gettext(message: str, **variables) -> LazyText:
+def lazy_gettext(message: str, **variables: object) -> LazyText:
     """Translated when rendered, through :func:`gettext`, so a host without Flask-Babel still works."""
     return LazyText(gettext, message, **variables)
 
 
-def _locale():
+def _locale() -> AbstractContextManager[object]:
     """In a request the host's locale selector decides. Outside one (RQ jobs, the sweep, the CLI) the
     selector usually cannot work -- it reads ``request`` -- so the app's ``BABEL_DEFAULT_LOCALE`` is used,
     unless the host chose one itself (``with flask_babel.force_locale("fi"): ...``)."""
@@ -72,7 +80,7 @@ def _locale():
 LOCALE_OF_SIGNING_LANGUAGE = {"NO": "nb", "FI": "fi", "SE": "sv", "EN": "en"}
 
 
-def company_locale(connection):
+def company_locale(connection: Connection) -> AbstractContextManager[object]:
     """Texts written for a company outside a request -- its stored errors, its error emails -- are in the
     language chosen for its signing email (``connection.auth_locale``), else as :func:`_locale` decides."""
     locale = LOCALE_OF_SIGNING_LANGUAGE.get(connection.auth_locale or "")

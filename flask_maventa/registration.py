@@ -20,19 +20,30 @@ from __future__ import annotations
 import logging
 import re
 import uuid as uuidlib
+from collections.abc import Mapping
 from dataclasses import dataclass
 from datetime import datetime, timedelta
+from typing import Any, cast
 
 import sqlalchemy as sa
 
 from . import audit, redaction
+from .app_state import current_state
 from .client import (
-    BusinessIdTakenError, InvalidCredentialsError, InvalidParametersError, InvalidScopeError, MaventaError,
-    MissingScopeError, NotFoundError, RateLimitedError, TransientError, UnauthorizedError,
+    BusinessIdTakenError,
+    CompanyClient,
+    InvalidCredentialsError,
+    InvalidParametersError,
+    InvalidScopeError,
+    MaventaError,
+    MissingScopeError,
+    NotFoundError,
+    RateLimitedError,
+    TransientError,
+    UnauthorizedError,
 )
 from .client.api import COMPANY_COUNTRIES, SIGNING_LOCALES
 from .crypto import UNREADABLE, UNREADABLE_HINT, SecretUnreadable
-from .extension import current_maventa
 from .host import Company, Person
 from .i18n import gettext as _
 from .models import Connection, utcnow
@@ -139,7 +150,9 @@ def _bid_taken() -> BusinessIdTaken:
 
 
 def valid_email(value: str | None) -> bool:
-    return bool(value) and len(value) <= 255 and bool(_EMAIL.match(value.strip()))
+    if not value:
+        return False
+    return len(value) <= 255 and bool(_EMAIL.match(value.strip()))
 
 
 def locale_for(person: Person | None) -> str:
@@ -157,7 +170,7 @@ def masked_key(connection: Connection | None) -> str:
     if connection is None or not connection.api_key_encrypted:
         return ""
     try:
-        key = current_maventa().api_key(connection)
+        key = current_state().api_key(connection)
     except SecretUnreadable:
         return ""
     return MASK_CHAR * 12 + (key[-4:] if len(key) > 12 else "")
@@ -179,18 +192,18 @@ def parse_company_uuid(value: str | None) -> str:
 
 
 def connection_for(company: Company) -> Connection | None:
-    return current_maventa().session.query(Connection).filter_by(company_id=company.id).one_or_none()
+    return current_state().session.query(Connection).filter_by(company_id=company.id).one_or_none()
 
 
 def _new_connection(company: Company) -> Connection:
-    ext = current_maventa()
+    ext = current_state()
     connection = Connection(company_id=company.id, environment=ext.config["MAVENTA_ENVIRONMENT"])
     ext.session.add(connection)
     return connection
 
 
 def _actor() -> str | None:
-    return current_maventa().adapter.current_actor()
+    return current_state().adapter.current_actor()
 
 
 def _require_eligible(company: Company) -> None:
@@ -213,7 +226,7 @@ class Registration:
 def check_business_id(company: Company) -> str | None:
     """``"FREE"`` or ``"RESERVED"`` from Maventa's partner look-up; ``None`` when no partner account
     is configured (then ``POST /v1/companies`` refusing a taken id is the check)."""
-    ext = current_maventa()
+    ext = current_state()
     partner_uuid = ext.config["MAVENTA_PARTNER_COMPANY_UUID"]
     partner_key = ext.config["MAVENTA_PARTNER_API_KEY"]
     if not (partner_uuid and partner_key):
@@ -238,7 +251,7 @@ def register(company: Company, person: Person) -> Registration:
     Adds or updates the Connection in the session; the caller commits. Raises OnboardingError
     and leaves the session unchanged when any step fails.
     """
-    ext = current_maventa()
+    ext = current_state()
     _require_eligible(company)
     connection = connection_for(company)
     if connection is not None and connection.has_credentials:
@@ -330,7 +343,7 @@ def connect_existing(company: Company, company_uuid: str, api_key: str | None) -
     token request and ``/oauth2/current`` BEFORE anything is saved; then the signing state is read,
     and the signing request goes out by itself when an approver was chosen before (see module doc).
     """
-    ext = current_maventa()
+    ext = current_state()
     _require_eligible(company)
     company_uuid = parse_company_uuid(company_uuid)
     connection = connection_for(company)
@@ -344,7 +357,7 @@ def connect_existing(company: Company, company_uuid: str, api_key: str | None) -
         except SecretUnreadable:
             raise OnboardingError(_("Enter the User API key from Maventa."), field="api_key") from None
     else:
-        key = api_key.strip()
+        key = (api_key or "").strip()  # not None here: only a kept key is None
         if not key:
             raise OnboardingError(_("Enter the User API key from Maventa."), field="api_key")
         if MASK_CHAR in key:
@@ -386,7 +399,8 @@ def connect_existing(company: Company, company_uuid: str, api_key: str | None) -
     connection.needs_manual_credentials = False
     _apply_signing_state(connection, signing)
     audit.record(ext.session, "credentials.saved",
-                 f"User API key and Company UUID accepted by Maventa ({'key unchanged' if keep_stored else 'new key'}).",
+                 "User API key and Company UUID accepted by Maventa "
+                 f"({'key unchanged' if keep_stored else 'new key'}).",
                  connection=connection, actor=_actor(),
                  data={"company_uuid": company_uuid, "company_state": connection.company_state,
                        "auth_state": connection.auth_state})
@@ -412,7 +426,7 @@ def connect_existing(company: Company, company_uuid: str, api_key: str | None) -
 
 
 def _person(company_id: str, person_id: str | None) -> Person | None:
-    return next((p for p in current_maventa().adapter.list_persons(company_id) if p.id == person_id), None)
+    return next((p for p in current_state().adapter.list_persons(company_id) if p.id == person_id), None)
 
 
 def send_authorization(connection: Connection, approver: Person, email: str, locale: str) -> Connection:
@@ -422,18 +436,20 @@ def send_authorization(connection: Connection, approver: Person, email: str, loc
         raise OnboardingError(_("Enter a valid email address, like name@example.com."), field="email")
     if locale not in SIGNING_LOCALES:
         raise OnboardingError(
-            _("Choose one of the languages Maventa sends this email in: %(choices)s.", choices=", ".join(SIGNING_LOCALES)),
+            _("Choose one of the languages Maventa sends this email in: %(choices)s.",
+              choices=", ".join(SIGNING_LOCALES)),
             field="locale")
     if not connection.has_credentials:
         raise OnboardingError(_("Enter the User API key and Company UUID first."), field="approver")
     if connection.verified:
         raise OnboardingError(_("This company is already verified in Maventa."), field="approver", code="verified")
-    cc = current_maventa().company_client(connection)
+    cc = current_state().company_client(connection)
     _send(connection, cc, approver, email, locale, automatic=False)
     return connection
 
 
-def _send(connection: Connection, cc, approver: Person, email: str, locale: str, *, automatic: bool) -> None:
+def _send(connection: Connection, cc: CompanyClient, approver: Person, email: str, locale: str, *,
+          automatic: bool) -> None:
     try:
         cc.send_authorization(email, locale)
     except InvalidParametersError as exc:
@@ -450,13 +466,13 @@ def _send(connection: Connection, cc, approver: Person, email: str, locale: str,
     connection.auth_sent_at = now
     _schedule_next_check(connection, restart=True, now=now)
     how = "automatically after the credentials were accepted" if automatic else "by hand"
-    audit.record(current_maventa().session, "signing.sent",
+    audit.record(current_state().session, "signing.sent",
                  f"Signing request sent to {email} ({locale}), approver {approver.name}, {how}.",
                  connection=connection, actor=_actor(),
                  data={"approver_person_id": approver.id, "email": email, "locale": locale, "automatic": automatic})
 
 
-def _apply_signing_state(connection: Connection, answer: dict) -> bool:
+def _apply_signing_state(connection: Connection, answer: Mapping[str, object]) -> bool:
     """Copy Maventa's signing state onto the connection; True when it changed."""
     answer = answer if isinstance(answer, dict) else {}
     before = (connection.auth_state, connection.company_state)
@@ -472,7 +488,7 @@ def _schedule_next_check(connection: Connection, *, restart: bool = False, now: 
                          at_least: float | None = None) -> None:
     """Backoff from MAVENTA_SIGNING_POLL_SCHEDULE: the n-th check waits schedule[n] (the last one repeats),
     and at least ``at_least`` seconds (Maventa's Retry-After)."""
-    schedule = list(current_maventa().config["MAVENTA_SIGNING_POLL_SCHEDULE"])
+    schedule = list(current_state().config["MAVENTA_SIGNING_POLL_SCHEDULE"])
     if restart:
         connection.auth_check_count = 0
     step = max(schedule[min(connection.auth_check_count or 0, len(schedule) - 1)], at_least or 0)
@@ -497,7 +513,7 @@ def refresh_signing_state(connection: Connection, *, by_hand: bool = True) -> bo
         raise OnboardingError(_("Enter the User API key and Company UUID first."), field="approver")
     was_verified = connection.verified
     try:
-        answer = current_maventa().company_client(connection).authorization()
+        answer = current_state().company_client(connection).authorization()
     except MaventaError as exc:
         raise _map_client_error(exc, field="approver") from None
     except SecretUnreadable:
@@ -506,12 +522,12 @@ def refresh_signing_state(connection: Connection, *, by_hand: bool = True) -> bo
     changed = _apply_signing_state(connection, answer)
     _after_check(connection)
     if by_hand or changed:
-        audit.record(current_maventa().session, "signing.checked",
+        audit.record(current_state().session, "signing.checked",
                      f"Signing state from Maventa: {connection.auth_state}, company {connection.company_state}.",
                      connection=connection, actor=_actor() if by_hand else "maventa-poller",
                      data={"auth_state": connection.auth_state, "company_state": connection.company_state})
     if connection.verified and not was_verified:
-        audit.record(current_maventa().session, "signing.verified", "The company is verified in Maventa.",
+        audit.record(current_state().session, "signing.verified", "The company is verified in Maventa.",
                      connection=connection, actor=_actor() if by_hand else "maventa-poller")
     return changed
 
@@ -541,7 +557,7 @@ def check_signing_if_due(connection: Connection) -> str | None:
     return None
 
 
-def poll_pending_signings(now: datetime | None = None, limit: int = 200) -> dict:
+def poll_pending_signings(now: datetime | None = None, limit: int = 200) -> dict[str, int]:
     """Check every connection whose signing request is pending and due. An RQ job the scheduler enqueues; commits.
 
     Each connection is claimed with a conditional UPDATE of ``auth_next_check_at`` first, so two
@@ -549,7 +565,7 @@ def poll_pending_signings(now: datetime | None = None, limit: int = 200) -> dict
     """
     from .signals import connection_verified
 
-    ext = current_maventa()
+    ext = current_state()
     session = ext.session
     now = now or utcnow()
     due = session.execute(
@@ -561,14 +577,16 @@ def poll_pending_signings(now: datetime | None = None, limit: int = 200) -> dict
     summary = {"checked": 0, "verified": 0, "unreachable": 0, "failed": 0}
     lease = now + timedelta(seconds=max(ext.config["MAVENTA_SIGNING_POLL_SCHEDULE"]))
     for connection_id, next_check in due:
-        claimed = session.execute(
+        claimed = cast("sa.CursorResult[Any]", session.execute(  # an UPDATE's result counts its rows
             sa.update(Connection).where(Connection.id == connection_id, Connection.auth_next_check_at == next_check)
             .values(auth_next_check_at=lease)
-        ).rowcount
+        )).rowcount
         session.commit()
         if not claimed:
             continue
         connection = session.get(Connection, connection_id)
+        if connection is None:  # deleted since it was claimed
+            continue
         try:
             refresh_signing_state(connection, by_hand=False)
         except OnboardingError as exc:

@@ -9,9 +9,10 @@ the preview and the real send can never disagree about the parameters.
 from __future__ import annotations
 
 from dataclasses import dataclass
+from typing import TypedDict
 
+from .app_state import current_state
 from .client import errors as client_errors
-from .extension import current_maventa
 from .findings import errors
 from .i18n import gettext
 from .invoice import Routing
@@ -23,7 +24,16 @@ LOOKUP_NETWORKS = ("PEPPOL", "INTERNAL", "EXTERNAL")  # the receiver registries 
 PREVIEW_LIMIT = 10  # invoices per preview: each may cost one registry look-up at Maventa
 
 
-def send_params(routing: Routing, connection: Connection) -> dict:
+class SendParams(TypedDict):
+    """The routing arguments of ``CompanyClient.send_invoice``."""
+
+    recipient_eia: str | None
+    recipient_operator: str | None
+    recipient_email: str | None
+    disabled_routes: tuple[str, ...]
+
+
+def send_params(routing: Routing, connection: Connection) -> SendParams:
     """The routing parameters of ``POST /v1/invoices`` for this buyer and these settings."""
     return {
         "recipient_eia": routing.eia,
@@ -47,7 +57,7 @@ class Step:
 class Preview:
     invoice_id: str
     number: str
-    customer: str
+    customer: str | None
     steps: tuple[Step, ...]
     blockers: tuple[str, ...] = ()  # pre-flight errors: the invoice would go to the failure status unsent
 
@@ -57,7 +67,8 @@ class Preview:
         return next((s.route for s in self.steps if s.usable is not False), None)
 
 
-def plan(routing: Routing, params: dict, *, registered: bool | None, print_enabled: bool | None) -> tuple[Step, ...]:
+def plan(routing: Routing, params: SendParams, *, registered: bool | None,
+         print_enabled: bool | None) -> tuple[Step, ...]:
     """The routes Maventa would try, in its order, each with why it can or cannot work."""
     eia, email = params["recipient_eia"], params["recipient_email"]
     pinned = bool(eia and params["recipient_operator"])
@@ -103,8 +114,9 @@ class DuePreview:
 
 def preview_due(connection: Connection, limit: int = PREVIEW_LIMIT) -> DuePreview:
     """Where the invoices now in the transfer status would go. Reads only; nothing is sent or changed."""
-    ext = current_maventa()
-    ids = ext.adapter.list_invoice_ids(connection.company_id, connection.transfer_status_id, limit)
+    ext = current_state()
+    status_id = connection.transfer_status_id
+    ids = ext.adapter.list_invoice_ids(connection.company_id, status_id, limit) if status_id else ()
     company = ext.company_client(connection)
     problems: list[str] = []
     asked: dict[str, bool | None] = {}

@@ -6,26 +6,32 @@ Flask-Migrate setup by adding this folder's ``versions`` to ``version_locations`
 from __future__ import annotations
 
 from pathlib import Path
+from typing import TYPE_CHECKING
 
 from alembic import command
 from alembic.config import Config
+
+if TYPE_CHECKING:
+    import sqlalchemy as sa
+    from sqlalchemy.sql.schema import SchemaItem
 
 HERE = Path(__file__).resolve().parent
 VERSION_TABLE = "maventa_alembic_version"
 
 
-def is_maventa_object(obj, name, type_, reflected, compare_to) -> bool:
+def is_maventa_object(obj: SchemaItem, name: str | None, type_: str, reflected: bool,
+                      compare_to: SchemaItem | None) -> bool:
     """Alembic ``include_object``: only the extension's tables, its version table included.
 
     A host's own autogenerate should pass ``include_object=lambda *a: not is_maventa_object(*a)`` so
     it neither drops nor re-creates our tables; our env uses it the other way round.
     """
     table = obj if type_ == "table" else getattr(obj, "table", None)
-    table_name = name if type_ == "table" else getattr(table, "name", "")
-    return bool(table_name) and table_name.startswith("maventa_")
+    table_name = (name if type_ == "table" else getattr(table, "name", "")) or ""
+    return table_name.startswith("maventa_")
 
 
-def alembic_config(connection) -> Config:
+def alembic_config(connection: sa.Connection) -> Config:
     cfg = Config()
     cfg.set_main_option("script_location", str(HERE))
     cfg.attributes["connection"] = connection

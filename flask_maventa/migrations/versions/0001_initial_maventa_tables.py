@@ -4,9 +4,8 @@ Revision ID: 0001
 Revises: (none)
 Create Date: 2026-11-28 12:15:31.471533
 """
-from alembic import op
 import sqlalchemy as sa
-
+from alembic import op
 
 revision = '0001'
 down_revision = None
@@ -14,7 +13,7 @@ branch_labels = ('maventa',)
 depends_on = None
 
 
-def upgrade():
+def upgrade() -> None:
     op.create_table('maventa_connection',
     sa.Column('id', sa.Integer(), nullable=False),
     sa.Column('company_id', sa.String(length=64), nullable=False),
@@ -74,7 +73,8 @@ def upgrade():
     sa.Column('updated_at', sa.DateTime(), nullable=False),
     sa.Column('accepted_at', sa.DateTime(), nullable=True),
     sa.Column('finished_at', sa.DateTime(), nullable=True),
-    sa.ForeignKeyConstraint(['connection_id'], ['maventa_connection.id'], name=op.f('fk_maventa_transfer_connection_id_maventa_connection')),
+    sa.ForeignKeyConstraint(['connection_id'], ['maventa_connection.id'],
+                            name=op.f('fk_maventa_transfer_connection_id_maventa_connection')),
     sa.PrimaryKeyConstraint('id', name=op.f('pk_maventa_transfer')),
     sa.UniqueConstraint('connection_id', 'invoice_id', 'revision', name='uq_maventa_transfer_revision'),
     sa.UniqueConstraint('maventa_uuid', name=op.f('uq_maventa_transfer_maventa_uuid'))
@@ -92,8 +92,10 @@ def upgrade():
     sa.Column('http_status', sa.Integer(), nullable=True),
     sa.Column('data', sa.JSON(), nullable=True),
     sa.Column('created_at', sa.DateTime(), nullable=False),
-    sa.ForeignKeyConstraint(['connection_id'], ['maventa_connection.id'], name=op.f('fk_maventa_event_connection_id_maventa_connection')),
-    sa.ForeignKeyConstraint(['transfer_id'], ['maventa_transfer.id'], name=op.f('fk_maventa_event_transfer_id_maventa_transfer')),
+    sa.ForeignKeyConstraint(['connection_id'], ['maventa_connection.id'],
+                            name=op.f('fk_maventa_event_connection_id_maventa_connection')),
+    sa.ForeignKeyConstraint(['transfer_id'], ['maventa_transfer.id'],
+                            name=op.f('fk_maventa_event_transfer_id_maventa_transfer')),
     sa.PrimaryKeyConstraint('id', name=op.f('pk_maventa_event'))
     )
     with op.batch_alter_table('maventa_event', schema=None) as batch_op:
@@ -102,7 +104,7 @@ def upgrade():
 
 
 
-def downgrade():
+def downgrade() -> None:
     with op.batch_alter_table('maventa_event', schema=None) as batch_op:
         batch_op.drop_index('ix_maventa_event_transfer')
         batch_op.drop_index('ix_maventa_event_connection')

@@ -1,17 +1,25 @@
-"""Helpers for host apps' own tests: an in-memory host adapter.
+"""Helpers for host apps' own tests: an in-memory host adapter, and a running sandbox Maventa.
 
     from flask_maventa.testing import MemoryAdapter
     adapter = MemoryAdapter()
     adapter.add_company(Company("1", "Fjord AS", "923456789", "NO", vat_number="NO923456789MVA"))
     Maventa(app, db=db, adapter=adapter)
+
+The sandbox (:class:`flask_maventa.testing.sandbox.SandboxHandle`, needs the ``testing`` extra) comes
+to pytest tests as the ``maventa_sandbox`` fixture with
+``pytest_plugins = ["flask_maventa.testing.pytest_plugin"]`` in the host's ``conftest.py``.
 """
 
 from __future__ import annotations
 
 from collections.abc import Sequence
 from dataclasses import dataclass, field
+from typing import TypedDict
 
-from .host import Company, HostAdapter, InvoiceStatus, Person
+from ..host import Company, HostAdapter, InvoiceStatus, Person
+from ..invoice import InvoiceDocument
+
+__all__ = ["MemoryAdapter", "SentMail", "StoredInvoice"]
 
 
 @dataclass
@@ -19,6 +27,13 @@ class SentMail:
     to: list[str]
     subject: str
     body: str
+
+
+class StoredInvoice(TypedDict):
+    company_id: str
+    status_id: str
+    document: InvoiceDocument | None
+    pdf: bytes | None
 
 
 @dataclass
@@ -29,7 +44,7 @@ class MemoryAdapter(HostAdapter):
     companies: dict[str, Company] = field(default_factory=dict)
     persons: dict[str, list[Person]] = field(default_factory=dict)
     statuses: dict[str, list[InvoiceStatus]] = field(default_factory=dict)
-    invoices: dict[str, dict] = field(default_factory=dict)  # id -> {company_id, status_id, document, pdf}
+    invoices: dict[str, StoredInvoice] = field(default_factory=dict)
     allowed: set[str] | None = None
     outbox: list[SentMail] = field(default_factory=list)
     status_changes: list[tuple[str, str]] = field(default_factory=list)
@@ -37,13 +52,15 @@ class MemoryAdapter(HostAdapter):
 
     # -- building the fixture ----------------------------------------------------
 
-    def add_company(self, company: Company, persons: Sequence[Person] = (), statuses: Sequence[InvoiceStatus] = ()):
+    def add_company(self, company: Company, persons: Sequence[Person] = (),
+                    statuses: Sequence[InvoiceStatus] = ()) -> Company:
         self.companies[company.id] = company
         self.persons[company.id] = list(persons)
         self.statuses[company.id] = list(statuses)
         return company
 
-    def add_invoice(self, invoice_id: str, company_id: str, status_id: str, document=None, pdf: bytes | None = None):
+    def add_invoice(self, invoice_id: str, company_id: str, status_id: str, document: InvoiceDocument | None = None,
+                    pdf: bytes | None = None) -> None:
         self.invoices[invoice_id] = {
             "company_id": company_id, "status_id": status_id, "document": document, "pdf": pdf,
         }
@@ -60,10 +77,11 @@ class MemoryAdapter(HostAdapter):
         return list(self.statuses.get(company_id, ()))
 
     def list_invoice_ids(self, company_id: str, status_id: str, limit: int) -> Sequence[str]:
-        ids = [i for i, inv in self.invoices.items() if inv["company_id"] == company_id and inv["status_id"] == status_id]
+        ids = [i for i, inv in self.invoices.items()
+               if inv["company_id"] == company_id and inv["status_id"] == status_id]
         return sorted(ids)[:limit]
 
-    def get_invoice_document(self, invoice_id: str):
+    def get_invoice_document(self, invoice_id: str) -> InvoiceDocument:
         try:
             document = self.invoices[invoice_id]["document"]
         except KeyError:
@@ -73,7 +91,8 @@ class MemoryAdapter(HostAdapter):
         return document
 
     def get_invoice_pdf(self, invoice_id: str) -> bytes | None:
-        return self.invoices.get(invoice_id, {}).get("pdf")
+        invoice = self.invoices.get(invoice_id)
+        return invoice["pdf"] if invoice else None
 
     def set_invoice_status(self, invoice_id: str, status_id: str) -> None:
         self.invoices[invoice_id]["status_id"] = status_id
