@@ -77,6 +77,7 @@ def test_the_wheel_renders_pages_from_its_installed_copy(tmp_path):
     assert "flask_maventa/templates/maventa/partials/_companies.html" in names
     assert "flask_maventa/static/maventa/maventa.css" in names
     assert "flask_maventa/py.typed" in names  # PEP 561: a host's type checker reads our annotations
+    assert "flask_maventa/testing/pytest_plugin.py" in names  # the host's tests' maventa_sandbox
     assert not any(name.startswith(("tests/", "example_app/")) for name in names)
 
     venv = tmp_path / "venv"

@@ -7,7 +7,8 @@ import pytest
 from werkzeug.serving import make_server
 from werkzeug.wrappers import Request, Response
 
-from tests.fixtures.sandbox import RECEIVER, ubl_invoice, wait_for
+from flask_maventa.testing.sandbox import wait_for
+from tests.fixtures.sandbox import RECEIVER, ubl_invoice
 
 
 def api(sandbox) -> httpx.Client:

@@ -15,7 +15,8 @@ from flask_maventa.client import (
 )
 from flask_maventa.client.api import shared_http_client
 from flask_maventa.client.tokens import token_key
-from tests.fixtures.sandbox import RECEIVER, ubl_invoice, wait_for
+from flask_maventa.testing.sandbox import wait_for
+from tests.fixtures.sandbox import RECEIVER, ubl_invoice
 
 ROOT = Path(__file__).resolve().parents[2]
 

@@ -7,7 +7,8 @@ import zipfile
 
 import pytest
 
-from tests.fixtures.sandbox import RECEIVER, ubl_invoice, wait_for
+from flask_maventa.testing.sandbox import wait_for
+from tests.fixtures.sandbox import RECEIVER, ubl_invoice
 
 from .test_api import api, assert_error, authed, send
 

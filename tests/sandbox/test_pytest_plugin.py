@@ -1,0 +1,36 @@
+"""The shipped pytest plugin: a host's own test suite gets a running sandbox with one line."""
+
+from __future__ import annotations
+
+HOST_TESTS = '''
+from flask_maventa.client import MaventaClient, MemoryTokenStore
+
+
+def test_a_verified_company_answers_over_http(maventa_sandbox):
+    company_uuid, api_key = maventa_sandbox.new_company(verified=True)
+    client = MaventaClient(maventa_sandbox.url, maventa_sandbox.vendor_api_key, token_store=MemoryTokenStore())
+    assert client.for_company(company_uuid, api_key).current()["company"]["id"] == company_uuid
+    assert maventa_sandbox.app_config() == {"MAVENTA_ENVIRONMENT": "sandbox",
+                                            "MAVENTA_SANDBOX_URL": maventa_sandbox.url,
+                                            "MAVENTA_VENDOR_API_KEY": maventa_sandbox.vendor_api_key}
+    maventa_sandbox.config(delivery_delay=30)
+
+
+def test_each_test_starts_from_a_reset_sandbox(maventa_sandbox):
+    assert maventa_sandbox.stats()["tokens_issued"] == 0
+    assert maventa_sandbox.config()["delivery_delay"] == 0
+'''
+
+
+def test_a_host_enables_the_sandbox_fixture_with_one_line(pytester):
+    pytester.makeconftest('pytest_plugins = ["flask_maventa.testing.pytest_plugin"]\n')
+    pytester.makepyfile(test_host=HOST_TESTS)
+    result = pytester.runpytest_subprocess("-p", "no:cacheprovider")
+    result.assert_outcomes(passed=2)
+
+
+def test_without_the_line_there_is_no_sandbox_fixture(pytester):
+    pytester.makepyfile(test_host=HOST_TESTS)
+    result = pytester.runpytest_subprocess("-p", "no:cacheprovider")
+    result.assert_outcomes(errors=2)
+    result.stdout.fnmatch_lines(["*fixture 'maventa_sandbox' not found*"])
