@@ -1,7 +1,7 @@
 # flask-maventa: the two commands of the README, and their helpers.
 #   make demo   the example ERP with the extension, the sandbox Maventa, Redis, RQ worker and scheduler
 #   make test   the whole suite (CI=true: a test that needs a missing service fails instead of skipping)
-#   make lint   ruff and mypy --strict over the modules already typed (LINT_PATHS)
+#   make lint   ruff and mypy --strict over the modules already typed (LINT_PATHS), import-linter
 
 PYTHON ?= python3.11
 VENV   ?= .venv
@@ -54,6 +54,7 @@ LINT_PATHS = \
 lint: install
 	$(VENV)/bin/ruff check $(LINT_PATHS)
 	$(VENV)/bin/mypy --follow-imports=silent $(LINT_PATHS)
+	$(VENV)/bin/lint-imports
 
 bench: install
 	@set -e; for script in benchmarks/[!_]*.py; do [ -e "$$script" ] || continue; echo "== $$script"; $(PY) $$script; done
