@@ -7,9 +7,8 @@ new URL (``/webhooks/<connection id>/<secret>``) and deletes the old subscriptio
 Revision ID: 0002
 Revises: 0001
 """
-from alembic import op
 import sqlalchemy as sa
-
+from alembic import op
 
 revision = '0002'
 down_revision = '0001'
@@ -17,14 +16,14 @@ branch_labels = None
 depends_on = None
 
 
-def upgrade():
+def upgrade() -> None:
     with op.batch_alter_table('maventa_connection') as batch:
         batch.add_column(sa.Column('webhook_secret_hash', sa.String(length=64), nullable=True))
         batch.drop_constraint('uq_maventa_connection_webhook_token', type_='unique')
         batch.drop_column('webhook_token')
 
 
-def downgrade():
+def downgrade() -> None:
     # The secrets cannot come back from their hashes: every connection gets a new token (and webhook).
     with op.batch_alter_table('maventa_connection') as batch:
         batch.add_column(sa.Column('webhook_token', sa.String(length=64), nullable=True))
