@@ -4,9 +4,8 @@ Revision ID: 0003
 Revises: 0002
 Create Date: 2026-11-30 09:00:00
 """
-from alembic import op
 import sqlalchemy as sa
-
+from alembic import op
 
 revision = '0003'
 down_revision = '0002'
@@ -14,7 +13,7 @@ branch_labels = None
 depends_on = None
 
 
-def upgrade():
+def upgrade() -> None:
     with op.batch_alter_table('maventa_transfer', schema=None) as batch_op:
         batch_op.add_column(sa.Column('claimed_by', sa.String(length=128), nullable=True))
         batch_op.create_index('ix_maventa_transfer_state_poll', ['state', 'next_poll_at'], unique=False)
@@ -44,7 +43,7 @@ def upgrade():
     )
 
 
-def downgrade():
+def downgrade() -> None:
     op.drop_table('maventa_slot')
     with op.batch_alter_table('maventa_process', schema=None) as batch_op:
         batch_op.drop_index('ix_maventa_process_kind_seen')
