@@ -15,16 +15,21 @@ import json
 import os
 from pathlib import Path
 
-from flask import Flask, request, session
-from flask_babel import Babel
+from flask import Flask, has_request_context, request, session
+from flask_babel import Babel, refresh
 
 from .models import db
 
 LANGUAGES = ("en", "nb", "fi", "sv")
+# The ERP's own texts: its own catalogue (example_app/translations, domain "example"), never the
+# extension's "maventa" domain, which the extension reads through its own Domain object.
+TRANSLATION_DOMAIN = "example"
 SECRET_KEY_FILE = "maventa_secret.key"
 
 
-def select_locale() -> str:
+def select_locale() -> str | None:
+    if not has_request_context():  # a worker or the CLI: BABEL_DEFAULT_LOCALE
+        return None
     return session.get("language") or request.accept_languages.best_match(LANGUAGES) or "en"
 
 
@@ -63,9 +68,12 @@ def create_app(config: dict | None = None) -> Flask:
         app.config["MAVENTA_SECRET_KEY"] = key_file.read_text().strip()
 
     db.init_app(app)
-    Babel(app, locale_selector=select_locale)
+    Babel(app, locale_selector=select_locale, default_domain=TRANSLATION_DOMAIN)
+    # Flask-Babel caches the locale on `g`: requests that share one app context (a test client inside
+    # `with app.app_context()`) would keep the first one. Each request chooses its own.
+    app.before_request(refresh)
 
-    from . import views
+    from . import customers, views  # noqa: F401 - customers adds its pages to the blueprint
     from .seed import seed_command
 
     app.register_blueprint(views.bp)

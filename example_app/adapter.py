@@ -73,9 +73,9 @@ class ExampleAdapter(HostAdapter):
         return people
 
     def list_invoice_statuses(self, company_id: str) -> Sequence[InvoiceStatus]:
-        # The statuses are the ERP's, shared by every company.
+        # The statuses are the ERP's, shared by every company; named in the reader's language.
         rows = db.session.scalars(sa.select(StatusRow).order_by(StatusRow.position, StatusRow.id))
-        return [InvoiceStatus(str(s.id), s.name, is_sent=s.is_sent) for s in rows]
+        return [InvoiceStatus(str(s.id), s.label, is_sent=s.is_sent) for s in rows]
 
     def status_settings_url(self, company_id: str) -> str | None:
         if has_request_context():

@@ -8,6 +8,7 @@ import datetime as dt
 from decimal import ROUND_HALF_UP, Decimal
 
 import sqlalchemy as sa
+from flask_babel import gettext, lazy_gettext
 from flask_sqlalchemy import SQLAlchemy
 from sqlalchemy.orm import Mapped, mapped_column, relationship
 
@@ -97,6 +98,14 @@ class Customer(db.Model):
             return "e-invoice"
         return "email" if self.email else "print"
 
+    @property
+    def channel_label(self) -> str:
+        return str(CHANNEL_LABELS[self.channel])
+
+
+CHANNEL_LABELS = {"e-invoice": lazy_gettext("e-invoice"), "email": lazy_gettext("email"),
+                  "print": lazy_gettext("print")}
+
 
 class InvoiceStatus(db.Model):
     """The ERP's invoice statuses with their flags (Settings > Invoicing > Invoice statuses)."""
@@ -108,6 +117,12 @@ class InvoiceStatus(db.Model):
     position: Mapped[int] = mapped_column(default=0)
     is_sent: Mapped[bool] = mapped_column(default=False)
     is_paid: Mapped[bool] = mapped_column(default=False)
+
+    @property
+    def label(self) -> str:
+        """The name in the reader's language: the seeded statuses are in the ERP's catalogue (a
+        status the user named shows as named)."""
+        return gettext(self.name)
 
 
 class Invoice(db.Model):

@@ -13,17 +13,24 @@ from flask_maventa.models import metadata as maventa_metadata
 
 from .models import Company, Customer, Invoice, InvoiceLine, InvoiceStatus, Person, db
 
+
+
+def N_(message: str) -> str:
+    """Marks a name for the ERP's catalogue; it is stored in English and translated when shown."""
+    return message
+
+
 # name, Sent flag, Paid flag. "Ready to send" carries the Sent flag by mistake: choosing it as
 # the transfer status shows the extension's "can not be sent" validation.
 STATUSES = [
-    ("Draft", False, False),
-    ("Approved", False, False),
-    ("Ready for Maventa", False, False),
-    ("Transferred to Maventa", False, False),
-    ("Maventa transfer failed", False, False),
-    ("Ready to send", True, False),
-    ("Sent", True, False),
-    ("Paid", True, True),
+    (N_("Draft"), False, False),
+    (N_("Approved"), False, False),
+    (N_("Ready for Maventa"), False, False),
+    (N_("Transferred to Maventa"), False, False),
+    (N_("Maventa transfer failed"), False, False),
+    (N_("Ready to send"), True, False),
+    (N_("Sent"), True, False),
+    (N_("Paid"), True, True),
 ]
 
 COMPANIES = [
@@ -71,6 +78,16 @@ CUSTOMERS = [
     # Neither: only a postal address (print service).
     dict(name="Solberg Snekkeri", business_id="975312461", vat_number=None, country="NO",
          street="Verkstedveien 12", post_code="3015", city="Drammen", contact_name="Ole Solberg", language="nb"),
+]
+
+# The Peppol network as Maventa's receiver registry knows it (the demo loads it into the sandbox): the
+# two e-invoice customers. Solberg Snekkeri is not in it (its organisation number, the address Peppol
+# would derive, is registered nowhere) and its card has no email: its invoice fails until the user adds
+# an email on the customer card and retries -- the demo's fix-and-retry.
+PEPPOL_NETWORK = [
+    {"eia": "0192:998877660", "operator": "PEPPOL", "name": "Nordlys Energi AS", "bid": "998877660", "country": "NO"},
+    {"eia": "0216:003715728600", "operator": "PEPPOL", "name": "Saimaa Logistiikka Oy", "bid": "1572860-0",
+     "country": "FI"},
 ]
 
 # seller key, number, customer, status, days ago, lines (description, qty, unit, price, VAT %), department
@@ -160,8 +177,19 @@ def seed(today: dt.date | None = None) -> dict[str, int]:
     return {"invoices": after, "new_invoices": after - before}
 
 
+def reset(today: dt.date | None = None) -> dict[str, int]:
+    """Back to the starting point: every table (ours and the extension's) emptied and seeded again --
+    the invoices in their first statuses, the customer cards and status flags as seeded, no connections."""
+    db.session.remove()
+    maventa_metadata.drop_all(db.engine)
+    db.drop_all()
+    return seed(today)
+
+
 @click.command("seed")
-def seed_command() -> None:
+@click.option("--reset", "start_over", is_flag=True,
+              help="Empty every table first (ours and the extension's): the demo's starting point.")
+def seed_command(start_over: bool) -> None:
     """Create the tables and the demo companies, customers, statuses and invoices."""
-    result = seed()
+    result = reset() if start_over else seed()
     click.echo(f"Seeded the example ERP: {result['invoices']} invoices ({result['new_invoices']} new).")

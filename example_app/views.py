@@ -11,6 +11,8 @@ from urllib.parse import urlsplit
 
 import sqlalchemy as sa
 from flask import Blueprint, abort, has_request_context, make_response, redirect, render_template, request, session, url_for
+from flask_babel import format_decimal, get_locale
+from flask_babel import gettext as erp_gettext
 from flask_wtf import FlaskForm
 from flask_wtf.csrf import generate_csrf
 from wtforms import BooleanField, HiddenField, SelectField
@@ -46,9 +48,13 @@ def layout_context():
     return {
         "csrf_token": generate_csrf,  # no app-wide CSRFProtect: each FlaskForm checks its own token
         "current_user": auth.current_user(),
+        # The layout's texts are the ERP's, also on the extension's pages, where `_` is the extension's.
+        "erp_gettext": erp_gettext,
+        "erp_locale": str(get_locale()),
+        "money": lambda amount: format_decimal(amount, "#,##0.00"),
         "htmx_available": HTMX_FILE.exists(),
         "languages": LANGUAGE_NAMES,
-        "language_form": LanguageForm(prefix="lang", language=session.get("language", "en"), next=request.full_path.rstrip("?")),
+        "language_form": LanguageForm(prefix="lang", language=str(get_locale()), next=request.full_path.rstrip("?")),
     }
 
 
@@ -62,7 +68,7 @@ def statuses() -> list[InvoiceStatus]:
 
 def status_form(invoice: Invoice, all_statuses, formdata=None) -> InvoiceStatusForm:
     form = InvoiceStatusForm(formdata=formdata, prefix=f"i{invoice.id}", status_id=invoice.status_id)
-    form.status_id.choices = [SelectChoice(s.id, s.name) for s in all_statuses]
+    form.status_id.choices = [SelectChoice(s.id, s.label) for s in all_statuses]
     return form
 
 

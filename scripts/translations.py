@@ -1,5 +1,6 @@
 #!/usr/bin/env python
-"""Extract, update, compile and check the extension's catalogues (domain "maventa").
+"""Extract, update, compile and check the catalogues: the extension's (domain "maventa") and the
+example ERP's own (domain "example", in example_app/translations; it never mixes with the extension's).
 
     python scripts/translations.py extract   # sources -> flask_maventa/translations/maventa.pot
     python scripts/translations.py update    # .pot -> every <lang>/LC_MESSAGES/maventa.po (new ones created)
@@ -7,6 +8,7 @@
     python scripts/translations.py check     # list what nb/fi/sv still miss; exit 1 if anything
     python scripts/translations.py all       # extract + update + compile + check
 
+Each command does both catalogues (``--domain example`` or ``--domain maventa``: only that one).
 English is the source language: its catalogue is filled with the msgids themselves.
 Runs Babel in-process, so only the project's virtualenv is needed.
 """
@@ -16,18 +18,35 @@ from __future__ import annotations
 import os
 import sys
 from pathlib import Path
+from typing import NamedTuple
 
 from babel.messages.frontend import CommandLineInterface
 from babel.messages.mofile import write_mo
 from babel.messages.pofile import read_po, write_po
 
 ROOT = Path(__file__).resolve().parent.parent
-TRANSLATIONS = ROOT / "flask_maventa" / "translations"
-POT = TRANSLATIONS / "maventa.pot"
-DOMAIN = "maventa"
 LANGUAGES = ("en", "nb", "fi", "sv")
 TRANSLATED = ("nb", "fi", "sv")  # en is the source language
 KEYWORDS = ("_", "gettext", "ngettext:1,2", "lazy_gettext", "_l", "N_")
+
+
+class Catalogue(NamedTuple):
+    domain: str
+    directory: Path  # holds <domain>.pot and <lang>/LC_MESSAGES/<domain>.po
+    mapping: Path  # pybabel's extraction config: which sources belong to this domain
+    keywords: tuple[str, ...] = KEYWORDS
+
+    @property
+    def pot(self) -> Path:
+        return self.directory / f"{self.domain}.pot"
+
+
+MAVENTA = Catalogue("maventa", ROOT / "flask_maventa" / "translations", ROOT / "babel.cfg")
+# The example ERP's layout says erp_gettext(...): on the extension's pages `_` is the extension's.
+EXAMPLE = Catalogue("example", ROOT / "example_app" / "translations", ROOT / "example_app" / "babel.cfg",
+                    (*KEYWORDS, "erp_gettext"))
+CATALOGUES = {c.domain: c for c in (MAVENTA, EXAMPLE)}
+TRANSLATIONS, POT, DOMAIN = MAVENTA.directory, MAVENTA.pot, MAVENTA.domain
 
 
 def pybabel(*args: str) -> None:
@@ -39,9 +58,11 @@ def pybabel(*args: str) -> None:
         os.chdir(cwd)
 
 
-def extract(output: Path = POT) -> Path:
-    keywords = [arg for k in KEYWORDS for arg in ("-k", k)]
-    pybabel("extract", "-F", str(ROOT / "babel.cfg"), *keywords, "--no-default-keywords", "--sort-by-file",
+def extract(output: Path | None = None, catalogue: Catalogue = MAVENTA) -> Path:
+    output = output or catalogue.pot
+    output.parent.mkdir(parents=True, exist_ok=True)
+    keywords = [arg for k in catalogue.keywords for arg in ("-k", k)]
+    pybabel("extract", "-F", str(catalogue.mapping), *keywords, "--no-default-keywords", "--sort-by-file",
             "--project", "flask-maventa", "--copyright-holder", "flask-maventa", "-o", str(output), ".")
     _fix_format_flags(output)
     return output
@@ -61,22 +82,23 @@ def _fix_format_flags(path: Path, locale: str | None = None) -> None:
         write_po(f, catalog, width=100)
 
 
-def po_path(lang: str) -> Path:
-    return TRANSLATIONS / lang / "LC_MESSAGES" / f"{DOMAIN}.po"
+def po_path(lang: str, catalogue: Catalogue = MAVENTA) -> Path:
+    return catalogue.directory / lang / "LC_MESSAGES" / f"{catalogue.domain}.po"
 
 
-def update() -> None:
+def update(catalogue: Catalogue = MAVENTA) -> None:
+    directory, domain = str(catalogue.directory), catalogue.domain
     for lang in LANGUAGES:
-        if not po_path(lang).exists():
-            pybabel("init", "-i", str(POT), "-d", str(TRANSLATIONS), "-D", DOMAIN, "-l", lang)
-    pybabel("update", "-i", str(POT), "-d", str(TRANSLATIONS), "-D", DOMAIN, "--ignore-obsolete")
+        if not po_path(lang, catalogue).exists():
+            pybabel("init", "-i", str(catalogue.pot), "-d", directory, "-D", domain, "-l", lang)
+    pybabel("update", "-i", str(catalogue.pot), "-d", directory, "-D", domain, "--ignore-obsolete")
     for lang in LANGUAGES:
-        _fix_format_flags(po_path(lang), lang)
-    fill_english()
+        _fix_format_flags(po_path(lang, catalogue), lang)
+    fill_english(catalogue)
 
 
-def fill_english() -> None:
-    path = po_path("en")
+def fill_english(catalogue: Catalogue = MAVENTA) -> None:
+    path = po_path("en", catalogue)
     with path.open("rb") as f:
         catalog = read_po(f, locale="en")
     for message in catalog:
@@ -87,19 +109,19 @@ def fill_english() -> None:
         write_po(f, catalog, width=100)
 
 
-def compile_() -> None:
+def compile_(catalogue: Catalogue = MAVENTA) -> None:
     """Write each .mo from its .po, leaving fuzzy entries out. Babel's own `compile` is not used:
     its format checker mistakes the literal "%" in "{rate} % is not ..." for a conversion and
     refuses the catalogue (tests/test_translations.py checks the real placeholders instead)."""
     for lang in LANGUAGES:
-        with po_path(lang).open("rb") as f:
+        with po_path(lang, catalogue).open("rb") as f:
             catalog = read_po(f, locale=lang)
-        with po_path(lang).with_suffix(".mo").open("wb") as f:
+        with po_path(lang, catalogue).with_suffix(".mo").open("wb") as f:
             write_mo(f, catalog, use_fuzzy=False)
 
 
-def missing(lang: str) -> list[str]:
-    with po_path(lang).open("rb") as f:
+def missing(lang: str, catalogue: Catalogue = MAVENTA) -> list[str]:
+    with po_path(lang, catalogue).open("rb") as f:
         catalog = read_po(f, locale=lang)
     out = []
     for message in catalog:
@@ -111,11 +133,11 @@ def missing(lang: str) -> list[str]:
     return out
 
 
-def check() -> int:
+def check(catalogue: Catalogue = MAVENTA) -> int:
     status = 0
     for lang in TRANSLATED:
-        todo = missing(lang)
-        print(f"{lang}: {len(todo)} untranslated or fuzzy")
+        todo = missing(lang, catalogue)
+        print(f"{catalogue.domain} {lang}: {len(todo)} untranslated or fuzzy")
         for msgid in todo:
             print(f"   {msgid!r}")
         status |= bool(todo)
@@ -123,19 +145,31 @@ def check() -> int:
 
 
 def main(argv: list[str]) -> int:
-    command = argv[1] if len(argv) > 1 else "all"
-    if command in ("extract", "all"):
-        extract()
-    if command in ("update", "all"):
-        update()
-    if command in ("compile", "all"):
-        compile_()
-    if command in ("check", "all"):
-        return check()
+    args = argv[1:]
+    catalogues = list(CATALOGUES.values())
+    if "--domain" in args:
+        at = args.index("--domain")
+        domain = args[at + 1] if at + 1 < len(args) else ""
+        if domain not in CATALOGUES:
+            print(f"unknown domain {domain!r}; choose one of {', '.join(CATALOGUES)}")
+            return 2
+        catalogues = [CATALOGUES[domain]]
+        del args[at:at + 2]
+    command = args[0] if args else "all"
     if command not in ("extract", "update", "compile", "check", "all"):
         print(__doc__)
         return 2
-    return 0
+    status = 0
+    for catalogue in catalogues:
+        if command in ("extract", "all"):
+            extract(catalogue=catalogue)
+        if command in ("update", "all"):
+            update(catalogue)
+        if command in ("compile", "all"):
+            compile_(catalogue)
+        if command in ("check", "all"):
+            status |= check(catalogue)
+    return status
 
 
 if __name__ == "__main__":

@@ -3,7 +3,10 @@
 from __future__ import annotations
 
 import re
+from html import unescape
+from pathlib import Path
 
+import pytest
 import sqlalchemy as sa
 
 from example_app.models import Invoice, InvoiceStatus, db
@@ -154,10 +157,202 @@ def test_environment_config_passes_maventa_keys_through():
 
 
 def test_a_misspelt_maventa_variable_fails_at_start_up(monkeypatch, tmp_path):
-    import pytest
-
     from flask_maventa import ConfigurationError
 
     monkeypatch.setenv("MAVENTA_REDIS_ULR", "redis://x")
     with pytest.raises(ConfigurationError, match="Did you mean MAVENTA_REDIS_URL"):
         make_erp(monkeypatch, tmp_path)
+
+
+# -- the customer card: fix what a failed invoice needs ---------------------------------------------------
+
+
+def customer(name: str):
+    from example_app.models import Customer
+
+    return db.session.scalars(sa.select(Customer).where(Customer.name == name)).one()
+
+
+def card_form(page: str, **changes) -> dict:
+    """The card's form as the browser would post it: every field's current value, then the changes."""
+    values = dict(re.findall(r'<input[^>]*?name="(\w+)"[^>]*?value="([^"]*)"', page))
+    values["country"] = re.search(r'name="country"[^>]*>.*?<option selected value="(\w+)">', page, re.S).group(1)
+    values.update(changes)
+    return values
+
+
+def test_customer_card_saves_a_fix_without_javascript(erp):
+    client = erp.test_client()
+    solberg = customer("Solberg Snekkeri")
+    listing = client.get("/customers").get_data(as_text=True)
+    assert f'href="/customers/{solberg.id}"' in listing and "Solberg Snekkeri" in listing
+    page = client.get(f"/customers/{solberg.id}").get_data(as_text=True)
+    assert "Reachable by: print." in page and "10003" in page
+    assert f'href="{PREFIX}/transfers?number=10003"' in page  # where Retry is, after the fix
+
+    response = client.post(f"/customers/{solberg.id}", data=card_form(
+        page, email=" post@solberg.example ", einvoice_address="0192: 975312461", einvoice_operator=""))
+    assert response.status_code == 303 and response.headers["Location"] == f"/customers/{solberg.id}"
+    db.session.expire_all()
+    solberg = customer("Solberg Snekkeri")
+    assert (solberg.email, solberg.einvoice_address, solberg.einvoice_operator) == (
+        "post@solberg.example", "0192:975312461", None)
+    assert (solberg.street, solberg.post_code, solberg.city, solberg.country) == (
+        "Verkstedveien 12", "3015", "Drammen", "NO")  # the untouched fields kept their values
+    page = client.get(response.headers["Location"]).get_data(as_text=True)
+    assert "Customer card saved." in page and "Reachable by: e-invoice." in page
+
+    # Clearing is a fix too: without the e-invoice address the customer is reached by email.
+    response = client.post(f"/customers/{solberg.id}", data=card_form(page, einvoice_address=""))
+    assert response.status_code == 303
+    db.session.expire_all()
+    assert customer("Solberg Snekkeri").einvoice_address is None
+    assert customer("Solberg Snekkeri").channel == "email"
+
+
+@pytest.mark.parametrize("changes, field, message", [
+    ({"email": "post@solberg"}, "email", "Enter a valid email address, like name@example.com."),
+    ({"einvoice_address": "975312461"}, "einvoice_address", "Write the address as scheme:identifier"),
+    ({"einvoice_address": "0192:975312460"}, "einvoice_address",
+     "975312460 is not a valid identifier for scheme 0192: check the digits."),
+    ({"einvoice_address": "0037:003712345678"}, "einvoice_address",
+     "Peppol no longer accepts the scheme 0037; use 0216."),
+    ({"einvoice_address": "9999:123"}, "einvoice_address", "9999 is not a Peppol address scheme"),
+    ({"einvoice_operator": "PEPPOL"}, "einvoice_operator", "An operator needs an e-invoice address"),
+    ({"post_code": "30150"}, "post_code", "This is not a post code of Norway."),
+    ({"street": ""}, "street", "A postal address needs street, post code and city"),
+    ({"country": "XX"}, "country", "Not a valid choice"),
+])
+def test_customer_card_refuses_bad_input_with_a_clear_message_and_changes_nothing(erp, changes, field, message):
+    client = erp.test_client()
+    solberg = customer("Solberg Snekkeri")
+    page = client.get(f"/customers/{solberg.id}").get_data(as_text=True)
+    response = client.post(f"/customers/{solberg.id}", data=card_form(page, **{"email": "ok@solberg.example", **changes}))
+    html = response.get_data(as_text=True)
+    assert response.status_code == 422
+    assert "Nothing was saved: correct the fields marked below." in html
+    error = re.search(rf'<span class="erp-error" id="{field}-error">([^<]*)</span>', html)
+    assert error and message in unescape(error.group(1)), html[-4000:]
+    # The field says which error describes it, for screen readers.
+    field_tag = re.search(rf'<(?:input|select)[^>]*\bid="{field}"[^>]*>', html).group(0)
+    assert "aria-invalid=\"true\"" in field_tag and f"{field}-error" in field_tag
+    db.session.expire_all()
+    solberg = customer("Solberg Snekkeri")
+    assert (solberg.email, solberg.einvoice_address, solberg.street, solberg.post_code, solberg.country) == (
+        None, None, "Verkstedveien 12", "3015", "NO")
+
+
+def test_customer_card_without_csrf_token_changes_nothing(erp):
+    client = erp.test_client()
+    solberg = customer("Solberg Snekkeri")
+    page = client.get(f"/customers/{solberg.id}").get_data(as_text=True)
+    data = card_form(page, email="post@solberg.example")
+    data.pop("csrf_token")
+    response = client.post(f"/customers/{solberg.id}", data=data)
+    assert response.status_code == 422 and "The form has expired" in response.get_data(as_text=True)
+    db.session.expire_all()
+    assert customer("Solberg Snekkeri").email is None
+    assert client.get("/customers/999").status_code == 404
+
+
+# -- the ERP speaks the reader's language, from its own catalogue ------------------------------------------
+
+
+def example_catalogues() -> dict[str, dict[str, str]]:
+    """lang -> msgid -> text, from the ERP's compiled catalogues (the "example" domain)."""
+    from babel.messages.mofile import read_mo
+
+    folder = Path(__file__).resolve().parents[2] / "example_app" / "translations"
+    catalogues = {}
+    for lang in ("en", "nb", "fi", "sv"):
+        with (folder / lang / "LC_MESSAGES" / "example.mo").open("rb") as f:
+            catalogues[lang] = {m.id: m.string for m in read_mo(f) if m.id and isinstance(m.id, str)}
+    return catalogues
+
+
+def visible_text(html: str) -> str:
+    """What a reader sees or hears: the text, and the labels in aria-label, data-label and title."""
+    labels = re.findall(r'(?:aria-label|data-label|title)="([^"]*)"', html)
+    body = re.sub(r"<(script|style)\b.*?</\1>", " ", html, flags=re.S)
+    body = re.sub(r'<select[^>]*name="lang-language".*?</select>', " ", body, flags=re.S)  # each in its own
+    text = re.sub(r"<[^>]+>", " ", body)
+    return unescape(" ".join([text, *labels]))
+
+
+def strings_of_other_languages(text: str, lang: str, catalogues) -> list[str]:
+    """The ERP's texts of another language found in ``text``, as whole words. A text that is also
+    one of this language's own (Status, Land, PDF) is not foreign."""
+    own = set(catalogues[lang].values())
+    found = set()
+    for other, catalogue in catalogues.items():
+        if other == lang:
+            continue
+        for string in catalogue.values():
+            if string in own or "%(" in string:
+                continue
+            if re.search(rf"(?<!\w){re.escape(string)}(?!\w)", text):
+                found.add(f"{other}: {string}")
+    return sorted(found)
+
+
+ERP_PAGES = ["/invoices", "/invoice-statuses", "/customers", "/customers/{solberg}", f"{PREFIX}/"]
+
+
+@pytest.mark.parametrize("lang", ["en", "nb", "fi", "sv"])
+def test_every_erp_page_is_in_one_language(erp, lang):
+    catalogues = example_catalogues()
+    client = erp.test_client()
+    solberg = customer("Solberg Snekkeri")
+    page = client.get("/invoices").get_data(as_text=True)
+    client.post("/language", data={"lang-language": lang, "lang-next": "/invoices", "lang-csrf_token": csrf(page)})
+    own = catalogues[lang]
+    for path in ERP_PAGES:
+        html = client.get(path.format(solberg=solberg.id)).get_data(as_text=True)
+        assert f'<html lang="{lang}">' in html
+        text = visible_text(html)
+        assert strings_of_other_languages(text, lang, catalogues) == [], path
+        # Navigation and status names in this language (also around the extension's own page).
+        for msgid in ("Invoices", "Customers", "Invoicing › Invoice statuses", "Integrations › Maventa"):
+            assert own[msgid] in text, (path, msgid)
+    statuses = visible_text(client.get("/invoice-statuses").get_data(as_text=True))
+    for name in ("Draft", "Ready for Maventa", "Transferred to Maventa", "Maventa transfer failed", "Paid"):
+        assert own[name] in statuses
+
+
+def test_the_extension_sees_the_status_names_in_the_readers_language(erp):
+    from example_app.adapter import ExampleAdapter
+
+    with erp.test_request_context("/", headers={"Accept-Language": "fi"}):
+        names = [s.name for s in ExampleAdapter().list_invoice_statuses("1")]
+    assert names[:3] == ["Luonnos", "Hyväksytty", "Valmis Maventaan"]
+    with erp.app_context():  # a worker: no request, the default locale
+        names = [s.name for s in ExampleAdapter().list_invoice_statuses("1")]
+    assert names[:3] == ["Draft", "Approved", "Ready for Maventa"]
+    # A status the user named stays as named, in every language.
+    db.session.add(InvoiceStatus(name="Til godkjenning hos kunden", position=99))
+    db.session.commit()
+    with erp.test_request_context("/", headers={"Accept-Language": "sv"}):
+        assert ExampleAdapter().list_invoice_statuses("1")[-1].name == "Til godkjenning hos kunden"
+
+
+# -- the demo's data: back to the starting point ---------------------------------------------------------
+
+
+def test_reset_brings_the_demo_back_to_its_starting_point(erp):
+    from example_app.seed import reset
+    from flask_maventa.models import Connection
+
+    invoice("10001").status = status("Transferred to Maventa")
+    status("Ready to send").is_sent = False
+    customer("Solberg Snekkeri").email = "post@solberg.example"
+    db.session.add(Connection(company_id="1", environment="sandbox", company_uuid="00000000-0000-4000-8000-0000000000aa"))
+    db.session.commit()
+
+    result = reset()
+    assert result == {"invoices": 8, "new_invoices": 8}
+    assert invoice("10001").status.name == "Draft" and invoice("10003").status.name == "Draft"
+    assert status("Ready to send").is_sent is True
+    assert customer("Solberg Snekkeri").email is None
+    assert db.session.scalar(sa.select(sa.func.count()).select_from(Connection)) == 0
+    result = erp.test_cli_runner().invoke(args=["seed", "--reset"])
+    assert result.exit_code == 0 and "8 invoices (8 new)" in result.output
