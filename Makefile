@@ -8,23 +8,29 @@ VENV   ?= .venv
 PY      = $(VENV)/bin/python
 HTMX    = example_app/static/vendor/htmx.min.js
 NPM_CLIENT = tests/thirdparty/maventa-api-client
+# One line per setup phase; with STEP_LOG set the phase's own output goes to that file (make demo).
+STEP    = sh scripts/step
+SETUP_LOG ?= .demo/setup.log
 
 .PHONY: install htmx npm-client demo test lint bench clean-demo
 
 # A fresh machine has only Python 3.11: make the virtual environment and install into it.
 install: $(VENV)/.installed
 
-$(VENV)/.installed: pyproject.toml
-	test -x $(PY) || $(PYTHON) -m venv $(VENV)
-	$(PY) -m pip install --upgrade pip
-	$(PY) -m pip install -e '.[test,demo]'
-	touch $@
+$(PY):
+	@$(STEP) "creating the virtual environment $(VENV) with $(PYTHON)" $(PYTHON) -m venv $(VENV)
+
+$(VENV)/.installed: pyproject.toml | $(PY)
+	@$(STEP) "upgrading pip" $(PY) -m pip install --upgrade pip
+	@$(STEP) "installing flask-maventa and its dependencies from PyPI (a few minutes the first time)" \
+		$(PY) -m pip install -e '.[test,demo]'
+	@touch $@
 
 # htmx from the npm registry, pinned and integrity checked (example_app/vendor_htmx.py holds the values).
 htmx: $(HTMX)
 
 $(HTMX):
-	$(PY) -m example_app.vendor_htmx
+	@$(STEP) "fetching htmx from the npm registry" $(PY) -m example_app.vendor_htmx
 
 # A third-party Maventa client from the npm registry, pinned by its lock file, for the sandbox test
 # (tests/sandbox/test_third_party_client.py). Without npm it is skipped locally (CI installs npm).
@@ -35,8 +41,12 @@ $(NPM_CLIENT)/node_modules/.installed: $(NPM_CLIENT)/package-lock.json
 	  cd $(NPM_CLIENT) && npm ci --no-audit --no-fund --ignore-scripts && touch node_modules/.installed; \
 	else echo "npm not found: the third-party client test will be skipped (CI=true: it fails)"; fi
 
-demo: install htmx
-	$(PY) -m example_app.demo
+# The setup's output goes to $(SETUP_LOG); the demo itself prints one line per process it starts.
+# DEMO_PORT, DEMO_SANDBOX_PORT and DEMO_KEEP_DATA=1 (make demo DEMO_PORT=5001) go to example_app.demo.
+demo:
+	@mkdir -p $(dir $(SETUP_LOG)) && : >$(SETUP_LOG)
+	@STEP_LOG="$(abspath $(SETUP_LOG))" $(MAKE) --no-print-directory -s install htmx
+	@$(PY) -m example_app.demo
 
 test: install htmx npm-client
 	PYTHONPATH=.ci $(VENV)/bin/pytest -p skip_summary tests/ $(PYTEST_ARGS)
@@ -59,5 +69,8 @@ lint: install
 bench: install
 	@set -e; for script in benchmarks/[!_]*.py; do [ -e "$$script" ] || continue; echo "== $$script"; $(PY) $$script; done
 
+# The demo's database, secret key and logs (never while a demo runs from instance/: its lock says so).
 clean-demo:
-	rm -rf instance/example.db instance/logs
+	@if [ -e instance/demo.lock ] && command -v flock >/dev/null && ! flock -n instance/demo.lock true; then \
+	  echo "a demo is running from instance/: stop it first (Ctrl-C in its terminal)"; exit 1; fi
+	rm -rf instance/example.db instance/maventa_secret.key instance/logs $(SETUP_LOG)

