@@ -157,3 +157,86 @@ def test_live_counters_and_retry_in_the_transfer_log(erp_server, page, sandbox):
         assert db.session.get(Connection, connection.id).active
     finally:
         server.stop()
+
+
+# -- the ERP's own pages on any screen, and without JavaScript ----------------------------------------------
+
+ERP_PAGES = ["/invoices", "/customers", "/customers/{solberg}", "/invoice-statuses"]
+OVERFLOW = """() => ({page: document.documentElement.scrollWidth - document.documentElement.clientWidth,
+                      header: document.querySelector('.erp-header').scrollWidth - window.innerWidth})"""
+
+
+def _solberg_id() -> int:
+    from example_app.models import Customer
+
+    return db.session.scalars(sa.select(Customer.id).where(Customer.name == "Solberg Snekkeri")).one()
+
+
+@pytest.mark.browser
+@pytest.mark.parametrize("width, languages", [
+    (375, ("en", "nb", "fi", "sv")), (768, ("en",)), (870, ("fi", "nb")), (1280, ("en",))])  # 870: the tightest table
+def test_the_erp_pages_fit_the_screen_without_sideways_scrolling(erp_server, page, width, languages):
+    app, server = erp_server
+    solberg = _solberg_id()
+    page.set_viewport_size({"width": width, "height": 800})
+    try:
+        for lang in languages:
+            page.goto(f"{server.url}/invoices")
+            page.locator("select[name=lang-language]").select_option(lang)
+            page.wait_for_url("**/invoices")
+            page.locator(f"html[lang={lang}]").wait_for(state="attached")
+            for path in ERP_PAGES:
+                page.goto(server.url + path.format(solberg=solberg))
+                overflow = page.evaluate(OVERFLOW)
+                assert overflow["page"] <= 0 and overflow["header"] <= 0, (lang, width, path, overflow)
+            # Around the extension's pages (their own layout comes later) the ERP's header fits too.
+            page.goto(f"{server.url}{PREFIX}/")
+            assert page.evaluate(OVERFLOW)["header"] <= 0, (lang, width)
+        if width == 375:  # the invoice table reflows to one card per invoice, each value labelled
+            page.goto(f"{server.url}/invoices")
+            cell = page.locator("#invoices tbody tr").first.locator("td").nth(2)
+            label = cell.evaluate("td => getComputedStyle(td, '::before').content")
+            assert label.strip('"').startswith(("Customer", "Kunde", "Asiakas", "Kund"))
+            assert page.locator("#invoices select").first.is_visible()
+    finally:
+        server.stop()
+
+
+@pytest.mark.browser
+def test_the_customer_card_works_without_javascript(erp_server, browser):
+    """Fix what a failed invoice needs with JavaScript off: a plain form, errors next to their fields."""
+    from example_app.models import Customer
+
+    app, server = erp_server
+    solberg = _solberg_id()
+    context = browser.new_context(java_script_enabled=False, viewport={"width": 375, "height": 800})
+    page = context.new_page()
+    page.set_default_timeout(10_000)
+    try:
+        page.goto(f"{server.url}/customers")
+        page.get_by_role("link", name="Solberg Snekkeri").click()
+        page.get_by_label("Invoicing email").fill("post@solberg")
+        page.get_by_label("E-invoice address").fill("0192:975312460")
+        page.get_by_role("button", name="Save").click()
+        page.get_by_text("Nothing was saved: correct the fields marked below.").wait_for()
+        email = page.get_by_label("Invoicing email")
+        assert email.get_attribute("aria-invalid") == "true"
+        described = email.get_attribute("aria-describedby")
+        assert "valid email address" in page.locator(f"#{described}").inner_text()
+        assert "check the digits" in page.locator("#einvoice_address-error").inner_text()
+        assert page.get_by_label("E-invoice address").input_value() == "0192:975312460"  # kept to correct
+
+        page.get_by_label("Invoicing email").fill("post@solberg.example")
+        page.get_by_label("E-invoice address").fill("")
+        page.get_by_role("button", name="Save").click()
+        page.get_by_text("Customer card saved.").wait_for()
+        assert page.url.endswith(f"/customers/{solberg}")
+        assert "Reachable by: email." in page.locator("main").inner_text()
+        # From the card to where Retry is: the invoice's row in the transfer log.
+        assert page.locator("a", has_text="Transfer log").first.get_attribute("href").startswith(
+            f"{PREFIX}/transfers?number=")
+        db.session.expire_all()
+        assert db.session.get(Customer, solberg).email == "post@solberg.example"
+    finally:
+        context.close()
+        server.stop()

@@ -20,6 +20,7 @@ import os
 import re
 import subprocess
 import sys
+import time
 import uuid
 from contextlib import contextmanager
 from pathlib import Path
@@ -400,3 +401,55 @@ def test_customer_without_street_goes_to_the_failure_status_with_a_hint_and_is_n
     assert erp.status_of("10001") == "Transferred to Maventa"
     newest, first = log_rows(erp)["10001"]
     assert (state_of(newest), state_of(first)) == ("accepted", "failed") and ">r2<" in newest
+
+
+def test_the_demos_failed_invoice_is_fixed_on_the_customer_card_and_retried_until_delivered(make_example_erp):
+    """The demo's fix-and-retry loop, with nothing done to the sandbox: Solberg Snekkeri has only a postal
+    address and the company no print service, so Maventa cannot deliver invoice 10003; the user adds an
+    email on the ERP's customer card, presses Retry, and the sandbox delivers it by email."""
+    from example_app.demo import registry_entries
+
+    erp = make_example_erp()
+    erp.env["MAVENTA_SWEEP_INTERVAL"] = "1"  # the delivery poll runs once per interval: twice in this test
+    ids = erp.ids()
+    company_page, company_uuid = onboard(erp, ids)
+    erp.sandbox.seed_receivers(*registry_entries())  # the Peppol network, as `make demo` loads it
+    move_invoice(erp, ids, "10003", "Ready for Maventa")
+    erp.sweep_and_work()
+    erp.poll_deliveries()
+
+    row = log_row(erp, "10003")
+    assert state_of(row) == "failed" and "No route found for the recipient" in row, row
+    assert "print: print service not enabled" in row and "email: no address" in row
+    assert "Kontroller kundens e-fakturaadresse, e-post og postadresse på kundekortet" in row  # the hint
+    assert erp.status_of("10003") == "Maventa transfer failed"
+    assert "faktura 10003 kunne ikke sendes" in erp.mail_log.read_text()
+
+    # The customer card, as the user fills it in (no JavaScript): a typo is refused and changes nothing.
+    with erp.db() as session:
+        solberg = session.scalars(sa.select(Customer).where(Customer.name == "Solberg Snekkeri")).one().id
+    card = erp.get(f"/customers/{solberg}")
+    assert "10003" in card and "Reachable by: print." in card
+    fields = {"csrf_token": csrf(card), "street": "Verkstedveien 12", "post_code": "3015", "city": "Drammen",
+              "country": "NO", "einvoice_address": "", "einvoice_operator": ""}
+    response = erp.post(f"/customers/{solberg}", {**fields, "email": "post@solberg"}, expect=422)
+    assert "Enter a valid email address" in response.get_data(as_text=True)
+    erp.post(f"/customers/{solberg}", {**fields, "email": "post@solberg.example"})
+    assert "Reachable by: email." in erp.get(f"/customers/{solberg}")
+
+    # Retry in the transfer log: a new revision, sent once, delivered by email.
+    log = erp.get(f"{PREFIX}/transfers?number=10003")
+    transfer_id = re.search(r'name="ids" value="(\d+)">Retry</button>', log).group(1)
+    erp.post(f"{PREFIX}/transfers/retry", {"csrf_token": csrf(log), "ids": transfer_id})
+    assert erp.status_of("10003") == "Ready for Maventa"
+    erp.sweep_and_work()
+    time.sleep(1.2)  # the next interval
+    erp.poll_deliveries()
+    newest, first = log_rows(erp)["10003"]
+    assert (state_of(newest), state_of(first)) == ("delivered", "failed") and ">r2<" in newest, newest
+    received = erp.sandbox.invoices()
+    assert received["invoices_per_number"] == {"10003": 2}  # two revisions, two uuids, each posted once
+    assert set(received["received_per_uuid"].values()) == {1}
+    delivered = [i for i in received["invoices"] if i["status"] == "DELIVERED"]
+    assert [(i["number"], i["route"]["channel"]) for i in delivered] == [("10003", "EMAIL")]
+    assert erp.status_of("10003") == "Transferred to Maventa"
