@@ -69,8 +69,9 @@ lint: install
 bench: install
 	@set -e; for script in benchmarks/[!_]*.py; do [ -e "$$script" ] || continue; echo "== $$script"; $(PY) $$script; done
 
-# The demo's database, secret key and logs (never while a demo runs from instance/: its lock says so).
+# The demo's database, secret key and logs (never while a demo runs from that folder: its lock says so).
+INSTANCE = $(or $(EXAMPLE_INSTANCE_PATH),instance)
 clean-demo:
-	@if [ -e instance/demo.lock ] && command -v flock >/dev/null && ! flock -n instance/demo.lock true; then \
-	  echo "a demo is running from instance/: stop it first (Ctrl-C in its terminal)"; exit 1; fi
-	rm -rf instance/example.db instance/maventa_secret.key instance/logs $(SETUP_LOG)
+	@if [ -e $(INSTANCE)/demo.lock ] && command -v flock >/dev/null && ! flock -n $(INSTANCE)/demo.lock true; then \
+	  echo "a demo is running from $(INSTANCE)/: stop it first (Ctrl-C in its terminal)"; exit 1; fi
+	rm -rf $(INSTANCE)/example.db $(INSTANCE)/maventa_secret.key $(INSTANCE)/logs $(SETUP_LOG)

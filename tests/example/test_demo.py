@@ -296,6 +296,12 @@ def test_a_second_demo_start_leaves_the_running_one_untouched(demos, tmp_path):
         assert "[demo] started" not in second.log() and "Ctrl-C stops" not in second.log(), second.log()
         assert not (Path(options["instance"]) / "example.db").exists() or options["instance"] == first.instance
 
+    # make clean-demo refuses too while the demo runs from that folder.
+    clean = subprocess.run(["make", "--no-print-directory", "clean-demo", f"EXAMPLE_INSTANCE_PATH={first.instance}",
+                            f"SETUP_LOG={tmp_path / 'setup.log'}"], cwd=ROOT, capture_output=True, text=True,
+                           timeout=60)
+    assert clean.returncode != 0 and "a demo is running from" in clean.stdout, clean.stdout + clean.stderr
+
     # The first demo: the same processes, alive, answering, with the user's state as it was.
     assert marked_processes(first.marker, first.process.pid).keys() == running.keys()
     assert all(pid_alive(pid) for pid in running)
