@@ -158,11 +158,11 @@ def port_is_free(port: int) -> bool:
 def check_ports(ports: dict[str, int]) -> None:
     if len(set(ports.values())) < len(ports):
         raise Refused(f"the ports must differ: {', '.join(f'{name} {port}' for name, port in ports.items())}.")
-    taken = [f"{port} ({name})" for name, port in ports.items() if not port_is_free(port)]
+    taken = [f"port {port} ({name}) is in use" for name, port in ports.items() if not port_is_free(port)]
     if taken:
         raise Refused(
-            f"port {' and '.join(taken)} is in use, perhaps by another demo; nothing was touched. Stop that "
-            "program, or choose free ports: make demo DEMO_PORT=5001 DEMO_SANDBOX_PORT=8781.")
+            f"{'; '.join(taken)}, perhaps by another demo; nothing was touched. Stop that program, or choose "
+            "free ports: make demo DEMO_PORT=5001 DEMO_SANDBOX_PORT=8781.")
 
 
 def listens(child: Child, port: int) -> bool:
