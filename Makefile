@@ -54,12 +54,10 @@ test: install htmx npm-client
 # The modules that pass ruff and mypy --strict; widen it as modules are typed, until it is flask_maventa.
 # mypy reads the modules outside it for their types but reports nothing in them (--follow-imports=silent).
 LINT_PATHS = \
-	flask_maventa/client flask_maventa/sandbox flask_maventa/migrations flask_maventa/testing \
-	flask_maventa/invoice.py flask_maventa/ubl.py flask_maventa/preflight.py flask_maventa/jsonform.py \
-	flask_maventa/totals.py flask_maventa/identifiers.py flask_maventa/findings.py \
-	flask_maventa/peppol_codes.py flask_maventa/national_rules.py flask_maventa/i18n_markers.py \
-	flask_maventa/host.py flask_maventa/i18n.py flask_maventa/registration.py flask_maventa/routing.py \
-	flask_maventa/doctor_live.py flask_maventa/signals.py flask_maventa/app_state.py
+	flask_maventa/client flask_maventa/sandbox flask_maventa/infra/migrations flask_maventa/testing \
+	flask_maventa/document flask_maventa/host.py flask_maventa/infra/i18n.py \
+	flask_maventa/services/registration.py flask_maventa/services/routing.py \
+	flask_maventa/runtime/doctor_live.py flask_maventa/infra/signals.py flask_maventa/infra/state.py
 
 lint: install
 	$(VENV)/bin/ruff check $(LINT_PATHS)

@@ -165,7 +165,7 @@ class Stack:
 
 def connect(app, stack: Stack, company_id: str, n: int, *, send_pdf: bool = True) -> int:
     """A verified sandbox company linked to host company ``company_id``, active; returns the connection id."""
-    from flask_maventa.models import Connection, utcnow
+    from flask_maventa.infra.models import Connection, utcnow
 
     company_uuid, api_key = stack.new_company(n)
     with app.app_context():

@@ -22,10 +22,10 @@ from pathlib import Path
 REPO = Path(__file__).resolve().parents[1]
 sys.path.insert(0, str(REPO))
 
-from flask_maventa.findings import DocumentError  # noqa: E402
-from flask_maventa.invoice import InvoiceDocument  # noqa: E402
-from flask_maventa.preflight import check_document  # noqa: E402
-from flask_maventa.ubl import write_ubl  # noqa: E402
+from flask_maventa.document.findings import DocumentError  # noqa: E402
+from flask_maventa.document.invoice import InvoiceDocument  # noqa: E402
+from flask_maventa.document.preflight import check_document  # noqa: E402
+from flask_maventa.document.ubl import write_ubl  # noqa: E402
 from tests.ubl.coverage import coverage, run_all  # noqa: E402
 from tests.ubl.mutations import MUTATIONS  # noqa: E402
 

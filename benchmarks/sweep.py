@@ -23,8 +23,8 @@ from _harness import Stack, add_invoices, connect  # noqa: E402
 def measure(stack: Stack, app, due: int) -> dict:
     import sqlalchemy as sa
 
-    from flask_maventa import transfer
-    from flask_maventa.models import Event, Transfer
+    from flask_maventa.infra.models import Event, Transfer
+    from flask_maventa.services import transfer
 
     with app.app_context():
         session = app.extensions["maventa"].session

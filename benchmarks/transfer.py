@@ -33,7 +33,16 @@ from pathlib import Path
 sys.path.insert(0, str(Path(__file__).resolve().parent))
 
 from _harness import (  # noqa: E402
-    BUYER_EIA, VENDOR_KEY, Stack, add_invoices, connect, cpu_seconds, log, pdf_bytes, set_status, wait_for,
+    BUYER_EIA,
+    VENDOR_KEY,
+    Stack,
+    add_invoices,
+    connect,
+    cpu_seconds,
+    log,
+    pdf_bytes,
+    set_status,
+    wait_for,
 )
 
 
@@ -61,8 +70,8 @@ def main() -> None:
 
 
 def run(stack: Stack, args) -> dict:
-    from flask_maventa import transfer
-    from flask_maventa.models import Transfer
+    from flask_maventa.infra.models import Transfer
+    from flask_maventa.services import transfer
 
     per_process = args.concurrency // args.processes
     overrides = {} if per_process == 8 else {"MAVENTA_SEND_CONCURRENCY": per_process}
@@ -86,7 +95,7 @@ def run(stack: Stack, args) -> dict:
         # Out of the way of the pipeline phase: these were only here to be swept.
         session.execute(Transfer.__table__.update().where(Transfer.connection_id == sweep_connection)
                         .values(state="delivered"))
-        from flask_maventa.models import Connection
+        from flask_maventa.infra.models import Connection
 
         session.execute(Connection.__table__.update().where(Connection.id == sweep_connection).values(active=False))
         session.commit()
@@ -182,8 +191,8 @@ def prebuilt_documents(app, ids: list[str], pdf: bytes | None) -> tuple[list[tup
     PDF the ZIP of the UBL and the PDF (as ``MaventaClient.send_invoice`` makes it); and the CPU ms of
     one UBL build, this machine's yardstick."""
     from flask_maventa.client.package import invoice_zip
-    from flask_maventa.invoice import InvoiceDocument
-    from flask_maventa.ubl import build_ubl, pdf_attachment_filename
+    from flask_maventa.document.invoice import InvoiceDocument
+    from flask_maventa.document.ubl import build_ubl, pdf_attachment_filename
     from tests.transfer.hostapp import host_invoice
 
     with app.app_context():
@@ -246,7 +255,7 @@ def _cpu(stack: Stack, supervisor) -> tuple[float, float, float, float]:
 
 
 def _alive_workers(app) -> int:
-    from flask_maventa.heartbeat import WORKER, health
+    from flask_maventa.infra.heartbeat import WORKER, health
 
     with app.app_context():
         session = app.extensions["maventa"].session
@@ -259,7 +268,7 @@ def _alive_workers(app) -> int:
 def _finished(app) -> int:
     import sqlalchemy as sa
 
-    from flask_maventa.models import Transfer
+    from flask_maventa.infra.models import Transfer
 
     with app.app_context():
         session = app.extensions["maventa"].session
@@ -273,7 +282,7 @@ def _finished(app) -> int:
 def transfer_first_accept():
     import sqlalchemy as sa
 
-    from flask_maventa.models import Transfer
+    from flask_maventa.infra.models import Transfer
 
     return sa.select(sa.func.min(Transfer.accepted_at)).where(Transfer.invoice_id.like("B%"))
 
@@ -281,13 +290,13 @@ def transfer_first_accept():
 def _states():
     import sqlalchemy as sa
 
-    from flask_maventa.models import Transfer
+    from flask_maventa.infra.models import Transfer
 
     return sa.select(Transfer.state, sa.func.count()).where(Transfer.invoice_id.like("B%")).group_by(Transfer.state)
 
 
 def _now():
-    from flask_maventa.models import utcnow
+    from flask_maventa.infra.models import utcnow
 
     return utcnow()
 

@@ -24,8 +24,8 @@ sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
 
 from lxml import etree  # noqa: E402
 
-from flask_maventa.invoice import AllowanceCharge, InvoiceDocument, InvoiceLine  # noqa: E402
-from flask_maventa.ubl import build_ubl  # noqa: E402
+from flask_maventa.document.invoice import AllowanceCharge, InvoiceDocument, InvoiceLine  # noqa: E402
+from flask_maventa.document.ubl import build_ubl  # noqa: E402
 
 BASE = Path(__file__).resolve().parents[1] / "tests" / "ubl" / "cases" / "no_domestic_basic.json"
 

@@ -12,7 +12,7 @@ import sqlalchemy as sa
 from flask import current_app, has_request_context, url_for
 
 from flask_maventa import Address, Company, HostAdapter, InvoiceStatus, Person
-from flask_maventa import invoice as doc
+from flask_maventa.document import invoice as doc
 
 from . import auth
 from .models import Company as CompanyRow

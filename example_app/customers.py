@@ -18,9 +18,9 @@ from wtforms import SelectField, StringField
 from wtforms.fields.choices import SelectChoice
 from wtforms.validators import InputRequired, Length, Optional, ValidationError
 
-from flask_maventa import peppol_codes
-from flask_maventa.identifiers import scheme_value_ok
-from flask_maventa.registration import valid_email
+from flask_maventa.document import codes as peppol_codes
+from flask_maventa.document.identifiers import scheme_value_ok
+from flask_maventa.services.registration import valid_email
 
 from .models import Customer, Invoice, db
 from .views import bp

@@ -100,7 +100,7 @@ def registry_entries() -> list[dict]:
 
 def forget_sandbox_connections() -> int:
     """The sandbox keeps its state in memory: connections to a previous run's sandbox point nowhere."""
-    from flask_maventa.models import Connection, Event, Transfer
+    from flask_maventa.infra.models import Connection, Event, Transfer
 
     from .models import db
 
@@ -228,7 +228,7 @@ class Demo:
 
     def prepare(self) -> dict:
         """Database, seed data and the secret key; returns the environment every child gets."""
-        from flask_maventa.crypto import generate_key
+        from flask_maventa.infra.crypto import generate_key
 
         self.logs.mkdir(parents=True, exist_ok=True)
         if os.environ.pop("DATABASE_URL", None):  # the reset below must never reach a database of yours

@@ -9,10 +9,9 @@ from decimal import Decimal
 import click
 import sqlalchemy as sa
 
-from flask_maventa.models import metadata as maventa_metadata
+from flask_maventa.infra.models import metadata as maventa_metadata
 
 from .models import Company, Customer, Invoice, InvoiceLine, InvoiceStatus, Person, db
-
 
 
 def N_(message: str) -> str:

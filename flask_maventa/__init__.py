@@ -4,9 +4,9 @@
     maventa = Maventa(app, db=db, adapter=MyHostAdapter())
 """
 
-from .config import ConfigurationError
 from .extension import Maventa, current_maventa
 from .host import Address, Company, HostAdapter, InvoiceStatus, Person
+from .infra.config import ConfigurationError
 
 __all__ = [
     "Address",

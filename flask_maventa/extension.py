@@ -7,10 +7,10 @@ import os
 
 from flask import Flask, current_app
 
-from . import config as _config
-from . import redaction
-from .crypto import SecretBox
 from .host import HostAdapter
+from .infra import config as _config
+from .infra import redaction
+from .infra.crypto import SecretBox
 
 log = logging.getLogger("flask_maventa")
 
@@ -21,7 +21,7 @@ class Maventa:
     ``db`` is the host's Flask-SQLAlchemy object (the extension writes its own
     ``maventa_*`` tables through ``db.session``); ``adapter`` is the host's
     :class:`~flask_maventa.host.HostAdapter`. Every ``MAVENTA_*`` key is listed, with its
-    default, in :data:`flask_maventa.config.DEFAULTS` and in the README.
+    default, in :data:`flask_maventa.infra.config.DEFAULTS` and in the README.
     """
 
     def __init__(self, app: Flask | None = None, *, db=None, adapter: HostAdapter | None = None):
@@ -57,10 +57,15 @@ class Maventa:
         _config.check(app)
         redaction.remember_config(app.config)
 
-        from . import jobs, tokens  # noqa: F401 - modules that log: loaded before the secret filter goes on
-        from .runtime import database, scheduler, worker  # noqa: F401 - the same
         from .cli import maventa_cli
-        from .views import create_blueprint
+        from .infra import token_cache  # noqa: F401 - modules that log: loaded before the secret filter goes on
+        from .runtime import (  # noqa: F401 - the same
+            database,
+            jobs,  # noqa: F401 - the same
+            scheduler,
+            worker,
+        )
+        from .web.views import create_blueprint
 
         app.register_blueprint(create_blueprint(), url_prefix=app.config["MAVENTA_URL_PREFIX"])
         app.cli.add_command(maventa_cli)
@@ -128,7 +133,7 @@ class Maventa:
         )
 
     def token_store(self):
-        from .tokens import ResilientTokenStore
+        from .infra.token_cache import ResilientTokenStore
 
         key = ("maventa.tokens", os.getpid())
         store = current_app.extensions.get(key)
@@ -140,7 +145,7 @@ class Maventa:
     def api_key(self, connection) -> str:
         """The connection's User API key, decrypted in memory only.
 
-        Raises :class:`~flask_maventa.crypto.SecretUnreadable` when MAVENTA_SECRET_KEY cannot read it.
+        Raises :class:`~flask_maventa.infra.crypto.SecretUnreadable` when MAVENTA_SECRET_KEY cannot read it.
         """
         key = self.secrets().decrypt(connection.api_key_encrypted)
         redaction.remember(key)  # from now on scrubbed wherever Maventa might echo it

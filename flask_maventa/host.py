@@ -14,7 +14,7 @@ from dataclasses import dataclass
 from typing import TYPE_CHECKING
 
 if TYPE_CHECKING:  # the document model is pure code with its own module
-    from .invoice import InvoiceDocument
+    from .document.invoice import InvoiceDocument
 
 
 @dataclass(frozen=True)
@@ -103,7 +103,7 @@ class HostAdapter(ABC):
 
     @abstractmethod
     def get_invoice_document(self, invoice_id: str) -> InvoiceDocument:
-        """Everything the e-invoice needs (see :mod:`flask_maventa.invoice`; the README's table lists
+        """Everything the e-invoice needs (see :mod:`flask_maventa.document.invoice`; the README's table lists
         every EN 16931 business term and the field that carries it). Leave out what the ERP does not
         know: an empty text, ``None`` or an all-empty object count as not given."""
 
@@ -121,7 +121,7 @@ class HostAdapter(ABC):
 
     def send_mail(self, to: Sequence[str], subject: str, body: str) -> None:
         """Send an error report. The default speaks SMTP using the ``MAVENTA_MAIL_*`` keys."""
-        from .mail import send_smtp_mail
+        from .infra.mail import send_smtp_mail
 
         send_smtp_mail(to, subject, body)
 

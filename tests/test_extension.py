@@ -7,7 +7,7 @@ from flask import Flask, Request
 from flask_sqlalchemy import SQLAlchemy
 
 from flask_maventa import ConfigurationError, Maventa
-from flask_maventa.config import DEFAULTS
+from flask_maventa.infra.config import DEFAULTS
 from flask_maventa.testing import MemoryAdapter
 
 from .fixtures.apps import make_app
@@ -177,7 +177,7 @@ def test_jobs_never_ask_the_hosts_locale_selector_outside_a_request(tmp_path):
     from flask import request
     from flask_babel import Babel, force_locale
 
-    from flask_maventa import i18n
+    from flask_maventa.infra import i18n
 
     app = make_app(tmp_path, babel=False, BABEL_DEFAULT_LOCALE="nb")
     Babel(app, locale_selector=lambda: request.args["lang"])  # raises outside a request

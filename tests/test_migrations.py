@@ -6,8 +6,8 @@ import sqlalchemy as sa
 from alembic.autogenerate import compare_metadata
 from alembic.migration import MigrationContext
 
-from flask_maventa.migrations import VERSION_TABLE, is_maventa_object
-from flask_maventa.models import metadata
+from flask_maventa.infra.migrations import VERSION_TABLE, is_maventa_object
+from flask_maventa.infra.models import metadata
 
 from .fixtures.apps import make_app
 

@@ -16,7 +16,7 @@ import pytest
 from babel.messages.mofile import read_mo
 from babel.messages.pofile import read_po
 
-from flask_maventa.models import Connection
+from flask_maventa.infra.models import Connection
 
 from .fixtures.apps import make_app
 

@@ -14,8 +14,8 @@ maventa_cli = AppGroup("maventa", help="Maventa e-invoicing: tables, keys, jobs 
 @maventa_cli.command("create-tables")
 def create_tables() -> None:
     """Create the maventa_* tables directly (development; use `upgrade` in production)."""
-    from .extension import current_maventa
-    from .models import metadata
+    from ..extension import current_maventa
+    from ..infra.models import metadata
 
     metadata.create_all(current_maventa().db.engine)
     click.echo("Created the maventa_* tables.")
@@ -25,7 +25,7 @@ def create_tables() -> None:
 @click.argument("revision", default="head")
 def upgrade(revision: str) -> None:
     """Run the extension's Alembic migrations (its own version table: maventa_alembic_version)."""
-    from .migrations import upgrade as run_upgrade
+    from ..infra.migrations import upgrade as run_upgrade
 
     run_upgrade(revision)
     click.echo(f"maventa_* tables are at {revision}.")
@@ -34,7 +34,7 @@ def upgrade(revision: str) -> None:
 @maventa_cli.command("generate-key")
 def generate_key() -> None:
     """Print a new MAVENTA_SECRET_KEY (Fernet key) for encrypting API keys at rest."""
-    from .crypto import generate_key as new_key
+    from ..infra.crypto import generate_key as new_key
 
     click.echo(new_key())
 
@@ -49,9 +49,9 @@ def rotate_secrets(batch_size: int) -> None:
     """
     import sqlalchemy as sa
 
-    from .crypto import SecretUnreadable
-    from .extension import current_maventa
-    from .models import Connection
+    from ..extension import current_maventa
+    from ..infra.crypto import SecretUnreadable
+    from ..infra.models import Connection
 
     ext = current_maventa()
     box, session = ext.secrets(), ext.session
@@ -92,7 +92,7 @@ def rotate_secrets(batch_size: int) -> None:
 @maventa_cli.command("config")
 def show_config() -> None:
     """Print the effective MAVENTA_* configuration (secrets masked)."""
-    from .config import DEFAULTS
+    from ..infra.config import DEFAULTS
 
     for key in DEFAULTS:
         value = current_app.config.get(key)
@@ -103,10 +103,10 @@ def show_config() -> None:
 
 # Commands that live beside the code they run ("module:attribute"); each area adds its line.
 COMMANDS = [
-    "flask_maventa.ubl:render_ubl_command",
-    "flask_maventa.ubl:check_command",
-    "flask_maventa.worker:worker_command", "flask_maventa.worker:scheduler_command",
-    "flask_maventa.worker:sweep_command", "flask_maventa.doctor:doctor_command",
+    "flask_maventa.document.ubl:render_ubl_command",
+    "flask_maventa.document.ubl:check_command",
+    "flask_maventa.cli.processes:worker_command", "flask_maventa.cli.processes:scheduler_command",
+    "flask_maventa.cli.processes:sweep_command", "flask_maventa.runtime.doctor:doctor_command",
 ]
 
 

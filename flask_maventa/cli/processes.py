@@ -15,8 +15,8 @@ LOG_FORMAT = "%(asctime)s %(process)d %(name)s %(levelname)s %(message)s"
 
 
 def _logging() -> None:
-    from . import redaction
-    from .runtime import scheduler, worker  # noqa: F401 - their loggers exist before the filter goes on
+    from ..infra import redaction
+    from ..runtime import scheduler, worker  # noqa: F401 - their loggers exist before the filter goes on
 
     logging.basicConfig(level=logging.INFO, format=LOG_FORMAT)
     logging.getLogger("httpx").setLevel(logging.WARNING)  # our client logs each request once already
@@ -33,7 +33,7 @@ def _logging() -> None:
 @click.option("--burst", is_flag=True, help="Work in this process until the queues are empty, then exit.")
 def worker_command(processes: int, concurrency: int | None, kinds: tuple[str, ...], burst: bool) -> None:
     """Send due invoices and read their delivery status (long-lived RQ workers, no fork per job)."""
-    from .runtime import worker
+    from ..runtime import worker
 
     _logging()
     app = current_app._get_current_object()
@@ -48,7 +48,7 @@ def scheduler_command() -> None:
 
     Run one per host if you like: each task runs once per interval across all of them.
     """
-    from .runtime import scheduler
+    from ..runtime import scheduler
 
     _logging()
     scheduler.run(current_app._get_current_object())
@@ -58,7 +58,7 @@ def scheduler_command() -> None:
 @click.option("--no-dispatch", is_flag=True, help="Only create transfers; do not enqueue send jobs.")
 def sweep_command(no_dispatch: bool) -> None:
     """Run one sweep now: create transfers for due invoices and enqueue send jobs for them."""
-    from . import transfer
+    from ..services import transfer
 
     result = transfer.sweep(dispatch=not no_dispatch)
     click.echo(f"created {len(result.created)} transfer(s), dispatched {result.dispatched} job(s), "

@@ -11,11 +11,11 @@ an invoice without Python::
      "unit_price": "1000", "vat_category": "S", "vat_rate": "25"}], ...}
 
 Amounts are the host's figures with VAT excluded; totals and the VAT breakdown are
-computed by :func:`flask_maventa.ubl.compute_totals` (the ERP's own VAT figures are used
+computed by :func:`flask_maventa.document.ubl.compute_totals` (the ERP's own VAT figures are used
 within the tolerance of BR-CO-17, see :class:`VatAmount`). Missing business data (an
 address, an identifier) is allowed here on purpose: the pre-flight check reports it with a
 hint the finance user can act on. Blank is absent: an empty or whitespace-only text, ``None``
-and an all-blank object mean "not given" (:class:`~flask_maventa.jsonform.Blankless`).
+and an all-blank object mean "not given" (:class:`~flask_maventa.document.jsonform.Blankless`).
 """
 
 from __future__ import annotations
@@ -29,8 +29,8 @@ from typing import Any, Literal, cast
 
 from . import jsonform
 from .findings import DocumentError, Finding
-from .i18n_markers import N_
 from .jsonform import Blankless, constrained, model
+from .markers import N_
 
 __all__ = [
     "N_",
@@ -59,7 +59,7 @@ __all__ = [
 ]
 
 _LEGAL_SCHEME_BY_COUNTRY = {"NO": "0192", "SE": "0007", "FI": "0212", "DK": "0184"}
-SCHEMA_PATH = Path(__file__).with_name("schemas") / "invoice.schema.json"
+SCHEMA_PATH = Path(__file__).with_name("invoice.schema.json")
 
 COUNTRY = r"^[A-Z0-9]{2}$"
 CURRENCY = r"^[A-Z]{3}$"
@@ -576,7 +576,7 @@ def schema() -> dict[str, Any]:
                            schema_id="https://flask-maventa.invalid/schemas/invoice.schema.json")
 
 
-if __name__ == "__main__":  # regenerate the schema file: python -m flask_maventa.invoice
+if __name__ == "__main__":  # regenerate the schema file: python -m flask_maventa.document.invoice
     SCHEMA_PATH.parent.mkdir(exist_ok=True)
     SCHEMA_PATH.write_text(json.dumps(schema(), indent=2, ensure_ascii=False) + "\n", encoding="utf-8")
     print(f"wrote {SCHEMA_PATH}")

@@ -32,7 +32,7 @@ from functools import cache
 from typing import Any, TypeVar, cast
 
 from .findings import DocumentError, Finding
-from .i18n_markers import N_
+from .markers import N_
 
 DECIMAL_PATTERN = r"^-?[0-9]+(\.[0-9]+)?$"
 DATE_PATTERN = r"^[0-9]{4}-[0-9]{2}-[0-9]{2}$"

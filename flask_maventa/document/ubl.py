@@ -1,12 +1,12 @@
 """InvoiceDocument → Peppol BIS Billing 3.0 UBL 2.1 ``Invoice`` or ``CreditNote`` (lxml).
 
 :func:`build_ubl` first runs the pre-flight document checks: a document it cannot
-represent raises :class:`~flask_maventa.findings.DocumentError` listing every problem,
+represent raises :class:`~flask_maventa.document.findings.DocumentError` listing every problem,
 and no XML is returned at all. Amounts come from :func:`compute_totals` (one place).
 Text is escaped by lxml; characters XML 1.0 cannot carry (control characters, lone
 surrogates) are dropped, and empty values leave their element out (PEPPOL-EN16931-R008).
 
-Also a command: ``python -m flask_maventa.ubl INVOICE.json [--pdf FILE]`` prints the UBL,
+Also a command: ``python -m flask_maventa.document.ubl INVOICE.json [--pdf FILE]`` prints the UBL,
 and the click commands :data:`render_ubl_command` / :data:`check_command` that the
 ``flask maventa`` group registers.
 """
@@ -556,4 +556,4 @@ def check_command(invoice_json: str, rules_dir: str | None) -> None:
 
 
 if __name__ == "__main__":
-    render_ubl_command(sys.argv[1:], prog_name="python -m flask_maventa.ubl")
+    render_ubl_command(sys.argv[1:], prog_name="python -m flask_maventa.document.ubl")

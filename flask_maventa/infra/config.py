@@ -100,7 +100,7 @@ def check(app: Flask) -> None:
         )
     scope = config["MAVENTA_SCOPE"]
     if scope:
-        from .client.scopes import COMPANY_SCOPE, uncovered
+        from ..client.scopes import COMPANY_SCOPE, uncovered
 
         missing = uncovered(str(scope))
         if missing:

@@ -17,7 +17,7 @@ from cryptography.fernet import Fernet, InvalidToken, MultiFernet
 from cryptography.hazmat.primitives import hashes
 from cryptography.hazmat.primitives.kdf.hkdf import HKDF
 
-from .i18n_markers import N_
+from ..document.markers import N_
 
 # What a page says when a stored secret cannot be read (translated where shown).
 UNREADABLE = N_("The stored key cannot be decrypted with MAVENTA_SECRET_KEY \u2014 was it changed?")

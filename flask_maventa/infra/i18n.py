@@ -16,12 +16,12 @@ from flask_babel import Domain, force_locale
 from flask_babel.speaklater import LazyString
 from markupsafe import Markup, escape
 
-from .i18n_markers import N_  # noqa: F401 - re-exported for Flask-side modules
+from ..document.markers import N_  # noqa: F401 - re-exported for Flask-side modules
 
 if TYPE_CHECKING:
     from .models import Connection
 
-TRANSLATIONS_DIR = Path(__file__).parent / "translations"
+TRANSLATIONS_DIR = Path(__file__).parents[1] / "translations"
 LANGUAGES = ("en", "nb", "fi", "sv")
 
 domain = Domain(translation_directories=str(TRANSLATIONS_DIR), domain="maventa")

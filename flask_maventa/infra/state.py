@@ -10,15 +10,15 @@ from __future__ import annotations
 
 from typing import TYPE_CHECKING, Protocol, cast
 
-from .extension import current_maventa
+from ..extension import current_maventa
 
 if TYPE_CHECKING:
     from flask import Config
     from sqlalchemy.orm import Session, scoped_session
 
-    from .client import CompanyClient, MaventaClient
+    from ..client import CompanyClient, MaventaClient
+    from ..host import HostAdapter
     from .crypto import SecretBox
-    from .host import HostAdapter
     from .models import Connection
 
 __all__ = ["MaventaState", "current_state"]

@@ -19,8 +19,8 @@ from typing import Any
 
 from redis.exceptions import RedisError
 
+from ..client import MemoryTokenStore, RedisTokenStore, Token, TokenStore
 from . import redaction
-from .client import MemoryTokenStore, RedisTokenStore, Token, TokenStore
 from .crypto import SecretBox, SecretUnreadable
 
 log = logging.getLogger("flask_maventa.tokens")
@@ -80,7 +80,7 @@ class ResilientTokenStore(TokenStore):
         return token  # stale or None: the caller fetches a new one
 
     def set(self, key: str, token: Token) -> None:
-        from . import metrics
+        from ..runtime import metrics
 
         metrics.TOKEN_REQUESTS.inc()  # set only ever follows a fetch from Maventa
         redaction.remember(token.access_token)

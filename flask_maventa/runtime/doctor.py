@@ -23,7 +23,7 @@ import click
 import sqlalchemy as sa
 from flask import current_app
 
-from .models import Connection, metadata
+from ..infra.models import Connection, metadata
 
 
 @dataclass(frozen=True)
@@ -135,7 +135,7 @@ def redis_reachable(doc: Doctor) -> Iterator[Result]:
 def heartbeats(doc: Doctor) -> Iterator[Result]:
     if not doc.tables_ok:
         return
-    from .heartbeat import SCHEDULER, WORKER, health
+    from ..infra.heartbeat import SCHEDULER, WORKER, health
 
     commands = {WORKER: "flask maventa worker", SCHEDULER: "flask maventa scheduler"}
     for kind, found in health(doc.session).items():
@@ -151,8 +151,8 @@ def heartbeats(doc: Doctor) -> Iterator[Result]:
 def stuck_transfers(doc: Doctor) -> Iterator[Result]:
     if not doc.tables_ok:
         return
-    from .transfer import oldest_due_age
-    from .transfer.queries import stuck_count
+    from ..services.transfer import oldest_due_age
+    from ..services.transfer.queries import stuck_count
 
     stuck = stuck_count()
     minutes = int(doc.config["MAVENTA_STUCK_MINUTES"])
@@ -211,7 +211,7 @@ def credentials(doc: Doctor, connection: Connection) -> Iterator[Result]:
             yield problem(f"{label}: active without Maventa credentials",
                           "register the company or enter its credentials on its Maventa page")
         return
-    from .crypto import UNREADABLE, UNREADABLE_HINT, SecretUnreadable
+    from ..infra.crypto import UNREADABLE, UNREADABLE_HINT, SecretUnreadable
 
     try:
         doc.ext.company_client(connection).check_credentials()
@@ -239,7 +239,7 @@ def verified(doc: Doctor, connection: Connection) -> Iterator[Result]:
 def settings_valid(doc: Doctor, connection: Connection) -> Iterator[Result]:
     if not connection.active:
         return
-    from .transfer import transfer_blockers
+    from ..services.transfer import transfer_blockers
 
     label = f"company {connection.company_id}"
     reasons = transfer_blockers(connection)
@@ -254,7 +254,7 @@ def seller_data(doc: Doctor, connection: Connection) -> Iterator[Result]:
     """The company's own data (the seller part of its invoices) is enough for a valid e-invoice."""
     if not connection.active or not connection.transfer_status_id:
         return
-    from .preflight import check_document
+    from ..document.preflight import check_document
 
     label = f"company {connection.company_id}"
     adapter = doc.ext.adapter
@@ -303,7 +303,7 @@ CONNECTION_CHECKS: list[ConnectionCheck] = [
 
 def run(echo: Callable[[str], None] = click.echo, *, live: bool = False) -> int:
     """Run every check and print its lines; returns the number of problems."""
-    from .extension import current_maventa
+    from ..extension import current_maventa
 
     doc = Doctor(ext=current_maventa(), config=current_app.config, live=live)
     problems = 0

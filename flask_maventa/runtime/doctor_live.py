@@ -11,11 +11,11 @@ from collections.abc import Generator, Iterator
 
 import sqlalchemy as sa
 
-from .app_state import current_state
-from .client import CompanyClient, MaventaClient, MemoryTokenStore, PartnerClient, errors
-from .client.api import REQUIRED_SETTINGS_BLOCKS
-from .client.scopes import COMPANY_SCOPE, PARTNER_SCOPE, uncovered
-from .models import Connection
+from ..client import CompanyClient, MaventaClient, MemoryTokenStore, PartnerClient, errors
+from ..client.api import REQUIRED_SETTINGS_BLOCKS
+from ..client.scopes import COMPANY_SCOPE, PARTNER_SCOPE, uncovered
+from ..infra.models import Connection
+from ..infra.state import current_state
 
 __all__ = ["live_checks"]
 

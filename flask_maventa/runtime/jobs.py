@@ -2,7 +2,7 @@
 
 A job only says "there is work of this kind"; it takes the work itself from the database (the outbox),
 so a job lost with Redis loses nothing, and an extra job finds nothing to do and ends. The scheduler
-(``flask maventa scheduler``) enqueues them; see :mod:`flask_maventa.transfer.dispatch`.
+(``flask maventa scheduler``) enqueues them; see :mod:`flask_maventa.services.transfer.dispatch`.
 """
 
 from __future__ import annotations
@@ -31,7 +31,7 @@ def job_context() -> Iterator[None]:
             "(FLASK_APP pointing at your app), not a bare `rq worker`."
         ) from None
     with app.app_context():
-        from .extension import current_maventa
+        from ..extension import current_maventa
 
         db = current_maventa().db
         if _engine_pid != os.getpid():
@@ -47,7 +47,7 @@ def job_context() -> Iterator[None]:
 
 def send_due() -> dict:
     """Upload every due transfer, MAVENTA_SEND_CONCURRENCY at a time (queue ``<MAVENTA_QUEUE>-send``)."""
-    from . import transfer
+    from ..services import transfer
 
     with job_context():
         return transfer.send_due()
@@ -55,7 +55,7 @@ def send_due() -> dict:
 
 def poll_due() -> dict:
     """Read the delivery status of every accepted transfer that is due (queue ``<MAVENTA_QUEUE>-poll``)."""
-    from . import transfer
+    from ..services import transfer
 
     with job_context():
         return transfer.poll_due()
@@ -63,7 +63,7 @@ def poll_due() -> dict:
 
 def poll_deliveries() -> dict:
     """Wake the pollers if delivery-status reads are due (the scheduler does this on every dispatch tick)."""
-    from . import transfer
+    from ..services import transfer
 
     with job_context():
         return {"dispatched": transfer.try_dispatch(transfer.POLL) or 0}
@@ -71,7 +71,7 @@ def poll_deliveries() -> dict:
 
 def poll_signings() -> dict:
     """The onboarding area's signing-status poll (enqueued by the scheduler every 15 s)."""
-    from .registration import poll_pending_signings
+    from ..services.registration import poll_pending_signings
 
     with job_context():
         result = poll_pending_signings()

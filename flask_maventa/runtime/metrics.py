@@ -3,7 +3,7 @@
 Mount the exposition in the host, behind whatever protects its other internal endpoints::
 
     from werkzeug.middleware.dispatcher import DispatcherMiddleware
-    from flask_maventa.metrics import make_wsgi_app
+    from flask_maventa.runtime.metrics import make_wsgi_app
     app.wsgi_app = DispatcherMiddleware(app.wsgi_app, {"/metrics": make_wsgi_app(app)})
 
 Workers and schedulers are separate processes: set ``PROMETHEUS_MULTIPROC_DIR`` to an empty, writable
@@ -22,7 +22,12 @@ from collections.abc import Iterable, Iterator
 from typing import Any
 
 from prometheus_client import (
-    CONTENT_TYPE_LATEST, REGISTRY, CollectorRegistry, Counter, Histogram, generate_latest,
+    CONTENT_TYPE_LATEST,
+    REGISTRY,
+    CollectorRegistry,
+    Counter,
+    Histogram,
+    generate_latest,
 )
 from prometheus_client.core import GaugeMetricFamily, Metric
 
@@ -51,10 +56,10 @@ class StateCollector:
         return []  # collected on demand only
 
     def collect(self) -> Iterator[Metric]:
-        from .heartbeat import health, processes
-        from .models import utcnow
-        from .transfer.dispatch import queue_depths
-        from .transfer.queries import oldest_due_age, state_counts
+        from ..infra.heartbeat import health, processes
+        from ..infra.models import utcnow
+        from ..services.transfer.dispatch import queue_depths
+        from ..services.transfer.queries import oldest_due_age, state_counts
 
         with self.app.app_context():
             session = self.app.extensions["maventa"].session

@@ -23,9 +23,9 @@ from dataclasses import dataclass
 import sqlalchemy as sa
 from flask import Flask
 
-from .. import heartbeat
 from ..extension import current_maventa
-from ..models import Connection, utcnow
+from ..infra import heartbeat
+from ..infra.models import Connection, utcnow
 from . import slots
 from .database import use_wal
 
@@ -43,7 +43,7 @@ class Task:
 
 
 def _dispatch() -> dict:
-    from .. import transfer
+    from ..services import transfer
 
     expired = transfer.expire_leases()
     return {"expired_leases": expired, "send_jobs": transfer.try_dispatch(transfer.SEND),
@@ -51,7 +51,7 @@ def _dispatch() -> dict:
 
 
 def _sweep() -> dict:
-    from .. import transfer
+    from ..services import transfer
 
     result = transfer.sweep()
     return {"created": len(result.created), "dispatched": result.dispatched, "blocked": len(result.blocked),
@@ -59,8 +59,8 @@ def _sweep() -> dict:
 
 
 def _signing() -> dict:
-    from .. import jobs
-    from ..transfer import queue_name
+    from ..services.transfer import queue_name
+    from . import jobs
 
     session = current_maventa().session
     waiting = session.scalar(sa.select(sa.func.count()).select_from(Connection).where(

@@ -13,7 +13,7 @@ from datetime import timedelta
 import sqlalchemy as sa
 
 from ..extension import current_maventa
-from ..models import Slot, utcnow
+from ..infra.models import Slot, utcnow
 
 
 def take(name: str, interval: float, holder: str, *, hold: float) -> bool:

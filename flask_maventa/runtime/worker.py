@@ -24,8 +24,9 @@ from collections.abc import Sequence
 
 from flask import Flask
 
-from .. import heartbeat, metrics
-from ..transfer.batch import STOP
+from ..infra import heartbeat
+from ..services.transfer.batch import STOP
+from . import metrics
 from .database import use_wal
 
 log = logging.getLogger("flask_maventa.worker")
@@ -36,7 +37,7 @@ QUEUE_KINDS = ("send", "poll", "default")
 
 
 def queue_names(kinds: Sequence[str] | None) -> list[str]:
-    from ..transfer import POLL, SEND, queue_name
+    from ..services.transfer import POLL, SEND, queue_name
 
     names = {"send": queue_name(SEND), "poll": queue_name(POLL), "default": queue_name()}
     return [names[kind] for kind in (kinds or QUEUE_KINDS)]

@@ -27,9 +27,7 @@ from typing import Any, cast
 
 import sqlalchemy as sa
 
-from . import audit, redaction
-from .app_state import current_state
-from .client import (
+from ..client import (
     BusinessIdTakenError,
     CompanyClient,
     InvalidCredentialsError,
@@ -42,11 +40,13 @@ from .client import (
     TransientError,
     UnauthorizedError,
 )
-from .client.api import COMPANY_COUNTRIES, SIGNING_LOCALES
-from .crypto import UNREADABLE, UNREADABLE_HINT, SecretUnreadable
-from .host import Company, Person
-from .i18n import gettext as _
-from .models import Connection, utcnow
+from ..client.api import COMPANY_COUNTRIES, SIGNING_LOCALES
+from ..host import Company, Person
+from ..infra import audit, redaction
+from ..infra.crypto import UNREADABLE, UNREADABLE_HINT, SecretUnreadable
+from ..infra.i18n import gettext as _
+from ..infra.models import Connection, utcnow
+from ..infra.state import current_state
 
 log = logging.getLogger("flask_maventa.registration")
 
@@ -563,7 +563,7 @@ def poll_pending_signings(now: datetime | None = None, limit: int = 200) -> dict
     Each connection is claimed with a conditional UPDATE of ``auth_next_check_at`` first, so two
     workers running this at once never check the same connection twice.
     """
-    from .signals import connection_verified
+    from ..infra.signals import connection_verified
 
     ext = current_state()
     session = ext.session

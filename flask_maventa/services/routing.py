@@ -11,13 +11,13 @@ from __future__ import annotations
 from dataclasses import dataclass
 from typing import TypedDict
 
-from .app_state import current_state
-from .client import errors as client_errors
-from .findings import errors
-from .i18n import gettext
-from .invoice import Routing
-from .models import Connection
-from .preflight import check_document
+from ..client import errors as client_errors
+from ..document.findings import errors
+from ..document.invoice import Routing
+from ..document.preflight import check_document
+from ..infra.i18n import gettext
+from ..infra.models import Connection
+from ..infra.state import current_state
 
 ROUTES = ("einvoice", "email", "print")
 LOOKUP_NETWORKS = ("PEPPOL", "INTERNAL", "EXTERNAL")  # the receiver registries Maventa searches

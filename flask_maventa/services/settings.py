@@ -17,13 +17,13 @@ import re
 from collections.abc import Iterable, Sequence
 from dataclasses import dataclass
 
-from .audit import record
-from .client import errors as client_errors
-from .crypto import UNREADABLE, UNREADABLE_HINT, SecretUnreadable
-from .extension import current_maventa
-from .host import InvoiceStatus
-from .i18n import gettext
-from .models import Connection, utcnow
+from ..client import errors as client_errors
+from ..extension import current_maventa
+from ..host import InvoiceStatus
+from ..infra.audit import record
+from ..infra.crypto import UNREADABLE, UNREADABLE_HINT, SecretUnreadable
+from ..infra.i18n import gettext
+from ..infra.models import Connection, utcnow
 
 __all__ = [
     "ActivationRefused",

@@ -16,8 +16,8 @@ from collections.abc import Sequence
 from dataclasses import dataclass, field
 from typing import TypedDict
 
+from ..document.invoice import InvoiceDocument
 from ..host import Company, HostAdapter, InvoiceStatus, Person
-from ..invoice import InvoiceDocument
 
 __all__ = ["MemoryAdapter", "SentMail", "StoredInvoice"]
 

@@ -4,7 +4,7 @@ token never asks for a partner-only scope."""
 import pytest
 
 from flask_maventa.client import scopes
-from flask_maventa.config import ConfigurationError
+from flask_maventa.infra.config import ConfigurationError
 from flask_maventa.sandbox.spec import load_spec
 
 from .fakes import client_for, maventa_router

@@ -176,7 +176,7 @@ def test_documents_carry_what_maventa_routes_by(adapter):
 
 
 def test_every_seeded_invoice_passes_preflight(adapter):
-    preflight = pytest.importorskip("flask_maventa.preflight").preflight
+    preflight = pytest.importorskip("flask_maventa.document.preflight").preflight
     problems = {}
     for row in db.session.scalars(sa.select(Invoice)):
         findings = preflight(adapter.get_invoice_document(str(row.id)))
@@ -187,7 +187,7 @@ def test_every_seeded_invoice_passes_preflight(adapter):
 
 
 def test_every_seeded_invoice_builds_ubl_with_its_pdf(adapter):
-    ubl = pytest.importorskip("flask_maventa.ubl")
+    ubl = pytest.importorskip("flask_maventa.document.ubl")
     for row in db.session.scalars(sa.select(Invoice)):
         xml = ubl.build_ubl(adapter.get_invoice_document(str(row.id)), pdf=adapter.get_invoice_pdf(str(row.id)))
         assert f"<cbc:ID>{row.number}</cbc:ID>".encode() in xml

@@ -12,7 +12,7 @@ import sqlalchemy as sa
 
 from example_app.models import Company, Invoice, InvoiceStatus, Person, db
 from flask_maventa.extension import current_maventa
-from flask_maventa.models import Connection
+from flask_maventa.infra.models import Connection
 from tests.fixtures.apps import LiveServer
 from tests.fixtures.services import require_service
 
@@ -116,7 +116,7 @@ def test_settings_refusal_save_activate_and_routing_preview_without_a_reload(erp
 def test_live_counters_and_retry_in_the_transfer_log(erp_server, page, sandbox):
     """One invoice is accepted and one fails pre-flight while the page is open: the counters follow by
     themselves; Retry after the fix puts the failed one back on its way, all without a reload."""
-    from flask_maventa import transfer
+    from flask_maventa.services import transfer
 
     app, server = erp_server
     company, statuses, connection = _fjordline(sandbox)

@@ -194,7 +194,7 @@ def test_a_new_demo_run_forgets_the_connections_to_the_last_runs_sandbox(erp):
 
     from example_app.demo import forget_sandbox_connections
     from example_app.models import db
-    from flask_maventa.models import Connection, Event
+    from flask_maventa.infra.models import Connection, Event
 
     db.session.add(Connection(company_id="1", environment="sandbox", company_uuid=str(uuid.uuid4())))
     db.session.flush()

@@ -30,8 +30,8 @@ import pytest
 import sqlalchemy as sa
 from lxml import etree
 
-from example_app.models import Customer, Invoice, InvoiceStatus, Person, db
 from example_app.models import Company as CompanyRow
+from example_app.models import Customer, Invoice, InvoiceStatus, Person, db
 
 from .conftest import make_erp
 
@@ -120,7 +120,7 @@ class ExampleErp:
         from rq import Queue
 
         with Redis.from_url(self.maventa["MAVENTA_REDIS_URL"]) as redis:
-            Queue(self.maventa["MAVENTA_QUEUE"], connection=redis).enqueue("flask_maventa.jobs.poll_deliveries")
+            Queue(self.maventa["MAVENTA_QUEUE"], connection=redis).enqueue("flask_maventa.runtime.jobs.poll_deliveries")
         self.flask("worker", "--burst")
 
     # -- pages ---------------------------------------------------------------------------------------------
@@ -252,7 +252,7 @@ class MaventaReader:
 
 def stored_api_key(erp: ExampleErp, company_id: int) -> str:
     from flask_maventa.extension import current_maventa
-    from flask_maventa.models import Connection
+    from flask_maventa.infra.models import Connection
 
     with erp.db() as session:
         connection = session.scalars(sa.select(Connection).where(Connection.company_id == str(company_id))).one()

@@ -32,7 +32,7 @@ SCRIPT = textwrap.dedent('''
     from flask_babel import Babel
     from flask_sqlalchemy import SQLAlchemy
     from flask_maventa import Address, Company, Maventa
-    from flask_maventa.models import metadata
+    from flask_maventa.infra.models import metadata
     from flask_maventa.testing import MemoryAdapter
 
     app = Flask("packaged_host")

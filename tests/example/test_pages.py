@@ -340,7 +340,7 @@ def test_the_extension_sees_the_status_names_in_the_readers_language(erp):
 
 def test_reset_brings_the_demo_back_to_its_starting_point(erp):
     from example_app.seed import reset
-    from flask_maventa.models import Connection
+    from flask_maventa.infra.models import Connection
 
     invoice("10001").status = status("Transferred to Maventa")
     status("Ready to send").is_sent = False

@@ -72,7 +72,7 @@ def csrf_token(client, path: str = f"{PREFIX}/companies/c1") -> str:
 
 def connection_row(company_id: str = "c1"):
     from flask_maventa.extension import current_maventa
-    from flask_maventa.models import Connection
+    from flask_maventa.infra.models import Connection
 
     session = current_maventa().session
     session.expire_all()
@@ -81,7 +81,7 @@ def connection_row(company_id: str = "c1"):
 
 def events(kind_prefix: str = ""):
     from flask_maventa.extension import current_maventa
-    from flask_maventa.models import Event
+    from flask_maventa.infra.models import Event
 
     session = current_maventa().session
     return [e for e in session.query(Event).order_by(Event.id) if e.kind.startswith(kind_prefix)]

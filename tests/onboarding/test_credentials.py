@@ -9,7 +9,7 @@ import re
 import pytest
 
 from flask_maventa.extension import current_maventa
-from flask_maventa.models import Connection
+from flask_maventa.infra.models import Connection
 
 from .conftest import HTMX, PREFIX, connection_row, events
 from .helpers import registered, save_credentials
@@ -130,7 +130,7 @@ def test_edited_masked_value_is_refused(client, sandbox, existing):
 def test_pasting_a_new_pair_replaces_the_old_one(client, sandbox, existing):
     save_credentials(client, *existing)
     # A second user of the same Maventa company: add it through Maventa's company users endpoint.
-    from flask_maventa.client import MemoryTokenStore, MaventaClient
+    from flask_maventa.client import MaventaClient, MemoryTokenStore
 
     owner = MaventaClient(sandbox.url, sandbox.vendor_api_key, token_store=MemoryTokenStore()).for_company(*existing)
     created, new_key = owner.add_company_user("third@fjord.example", "Third")

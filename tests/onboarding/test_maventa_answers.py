@@ -8,8 +8,8 @@ from datetime import timedelta
 
 import pytest
 
-from flask_maventa import registration
-from flask_maventa.models import utcnow
+from flask_maventa.infra.models import utcnow
+from flask_maventa.services import registration
 
 from .conftest import HTMX, PREFIX, connection_row, events
 from .helpers import register, registered, sandbox_users, save_credentials, send_signing

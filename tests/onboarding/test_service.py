@@ -4,9 +4,10 @@ from __future__ import annotations
 
 import pytest
 
-from flask_maventa import Company, registration
+from flask_maventa import Company
 from flask_maventa.extension import current_maventa
-from flask_maventa.models import Connection
+from flask_maventa.infra.models import Connection
+from flask_maventa.services import registration
 
 pytestmark = pytest.mark.usefixtures("app")  # messages are translated in the app's context
 

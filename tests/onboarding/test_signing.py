@@ -8,9 +8,9 @@ from datetime import timedelta
 
 import pytest
 
-from flask_maventa import registration
 from flask_maventa.extension import current_maventa
-from flask_maventa.models import utcnow
+from flask_maventa.infra.models import utcnow
+from flask_maventa.services import registration
 
 from .conftest import HTMX, PREFIX, connection_row, events
 from .helpers import refresh, registered, send_signing
@@ -199,7 +199,7 @@ def test_poll_flips_a_signed_company_and_backs_off_for_the_others(client, sandbo
     sandbox.sign(signed.company_uuid)
     later = utcnow() + timedelta(seconds=20)  # both first checks (15 s) are due
     received = []
-    from flask_maventa.signals import connection_verified
+    from flask_maventa.infra.signals import connection_verified
 
     with connection_verified.connected_to(lambda sender: received.append(sender.company_id)):
         summary = registration.poll_pending_signings(now=later)

@@ -17,10 +17,11 @@ from pathlib import Path
 
 import pytest
 
-from flask_maventa import Address, Company, InvoiceStatus, Person, transfer
+from flask_maventa import Address, Company, InvoiceStatus, Person
+from flask_maventa.document.invoice import InvoiceDocument
 from flask_maventa.extension import current_maventa
-from flask_maventa.invoice import InvoiceDocument
-from flask_maventa.models import Connection, Transfer, utcnow
+from flask_maventa.infra.models import Connection, Transfer, utcnow
+from flask_maventa.services import transfer
 from flask_maventa.testing import MemoryAdapter
 from tests.fixtures.apps import make_app
 from tests.fixtures.sandbox import wait_for

@@ -11,8 +11,8 @@ import re
 import pytest
 
 from flask_maventa.extension import current_maventa
-from flask_maventa.models import Connection, Event, Transfer
-from flask_maventa.views.webhooks import MAX_BODY_BYTES, new_webhook_secret, secret_hash
+from flask_maventa.infra.models import Connection, Event, Transfer
+from flask_maventa.web.views.webhooks import MAX_BODY_BYTES, new_webhook_secret, secret_hash
 
 from .conftest import HTMX, PREFIX, build_world, csrf_token, hostile_app
 
@@ -170,7 +170,7 @@ def test_the_webhook_secret_stays_out_of_the_access_log(world, caplog):
 
 
 def test_retry_goes_back_only_to_our_own_pages(world):
-    from flask_maventa.views import own_url
+    from flask_maventa.web.views import own_url
 
     app, w = world
     cases = {"http://evil.example/steal": None, "//evil.example/x": None, f"/\t/evil.example{PREFIX}/": None,
@@ -223,7 +223,7 @@ def test_the_example_apps_language_switch_never_leaves_the_site(monkeypatch, tmp
 def test_an_htmx_trigger_set_before_as_plain_names_is_kept(app):
     from flask import Response
 
-    from flask_maventa import _htmx
+    from flask_maventa.web import htmx as _htmx
 
     response = Response()
     response.headers["HX-Trigger"] = "host:one, host:two"
@@ -237,8 +237,8 @@ def test_the_migration_forgets_clear_tokens_and_keeps_the_old_subscription_to_re
     import sqlalchemy as sa
     from alembic import command
 
-    from flask_maventa.migrations import alembic_config
-    from flask_maventa.models import metadata
+    from flask_maventa.infra.migrations import alembic_config
+    from flask_maventa.infra.models import metadata
     from tests.fixtures.apps import make_app
 
     app = make_app(tmp_path)
@@ -260,7 +260,7 @@ def test_the_migration_forgets_clear_tokens_and_keeps_the_old_subscription_to_re
 
 
 def test_the_sweep_replaces_a_webhook_registered_under_an_old_url(tmp_path, sandbox):
-    from flask_maventa import transfer
+    from flask_maventa.services import transfer
 
     app = hostile_app(tmp_path, sandbox, MAVENTA_WEBHOOK_BASE_URL="https://erp.example")
     with app.app_context():

@@ -22,7 +22,7 @@ from cryptography.hazmat.primitives.asymmetric import ec
 from cryptography.x509.oid import NameOID
 
 from flask_maventa import ConfigurationError
-from flask_maventa.mail import send_smtp_mail
+from flask_maventa.infra.mail import send_smtp_mail
 from tests.fixtures.apps import make_app
 from tests.fixtures.services import free_port
 
@@ -133,9 +133,10 @@ def test_a_line_break_in_a_header_value_cannot_add_a_header(app, smtp_server):
 
 def test_a_failed_transfers_mail_with_a_line_break_in_the_number_arrives(tmp_path, sandbox, smtp_server):
     """Through the default mailer the error email goes out, on one subject line, and the timeline says so."""
-    from flask_maventa import HostAdapter, transfer
+    from flask_maventa import HostAdapter
     from flask_maventa.extension import current_maventa
-    from flask_maventa.models import Event
+    from flask_maventa.infra.models import Event
+    from flask_maventa.services import transfer
     from flask_maventa.testing import MemoryAdapter
     from tests.fixtures.apps import FJORD, FJORD_BERGEN, PERSONS, STATUSES
 

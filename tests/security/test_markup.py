@@ -8,9 +8,10 @@ swaps included), HX-Trigger and redirect headers.
 
 from __future__ import annotations
 
-from flask_maventa.i18n import lazy_gettext
-from flask_maventa.models import Transfer
 from markupsafe import escape
+
+from flask_maventa.infra.i18n import lazy_gettext
+from flask_maventa.infra.models import Transfer
 
 from .conftest import HTMX, PAYLOAD, PREFIX, check_answer, csrf_token, oob_swaps
 

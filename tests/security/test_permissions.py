@@ -11,7 +11,7 @@ import re
 import pytest
 
 from flask_maventa.extension import current_maventa
-from flask_maventa.models import Connection, Event, Transfer
+from flask_maventa.infra.models import Connection, Event, Transfer
 
 PREFIX = "/settings/integrations/maventa"
 UNGATED = {"maventa.webhook", "maventa.static"}

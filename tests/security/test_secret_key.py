@@ -6,9 +6,10 @@ from __future__ import annotations
 import pytest
 from cryptography.fernet import Fernet
 
-from flask_maventa import ConfigurationError, transfer
+from flask_maventa import ConfigurationError
 from flask_maventa.extension import current_maventa
-from flask_maventa.models import Connection, Event, Transfer, utcnow
+from flask_maventa.infra.models import Connection, Event, Transfer, utcnow
+from flask_maventa.services import transfer
 from tests.fixtures.apps import make_app
 
 from .conftest import PREFIX, csrf_token, hostile_adapter, invoice_document

@@ -15,10 +15,11 @@ from pathlib import Path
 
 import sqlalchemy as sa
 
-from flask_maventa import audit, redaction, transfer
 from flask_maventa.extension import current_maventa
-from flask_maventa.models import Connection, Event, metadata, utcnow
-from flask_maventa.views.webhooks import new_webhook_secret
+from flask_maventa.infra import audit, redaction
+from flask_maventa.infra.models import Connection, Event, metadata, utcnow
+from flask_maventa.services import transfer
+from flask_maventa.web.views.webhooks import new_webhook_secret
 from tests.fixtures.apps import demo_adapter, make_app
 
 from .conftest import PREFIX, invoice_document
@@ -116,7 +117,7 @@ def test_secrets_are_replaced_by_value_wherever_they_appear(app):
 
 def test_a_bulk_update_of_an_error_message_is_scrubbed_too(app):
     """The transfer state machine writes errors with UPDATE … WHERE state IN (…): the column scrubs them."""
-    from flask_maventa.models import Transfer
+    from flask_maventa.infra.models import Transfer
 
     session = current_maventa().session
     connection = _connect("c1", "00000000-0000-4000-8000-000000000001", "secret-user-api-key-42")
@@ -132,7 +133,7 @@ def test_a_bulk_update_of_an_error_message_is_scrubbed_too(app):
 def test_a_secret_stored_before_scrubbing_existed_never_reaches_a_page(app, client):
     session = current_maventa().session
     connection = _connect("c1", "00000000-0000-4000-8000-000000000001", "old-user-api-key-from-2025")
-    from flask_maventa.models import Transfer
+    from flask_maventa.infra.models import Transfer
 
     session.add(Transfer(connection_id=connection.id, invoice_id="i1", maventa_uuid="u1", state="failed"))
     session.commit()
@@ -187,7 +188,7 @@ def test_bearer_tokens_in_redis_are_encrypted(tmp_path, sandbox, redis_url):
         # Under a retired key the cached token reads as missing, and a new one is simply fetched. (A process
         # keeps the tokens it has in memory; a new process, or a new store, reads Redis.)
         raw.set(key, json.dumps({**stored, "access_token": "not-a-fernet-token"}))
-        from flask_maventa.tokens import ResilientTokenStore
+        from flask_maventa.infra.token_cache import ResilientTokenStore
 
         fresh = ResilientTokenStore(current_maventa().redis, current_maventa().secrets())
         assert fresh.get(key.decode()[len("maventa:token:"):]) is None

@@ -14,7 +14,7 @@ import re
 import pytest
 
 from flask_maventa.extension import current_maventa
-from flask_maventa.models import Connection, utcnow
+from flask_maventa.infra.models import Connection, utcnow
 from tests.fixtures.apps import make_app
 
 STATUS_MAPPING = {"transfer_status_id": "ready", "success_status_id": "transferred", "failure_status_id": "failed"}

@@ -9,8 +9,8 @@ from html import unescape
 import pytest
 
 from flask_maventa.host import InvoiceStatus
-from flask_maventa.models import Connection, Event
-from flask_maventa.settings import activation_problems, transfer_blockers
+from flask_maventa.infra.models import Connection, Event
+from flask_maventa.services.settings import activation_problems, transfer_blockers
 from tests.fixtures.apps import make_app
 
 from .conftest import HTMX, PREFIX, csrf_token, offline_connection, sandbox_connection

@@ -6,7 +6,7 @@ from __future__ import annotations
 
 import pytest
 
-from flask_maventa.settings import read_print_settings, set_use_own_pdf
+from flask_maventa.services.settings import read_print_settings, set_use_own_pdf
 
 from .conftest import HTMX, PREFIX, csrf_token, sandbox_connection
 from .test_routing_preview import BUYERS, _add, _routes
@@ -58,7 +58,7 @@ def test_429_on_the_receiver_lookup_leaves_the_route_unconfirmed(client, adapter
 
 @pytest.mark.parametrize("retry_after", [None, 7.0])
 def test_429_while_activating_refuses_plainly(client, app, sandbox, retry_after):
-    from flask_maventa.settings import ActivationRefused, activate
+    from flask_maventa.services.settings import ActivationRefused, activate
 
     connection = sandbox_connection(sandbox)
     sandbox.config(throttle_rate=1.0, retry_after=retry_after, fault_paths=["GET /oauth2/current"])

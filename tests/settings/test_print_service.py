@@ -5,8 +5,8 @@ from __future__ import annotations
 
 import json
 
-from flask_maventa.models import Event
-from flask_maventa.settings import read_print_settings, set_use_own_pdf
+from flask_maventa.infra.models import Event
+from flask_maventa.services.settings import read_print_settings, set_use_own_pdf
 
 from .conftest import HTMX, PREFIX, csrf_token, sandbox_connection
 

@@ -9,10 +9,10 @@ from pathlib import Path
 
 import pytest
 
-from flask_maventa import routing
+from flask_maventa.document.invoice import Address, Endpoint, InvoiceDocument
+from flask_maventa.document.ubl import build_ubl
 from flask_maventa.extension import current_maventa
-from flask_maventa.invoice import Address, Endpoint, InvoiceDocument
-from flask_maventa.ubl import build_ubl
+from flask_maventa.services import routing
 
 from .conftest import HTMX, PREFIX
 

@@ -1,13 +1,21 @@
-"""The rules in flask_maventa.settings, one by one, without Maventa (no network)."""
+"""The rules in flask_maventa.services.settings, one by one, without Maventa (no network)."""
 
 from __future__ import annotations
 
 import pytest
 
 from flask_maventa.host import InvoiceStatus
-from flask_maventa.settings import (
-    ActivationRefused, SettingsRejected, StatusMapping, activate, activation_problems, deactivate,
-    mapping_problems, parse_error_emails, save_settings, transfer_blockers,
+from flask_maventa.services.settings import (
+    ActivationRefused,
+    SettingsRejected,
+    StatusMapping,
+    activate,
+    activation_problems,
+    deactivate,
+    mapping_problems,
+    parse_error_emails,
+    save_settings,
+    transfer_blockers,
 )
 
 from .conftest import offline_connection

@@ -9,7 +9,7 @@ from html import unescape
 import pytest
 
 from flask_maventa.host import InvoiceStatus
-from flask_maventa.models import Connection, Event
+from flask_maventa.infra.models import Connection, Event
 
 from .conftest import HTMX, PREFIX, csrf_token, offline_connection
 

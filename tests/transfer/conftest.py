@@ -13,7 +13,7 @@ from pathlib import Path
 
 import pytest
 
-from flask_maventa.models import Connection, Transfer, utcnow
+from flask_maventa.infra.models import Connection, Transfer, utcnow
 
 from .hostapp import create_app, host_invoice
 

@@ -19,9 +19,9 @@ from flask_babel import Babel
 from flask_sqlalchemy import SQLAlchemy
 
 from flask_maventa import HostAdapter, Maventa
+from flask_maventa.document.invoice import InvoiceDocument
 from flask_maventa.host import Address, Company
-from flask_maventa.invoice import InvoiceDocument
-from flask_maventa.models import metadata
+from flask_maventa.infra.models import metadata
 from tests.fixtures.apps import FJORD, FJORD_BERGEN, FJORD_SUPPORT, PERSONS, STATUSES
 
 # A third company of its own (not a department), so runs can spread invoices over three companies.

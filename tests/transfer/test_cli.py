@@ -10,8 +10,9 @@ from datetime import timedelta
 import sqlalchemy as sa
 from werkzeug.serving import make_server
 
-from flask_maventa import doctor, transfer
-from flask_maventa.models import Process, Transfer, utcnow
+from flask_maventa.infra.models import Process, Transfer, utcnow
+from flask_maventa.runtime import doctor
+from flask_maventa.services import transfer
 
 from .conftest import ROOT, invoice_json, wait_for
 

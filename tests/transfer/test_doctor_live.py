@@ -4,7 +4,7 @@ from __future__ import annotations
 
 
 def _doctor(host, *args):
-    from flask_maventa.models import Process, utcnow
+    from flask_maventa.infra.models import Process, utcnow
 
     now = utcnow()  # a worker and a scheduler are alive: plain doctor fails without them
     host.db.session.merge(Process(id="w", kind="worker", hostname="h", pid=1, started_at=now, seen_at=now))

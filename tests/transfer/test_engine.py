@@ -12,8 +12,10 @@ from datetime import timedelta
 import pytest
 import sqlalchemy as sa
 
-from flask_maventa import heartbeat, metrics, transfer
-from flask_maventa.models import Event, Process, utcnow
+from flask_maventa.infra import heartbeat
+from flask_maventa.infra.models import Event, Process, utcnow
+from flask_maventa.runtime import metrics
+from flask_maventa.services import transfer
 
 from .conftest import BUYER_EIA, invoice_json, wait_for
 
@@ -250,7 +252,7 @@ def test_metrics_of_worker_processes_reach_the_web_process_in_multiprocess_mode(
         assert host.states() == {"1": "accepted"}
     web = subprocess.run([sys.executable, "-c", (
         "from tests.transfer.hostapp import create_app\n"
-        "from flask_maventa.metrics import render\n"
+        "from flask_maventa.runtime.metrics import render\n"
         "print(render(create_app()).decode())")], cwd=ROOT, env=env, capture_output=True, text=True, timeout=120)
     assert web.returncode == 0, web.stderr[-3000:]
     assert 'maventa_transfer_steps_total{step="accepted"} 1.0' in web.stdout

@@ -10,8 +10,8 @@ import pytest
 import sqlalchemy as sa
 from werkzeug.serving import make_server
 
-from flask_maventa import transfer
-from flask_maventa.models import Transfer, utcnow
+from flask_maventa.infra.models import Transfer, utcnow
+from flask_maventa.services import transfer
 from tests.fixtures.sandbox import ubl_invoice
 
 from .conftest import BUYER_EIA, invoice_json, wait_for
@@ -140,7 +140,7 @@ def test_webhooks_of_every_shape_hurry_the_poll_and_unknown_ones_are_logged_by_k
                 from rq import Queue
 
                 poll_queue = Queue(transfer.queue_name(transfer.POLL), connection=host.ext.redis())
-                assert [job.func_name for job in poll_queue.jobs] == ["flask_maventa.jobs.poll_due"]
+                assert [job.func_name for job in poll_queue.jobs] == ["flask_maventa.runtime.jobs.poll_due"]
             # polling settles the invoice either way
             assert transfer.poll(transfer_id).state == "delivered"
     finally:
@@ -243,7 +243,7 @@ def test_429_on_registering_the_webhook_does_not_stop_the_sweep(make_host, smtp_
 
 
 def test_webhook_key_names_never_carry_values_or_odd_text():
-    from flask_maventa.views.webhooks import key_names
+    from flask_maventa.web.views.webhooks import key_names
 
     body = {"event": "DOCUMENTS.INVOICE.DELIVERED", "document": {"uuid": "secret-value", "meta": {"a b\n": 1}},
             "<script>": "x"}

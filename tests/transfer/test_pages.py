@@ -6,8 +6,8 @@ import re
 
 import pytest
 
-from flask_maventa import transfer
-from flask_maventa.models import utcnow
+from flask_maventa.infra.models import utcnow
+from flask_maventa.services import transfer
 
 from .conftest import BUYER_EIA, invoice_json
 
@@ -124,7 +124,7 @@ def _accepted(host):
 
 
 def _webhook_path(host, connection) -> str:
-    from flask_maventa.views.webhooks import new_webhook_secret
+    from flask_maventa.web.views.webhooks import new_webhook_secret
 
     secret = new_webhook_secret(connection)
     host.db.session.commit()
@@ -159,7 +159,7 @@ def test_webhook_unknown_invoice_and_replay_change_nothing(host):
 
     hinted = client.post(url, json={"event": "DOCUMENTS.INVOICE.DELIVERED", "id": row.maventa_invoice_id})
     assert hinted.status_code == 202 and hinted.get_json() == {"queued": "re-read"}
-    assert _poll_jobs(host) == ["flask_maventa.jobs.poll_due"]  # the read is due now: a poller wakes up
+    assert _poll_jobs(host) == ["flask_maventa.runtime.jobs.poll_due"]  # the read is due now: a poller wakes up
     assert host.transfers("1")[0].next_poll_at <= utcnow()
     from tests.transfer.conftest import wait_for
 

@@ -5,11 +5,12 @@ Real parts: the sandbox over HTTP, Redis for dispatch, SQLite, the SMTP sink for
 
 from __future__ import annotations
 
-import sqlalchemy as sa
 import pytest
+import sqlalchemy as sa
 
-from flask_maventa import signals, transfer
-from flask_maventa.models import Event, Transfer, utcnow
+from flask_maventa.infra import signals
+from flask_maventa.infra.models import Event, Transfer, utcnow
+from flask_maventa.services import transfer
 
 from .conftest import BUYER_EIA, invoice_json, wait_for
 
@@ -37,7 +38,7 @@ def test_sweep_creates_one_transfer_per_invoice_and_enqueues_a_send_job(host):
     assert host.states() == {"1": "queued", "2": "queued"}
     queue = Queue(transfer.queue_name(transfer.SEND), connection=host.ext.redis())
     (job,) = queue.jobs  # one job takes every due transfer; the rows, not the job, say which
-    assert job.func_name == "flask_maventa.jobs.send_due" and first.dispatched == 1
+    assert job.func_name == "flask_maventa.runtime.jobs.send_due" and first.dispatched == 1
     assert second.dispatched == 0  # a job is still waiting: not enqueued twice
     assert [e.kind for e in _events(host, first.created[0])] == ["transfer.queued"]
 
@@ -60,7 +61,7 @@ def test_sweep_takes_every_due_invoice_in_batches_past_the_batch_size(make_host)
 
 def test_a_concurrent_sweep_never_makes_a_twin(host):
     """Two sweeps that both read "no transfer yet" insert the same invoices: the database keeps one of each."""
-    from flask_maventa.transfer import sweeping
+    from flask_maventa.services.transfer import sweeping
 
     connection = host.connect()
     assert len(transfer.create_transfers(host.db.session, connection, ["1", "2"])) == 2

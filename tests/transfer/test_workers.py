@@ -12,8 +12,8 @@ import pytest
 import sqlalchemy as sa
 from rq import Queue
 
-from flask_maventa import transfer
-from flask_maventa.models import Process, Transfer, utcnow
+from flask_maventa.infra.models import Process, Transfer, utcnow
+from flask_maventa.services import transfer
 
 from .conftest import BUYER_EIA, descendants, invoice_json, wait_for
 
@@ -70,7 +70,7 @@ def test_workers_racing_for_the_same_rows_never_send_twice(make_host, smtp_serve
         host.sandbox.config(latency_ms=50)
         assert len(transfer.sweep(dispatch=False).created) == 30
         for _ in range(6):
-            _send_queue(host).enqueue("flask_maventa.jobs.send_due")
+            _send_queue(host).enqueue("flask_maventa.runtime.jobs.send_due")
         for _ in range(3):
             host.worker()
         wait_for(lambda: _all_in(host, ["accepted", "delivered"], 30), timeout=90, what="30 accepted")

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from pathlib import Path
 
-from flask_maventa.invoice import InvoiceDocument
+from flask_maventa.document.invoice import InvoiceDocument
 
 HERE = Path(__file__).resolve().parent
 REPO = HERE.parents[1]

@@ -9,10 +9,10 @@ import re
 from dataclasses import dataclass, field
 from pathlib import Path
 
-from flask_maventa.findings import DocumentError, Finding
-from flask_maventa.invoice import SCHEMA_PATH, InvoiceDocument
-from flask_maventa.preflight import check_document
-from flask_maventa.ubl import write_ubl
+from flask_maventa.document.findings import DocumentError, Finding
+from flask_maventa.document.invoice import SCHEMA_PATH, InvoiceDocument
+from flask_maventa.document.preflight import check_document
+from flask_maventa.document.ubl import write_ubl
 
 from .mutations import MUTATIONS, NOT_CARRIED, UNCAUGHT, WRITER, Mutation, classify
 from .rulebook import fatal_rules

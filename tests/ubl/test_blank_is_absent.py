@@ -13,10 +13,10 @@ from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 from lxml import etree
 
-from flask_maventa.findings import DocumentError
-from flask_maventa.invoice import InvoiceDocument, Party
-from flask_maventa.jsonform import _hints, _unwrap_optional
-from flask_maventa.ubl import CAC, CBC, build_ubl
+from flask_maventa.document.findings import DocumentError
+from flask_maventa.document.invoice import InvoiceDocument, Party
+from flask_maventa.document.jsonform import _hints, _unwrap_optional
+from flask_maventa.document.ubl import CAC, CBC, build_ubl
 
 from .conftest import CASES, load_case, pdf_for
 

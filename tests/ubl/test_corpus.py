@@ -2,18 +2,18 @@
 
 from __future__ import annotations
 
-import json
 import base64
 import dataclasses
+import json
 from decimal import Decimal
 
 import jsonschema
 import pytest
 from lxml import etree
 
-from flask_maventa.invoice import SCHEMA_PATH, InvoiceDocument
-from flask_maventa.preflight import check_document
-from flask_maventa.ubl import CAC, CBC, build_ubl, compute_totals
+from flask_maventa.document.invoice import SCHEMA_PATH, InvoiceDocument
+from flask_maventa.document.preflight import check_document
+from flask_maventa.document.ubl import CAC, CBC, build_ubl, compute_totals
 
 from .conftest import CASES, TINY_PDF, load_case, pdf_for
 

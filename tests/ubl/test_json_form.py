@@ -8,9 +8,9 @@ import json
 import jsonschema
 import pytest
 
-from flask_maventa import invoice
-from flask_maventa.findings import DocumentError
-from flask_maventa.invoice import SCHEMA_PATH, InvoiceDocument
+from flask_maventa.document import invoice
+from flask_maventa.document.findings import DocumentError
+from flask_maventa.document.invoice import SCHEMA_PATH, InvoiceDocument
 
 from .conftest import CASES
 
@@ -19,7 +19,7 @@ BASE = json.loads(next(p for p in CASES if p.stem == "no_domestic_basic").read_t
 
 
 def test_schema_file_is_generated_from_the_model():
-    assert SCHEMA == json.loads(json.dumps(invoice.schema())), "run: python -m flask_maventa.invoice"
+    assert SCHEMA == json.loads(json.dumps(invoice.schema())), "run: python -m flask_maventa.document.invoice"
     jsonschema.Draft202012Validator.check_schema(SCHEMA)
     assert SCHEMA["$defs"]["InvoiceLine"]["properties"]["unit_price"]["description"].startswith("Net price")
 

@@ -1,10 +1,10 @@
-"""The code lists in flask_maventa.peppol_codes are exactly those of the official rule files."""
+"""The code lists in flask_maventa.document.codes are exactly those of the official rule files."""
 
 from __future__ import annotations
 
 import pytest
 
-from flask_maventa import peppol_codes
+from flask_maventa.document import codes as peppol_codes
 
 from .rulecodes import code_lists
 

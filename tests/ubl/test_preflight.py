@@ -3,16 +3,16 @@
 from __future__ import annotations
 
 import dataclasses
-from decimal import Decimal
 import json
+from decimal import Decimal
 
 import pytest
 from lxml import etree
 
-from flask_maventa.findings import DocumentError
-from flask_maventa.invoice import InvoiceDocument
-from flask_maventa.preflight import _executables, check_document, official_findings, preflight
-from flask_maventa.ubl import CBC, build_ubl
+from flask_maventa.document.findings import DocumentError
+from flask_maventa.document.invoice import InvoiceDocument
+from flask_maventa.document.preflight import _executables, check_document, official_findings, preflight
+from flask_maventa.document.ubl import CBC, build_ubl
 
 from .conftest import BROKEN, CASES, load_case
 
@@ -170,7 +170,7 @@ def test_a_vat_number_without_a_country_prefix_is_refused_with_brco09():
 
 
 def test_erp_vat_rounded_per_line_is_used_within_the_tolerance():
-    from flask_maventa.totals import compute_totals
+    from flask_maventa.document.totals import compute_totals
 
     doc = _case("no_erp_vat_rounded_per_line")
     totals = compute_totals(doc)
@@ -185,7 +185,7 @@ def test_erp_vat_rounded_per_line_is_used_within_the_tolerance():
 
 
 def test_official_findings_are_mapped_to_the_json_field_with_a_human_hint(peppol_dir):
-    from flask_maventa.ubl import write_ubl
+    from flask_maventa.document.ubl import write_ubl
 
     doc = _no_basic()
     broken = dataclasses.replace(doc, buyer=dataclasses.replace(

@@ -9,9 +9,9 @@ from decimal import Decimal
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
-from flask_maventa.invoice import AllowanceCharge, InvoiceLine
-from flask_maventa.totals import compute_totals, line_net_amount, money
-from flask_maventa.ubl import build_ubl
+from flask_maventa.document.invoice import AllowanceCharge, InvoiceLine
+from flask_maventa.document.totals import compute_totals, line_net_amount, money
+from flask_maventa.document.ubl import build_ubl
 
 from .conftest import CASES, load_case
 

@@ -5,10 +5,10 @@ from __future__ import annotations
 
 import pytest
 
-from flask_maventa.findings import DocumentError
-from flask_maventa.invoice import InvoiceDocument
-from flask_maventa.preflight import check_document
-from flask_maventa.ubl import build_ubl
+from flask_maventa.document.findings import DocumentError
+from flask_maventa.document.invoice import InvoiceDocument
+from flask_maventa.document.preflight import check_document
+from flask_maventa.document.ubl import build_ubl
 
 from .conftest import CASES, load_case, pdf_for
 from .coverage import coverage, run_all, schema_has
@@ -69,7 +69,7 @@ def test_coverage_is_at_least_98_percent_and_the_rest_is_listed(peppol_dir, outc
 
 
 def test_what_the_writer_guarantees_holds_for_json_that_seems_to_break_it(validator):
-    from flask_maventa.ubl import write_ubl
+    from flask_maventa.document.ubl import write_ubl
 
     assert set(WRITER_PROOFS) <= set(WRITER)
     for rule, mutations in WRITER_PROOFS.items():

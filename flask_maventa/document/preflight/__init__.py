@@ -5,7 +5,7 @@ a finance user what to change, and lists the official EN 16931 / Peppol BIS 3.0 
 stands for (``Finding.rules``): the checks refuse, before any XML is written, what those fatal
 rules would refuse (``tests/ubl/test_rule_coverage.py`` measures how much). The builder runs
 them too, so it never writes a document it cannot represent. The Peppol country rules are in
-:mod:`flask_maventa.national_rules`.
+:mod:`flask_maventa.document.preflight.national`.
 
 :func:`preflight` adds the official rules themselves when their files are configured
 (``MAVENTA_PEPPOL_RULES_DIR``, needs the ``peppol`` extra: saxonche); their findings are mapped
@@ -21,12 +21,12 @@ from decimal import Decimal
 from pathlib import Path
 from typing import TYPE_CHECKING, Protocol, TypedDict
 
-from . import identifiers as ids
-from . import peppol_codes as codes
-from .findings import DocumentError, Finding, Severity, errors
-from .i18n_markers import N_
-from .invoice import AllowanceCharge, InvoiceDocument, Party, PaymentMeans
-from .totals import VAT_TOLERANCE, ZERO, Totals, compute_totals, money, vat_key
+from .. import codes
+from .. import identifiers as ids
+from ..findings import DocumentError, Finding, Severity, errors
+from ..invoice import AllowanceCharge, InvoiceDocument, Party, PaymentMeans
+from ..markers import N_
+from ..totals import VAT_TOLERANCE, ZERO, Totals, compute_totals, money, vat_key
 
 if TYPE_CHECKING:
     from lxml import etree
@@ -104,7 +104,7 @@ def check_document(doc: InvoiceDocument, *, pdf: bytes | None = None, totals: To
 
     ``totals``: the document's :func:`compute_totals`, when the caller has them already.
     """
-    from .national_rules import national  # the country rules use the helpers above
+    from .national import national  # the country rules use the helpers above
 
     findings = list(_document(doc))
     findings += _references(doc)
@@ -776,7 +776,7 @@ def _payment_id(pid: str, seller_country: str | None, field: str) -> Iterator[Fi
 def _attachments(doc: InvoiceDocument, pdf: bytes | None) -> Iterator[Finding]:
     files = [(f"attachments[{i}]", a) for i, a in enumerate(doc.attachments)]
     if pdf is not None:
-        from .invoice import Attachment
+        from ..invoice import Attachment
 
         files.insert(0, ("pdf", Attachment(filename="PDF", mime_code="application/pdf", content=pdf, id="PDF")))
     for field, a in files:
@@ -869,7 +869,7 @@ def preflight(doc: InvoiceDocument, *, rules_dir: str | Path | None = None,
     findings = check_document(doc, pdf=pdf)
     if rules_dir is None or errors(findings):
         return findings
-    from .ubl import write_ubl
+    from ..ubl import write_ubl
 
     xml, origin = write_ubl(doc, pdf=pdf)
     return findings + official_findings(xml, rules_dir, origin=origin)
@@ -879,7 +879,7 @@ def official_findings(xml: bytes, rules_dir: str | Path, *, origin: Mapping[str,
     """Run the official schematron XSLTs from ``rules_dir`` over ``xml`` (compiled once per process).
 
     Each failed assertion becomes a finding on the JSON-form field the failing element was
-    written from (``origin``, from :func:`flask_maventa.ubl.write_ubl`), with a hint saying where
+    written from (``origin``, from :func:`flask_maventa.document.ubl.write_ubl`), with a hint saying where
     to change it; the official rule text is kept as the message's detail.
     """
     try:

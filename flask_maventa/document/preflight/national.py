@@ -3,7 +3,7 @@
 Each check applies when the Peppol Schematron would apply it (mostly: the seller's address
 country, for some rules the buyer's too; Italy and Greece by the seller's VAT prefix) and
 names the rule id it stands for; NO-R-001, SE-R-001/002/006 and GR-R-003 sit with the VAT
-checks in :mod:`flask_maventa.preflight`.
+checks in :mod:`flask_maventa.document.preflight`.
 """
 
 from __future__ import annotations
@@ -12,11 +12,11 @@ import datetime as dt
 import re
 from collections.abc import Iterator
 
-from . import identifiers as ids
-from .findings import Finding
-from .i18n_markers import N_
-from .invoice import InvoiceDocument
-from .preflight import _f, country_of, effective_payment_means, peppol_seller_country
+from .. import identifiers as ids
+from ..findings import Finding
+from ..invoice import InvoiceDocument
+from ..markers import N_
+from . import _f, country_of, effective_payment_means, peppol_seller_country
 
 __all__ = ["national"]
 
@@ -194,7 +194,7 @@ def _iceland(doc: InvoiceDocument, *, domestic: bool) -> Iterator[Finding]:
 # -- the Netherlands --------------------------------------------------------------------
 
 def _netherlands(doc: InvoiceDocument, *, domestic: bool) -> Iterator[Finding]:
-    from .totals import compute_totals
+    from ..totals import compute_totals
 
     if doc.is_credit_note and not doc.billing_references:
         yield _f("CREDIT_NOTE_NO_INVOICE", "billing_references",

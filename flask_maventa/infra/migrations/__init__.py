@@ -39,7 +39,7 @@ def alembic_config(connection: sa.Connection) -> Config:
 
 
 def upgrade(revision: str = "head") -> None:
-    from ..extension import current_maventa
+    from ...extension import current_maventa
 
     engine = current_maventa().db.engine
     with engine.begin() as connection:

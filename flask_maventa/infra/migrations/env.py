@@ -1,7 +1,7 @@
 from alembic import context
 
-from flask_maventa.migrations import VERSION_TABLE, is_maventa_object
-from flask_maventa.models import metadata
+from flask_maventa.infra.migrations import VERSION_TABLE, is_maventa_object
+from flask_maventa.infra.models import metadata
 
 connection = context.config.attributes["connection"]
 context.configure(

@@ -11,7 +11,7 @@ works on many at once (:mod:`.batch`). :mod:`.states` holds the rules every step
 updates, commits retried after transient database errors, structured log lines); :mod:`.queries` the
 read-only questions of the pages, ``doctor`` and the metrics. The host invoice's status changes in the
 same transaction as our row. Functions here run inside the host's app context; the RQ job wrappers
-live in :mod:`flask_maventa.jobs`.
+live in :mod:`flask_maventa.runtime.jobs`.
 """
 
 from __future__ import annotations
@@ -19,13 +19,31 @@ from __future__ import annotations
 from .batch import poll_due, send_due
 from .delivery import claim_polls, hint_reread, poll
 from .dispatch import (
-    POLL, SEND, count_due, expire_leases, queue_name, queue_names, try_dispatch,
+    POLL,
+    SEND,
+    count_due,
+    expire_leases,
+    queue_name,
+    queue_names,
+    try_dispatch,
 )
 from .queries import counters, oldest_due_age, state_counts
 from .sending import MAVENTA_LANG, accept, attempt, claim, claim_batch, fail, retry, send, send_claimed
 from .states import (
-    ACCEPTED, DELIVERED, FAILED, IN_DOUBT, OPEN_STATES, QUEUED, SENDING, STATES, UUID_NAMESPACE, Outcome,
-    RetryRefused, backoff, maventa_uuid, transition,
+    ACCEPTED,
+    DELIVERED,
+    FAILED,
+    IN_DOUBT,
+    OPEN_STATES,
+    QUEUED,
+    SENDING,
+    STATES,
+    UUID_NAMESPACE,
+    Outcome,
+    RetryRefused,
+    backoff,
+    maventa_uuid,
+    transition,
 )
 from .sweeping import SweepResult, create_transfers, sweep, transfer_blockers
 

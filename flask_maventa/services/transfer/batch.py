@@ -25,7 +25,8 @@ from typing import Any
 
 from flask import Flask, current_app, g
 
-from . import delivery, dispatch as dispatching, sending
+from . import delivery, sending
+from . import dispatch as dispatching
 from .states import Outcome, cfg, request_slots
 
 log = logging.getLogger("flask_maventa.transfer")

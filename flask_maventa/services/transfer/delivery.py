@@ -15,19 +15,30 @@ from typing import Any
 
 import sqlalchemy as sa
 
-from .. import heartbeat, metrics, signals
-from ..client import errors as maventa_errors
-from ..extension import current_maventa
-from ..i18n import N_, company_locale, gettext
-from ..models import Transfer, utcnow
+from ...client import errors as maventa_errors
+from ...extension import current_maventa
+from ...infra import heartbeat, signals
+from ...infra.i18n import N_, company_locale, gettext
+from ...infra.models import Transfer, utcnow
+from ...runtime import metrics
 from ..routing import ROUTES
 from . import dispatch as dispatching
 from .sending import fail, send_signal, short_answer, with_connection
 from .states import (
-    ACCEPTED, DELIVERED, TABLE, Note, Outcome, backoff, cfg, commit_retrying, log_step, request_slot, serialized,
-    transition, write_notes,
+    ACCEPTED,
+    DELIVERED,
+    TABLE,
+    Note,
+    Outcome,
+    backoff,
+    cfg,
+    commit_retrying,
+    log_step,
+    request_slot,
+    serialized,
+    transition,
+    write_notes,
 )
-
 
 _POLL_DUE = sa.and_(TABLE.c.state == ACCEPTED, TABLE.c.next_poll_at <= sa.bindparam("now"))
 _DUE_READS = sa.select(TABLE.c.id).where(_POLL_DUE).order_by(TABLE.c.next_poll_at).limit(sa.bindparam("limit"))
@@ -139,7 +150,7 @@ def route_of(channel: str | None) -> str | None:
 
 def _maventa_failed(transfer: Transfer, company: Any, answer: dict) -> Outcome:
     """Maventa could not deliver, or its own validation refused the invoice: its action says which."""
-    from ..client.actions import failure_of
+    from ...client.actions import failure_of
 
     try:
         with request_slot(current_maventa().session):

@@ -15,16 +15,17 @@ import math
 
 import sqlalchemy as sa
 
-from .. import audit, heartbeat, metrics
-from ..extension import current_maventa
-from ..i18n import gettext
-from ..models import Transfer, utcnow
+from ...extension import current_maventa
+from ...infra import audit, heartbeat
+from ...infra.i18n import gettext
+from ...infra.models import Transfer, utcnow
+from ...runtime import metrics
 from .states import ACCEPTED, IN_DOUBT, SENDING, cfg, commit_retrying, due, log_step, poll_due, transition
 
 log = logging.getLogger("flask_maventa.transfer")
 
 SEND, POLL = "send", "poll"
-JOBS = {SEND: "flask_maventa.jobs.send_due", POLL: "flask_maventa.jobs.poll_due"}
+JOBS = {SEND: "flask_maventa.runtime.jobs.send_due", POLL: "flask_maventa.runtime.jobs.poll_due"}
 JOB_SECONDS = 60.0  # a job stops claiming after this long and hands over, so other queues get a turn
 COUNT_CAP = 100_000  # counting due rows stops here: enough to size the jobs, cheap on a huge backlog
 

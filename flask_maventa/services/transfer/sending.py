@@ -23,17 +23,34 @@ from typing import Any, TypeVar
 import sqlalchemy as sa
 from flask import current_app
 
-from .. import audit, heartbeat, metrics, signals
-from ..client import errors as maventa_errors
-from ..crypto import UNREADABLE, UNREADABLE_HINT, SecretUnreadable
-from ..extension import current_maventa
-from ..i18n import N_, company_locale, gettext
-from ..models import Connection, Transfer, utcnow
+from ...client import errors as maventa_errors
+from ...extension import current_maventa
+from ...infra import audit, heartbeat, signals
+from ...infra.crypto import UNREADABLE, UNREADABLE_HINT, SecretUnreadable
+from ...infra.i18n import N_, company_locale, gettext
+from ...infra.models import Connection, Transfer, utcnow
+from ...runtime import metrics
 from ..routing import send_params
 from . import dispatch as dispatching
 from .states import (
-    ACCEPTED, FAILED, IN_DOUBT, QUEUED, SENDING, Outcome, RetryRefused, backoff, cfg, commit_retrying,
-    TABLE, Note, log_step, maventa_uuid, request_slot, serialized, transition, write_notes,
+    ACCEPTED,
+    FAILED,
+    IN_DOUBT,
+    QUEUED,
+    SENDING,
+    TABLE,
+    Note,
+    Outcome,
+    RetryRefused,
+    backoff,
+    cfg,
+    commit_retrying,
+    log_step,
+    maventa_uuid,
+    request_slot,
+    serialized,
+    transition,
+    write_notes,
 )
 
 log = logging.getLogger("flask_maventa.transfer")
@@ -329,9 +346,9 @@ def _refused(transfer: Transfer, company: Any, exc: maventa_errors.MaventaError)
 
 def _prepare(transfer: Transfer, connection: Connection):
     """The UBL and routing for one attempt, or a failed Outcome when the document cannot be sent."""
-    from ..findings import DocumentError, errors
-    from ..preflight import preflight
-    from ..ubl import build_ubl, pdf_attachment_filename
+    from ...document.findings import DocumentError, errors
+    from ...document.preflight import preflight
+    from ...document.ubl import build_ubl, pdf_attachment_filename
 
     adapter = current_maventa().adapter
     try:

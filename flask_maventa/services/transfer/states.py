@@ -26,7 +26,7 @@ import sqlalchemy as sa
 from flask import current_app, g
 from sqlalchemy.orm import Session, attributes
 
-from ..models import Connection, Transfer, utcnow
+from ...infra.models import Connection, Transfer, utcnow
 
 log = logging.getLogger("flask_maventa.transfer")
 
@@ -66,7 +66,7 @@ class Note:
 
 def write_notes(session: Session, transfer: Transfer, *notes: Note) -> None:
     """The events, in one statement (Core, through the audit module's scrubbing)."""
-    from .. import audit
+    from ...infra import audit
 
     audit.record_many(session, [
         {"kind": n.kind, "message": n.message, "http_status": n.http_status, "data": n.data, "created_at": n.at,
@@ -208,7 +208,7 @@ def commit_retrying(session: Session, write: Callable[[], T], *, what: str = "tr
                 raise
             log.warning("step=db_retry what=%s attempt=%d error=%s", what, attempt,
                         type(exc.orig).__name__ if exc.orig is not None else type(exc).__name__)
-            from .. import metrics
+            from ...runtime import metrics
 
             metrics.DB_RETRIES.inc()
             time.sleep(min(2.0, 0.01 * 2 ** attempt) if attempt > 1 else 0)

@@ -21,10 +21,10 @@ import sqlalchemy as sa
 from sqlalchemy.exc import IntegrityError
 from sqlalchemy.orm import Session
 
-from .. import audit, signals
-from ..extension import current_maventa
-from ..i18n import company_locale, gettext
-from ..models import Connection, Transfer, utcnow
+from ...extension import current_maventa
+from ...infra import audit, signals
+from ...infra.i18n import company_locale, gettext
+from ...infra.models import Connection, Transfer, utcnow
 from ..settings import transfer_blockers as settings_blockers
 from . import dispatch as dispatching
 from .states import QUEUED, cfg, commit_retrying, uuid_for
@@ -88,7 +88,7 @@ def _batch_sizes() -> Iterator[int]:
 def _sweep_connection(connection: Connection, result: SweepResult, dispatch_jobs: bool,
                       sizes: Iterator[int]) -> None:
     """One company's part of the sweep: record why it may not send, or create its due transfers."""
-    from ..views.webhooks import ensure_webhook
+    from ...web.views.webhooks import ensure_webhook
 
     ext = current_maventa()
     session = ext.session

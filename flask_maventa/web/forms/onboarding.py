@@ -1,7 +1,7 @@
 """Forms of the onboarding pages: Register, the credentials, the signing request, Refresh.
 
 Choices come from the host adapter at request time. Checks that need Maventa happen in
-:mod:`flask_maventa.registration`; its errors are put back on the field they name.
+:mod:`flask_maventa.services.registration`; its errors are put back on the field they name.
 """
 
 from __future__ import annotations
@@ -10,11 +10,11 @@ from wtforms import SelectField, StringField
 from wtforms.fields.choices import SelectChoice
 from wtforms.validators import DataRequired, ValidationError
 
-from ..client.api import SIGNING_LOCALES
-from ..host import Company, Person
-from ..i18n import lazy_gettext as _l
+from ...client.api import SIGNING_LOCALES
+from ...host import Company, Person
+from ...infra.i18n import lazy_gettext as _l
+from ...services.registration import OnboardingError, parse_company_uuid, valid_email
 from . import MaventaForm
-from ..registration import OnboardingError, parse_company_uuid, valid_email
 
 LOCALE_LABELS = {
     "FI": _l("Finnish"), "NO": _l("Norwegian"), "SE": _l("Swedish"), "EN": _l("English"),

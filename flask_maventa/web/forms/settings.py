@@ -1,7 +1,7 @@
 """Forms of the settings section: the settings, Maventa's own-PDF print switch, the activation toggle.
 
 The status selects do not check their choices themselves: an unknown status (or one of another
-company) is judged by :func:`flask_maventa.settings.mapping_problems`, so the message is the same
+company) is judged by :func:`flask_maventa.services.settings.mapping_problems`, so the message is the same
 wherever the rule is applied.
 """
 
@@ -10,15 +10,14 @@ from __future__ import annotations
 from collections.abc import Sequence
 
 from wtforms import BooleanField, SelectField, StringField
+from wtforms.fields.choices import SelectChoice as _choice  # WTForms 3.3+: tuples are deprecated
 from wtforms.validators import Length
 
-from wtforms.fields.choices import SelectChoice as _choice  # WTForms 3.3+: tuples are deprecated
-
-from ..host import InvoiceStatus
-from ..i18n import lazy_gettext as _l
+from ...host import InvoiceStatus
+from ...infra.i18n import lazy_gettext as _l
+from ...infra.models import Connection
+from ...services.settings import STATUS_FIELDS, StatusMapping
 from . import MaventaForm
-from ..models import Connection
-from ..settings import STATUS_FIELDS, StatusMapping
 
 
 class SettingsForm(MaventaForm):

@@ -12,18 +12,17 @@ from dataclasses import dataclass
 from functools import wraps
 from importlib import import_module
 from pathlib import Path
-
 from urllib.parse import urlsplit
 
 from flask import Blueprint, abort, current_app, render_template, request
 from flask_wtf.csrf import generate_csrf
 
-from .. import i18n, redaction
-from ..crypto import UNREADABLE, UNREADABLE_HINT, SecretUnreadable
-from ..extension import current_maventa
-from ..models import Connection
+from ...extension import current_maventa
+from ...infra import i18n, redaction
+from ...infra.crypto import UNREADABLE, UNREADABLE_HINT, SecretUnreadable
+from ...infra.models import Connection
 
-PACKAGE_DIR = Path(__file__).resolve().parent.parent
+PACKAGE_DIR = Path(__file__).resolve().parents[2]  # flask_maventa/
 
 
 def resource_dir(name: str) -> str:

@@ -6,11 +6,12 @@ from dataclasses import dataclass
 
 from flask import abort
 
-from .. import _htmx, registration
-from ..extension import current_maventa
-from ..host import Company
-from ..i18n import gettext
-from ..models import Connection
+from ...extension import current_maventa
+from ...host import Company
+from ...infra.i18n import gettext
+from ...infra.models import Connection
+from ...services import registration
+from .. import htmx as _htmx
 
 
 @dataclass(frozen=True)

@@ -2,8 +2,8 @@
 
 from __future__ import annotations
 
-from .. import _htmx
-from ..extension import current_maventa
+from ...extension import current_maventa
+from .. import htmx as _htmx
 from . import COMPANY_SECTIONS, company_view
 from .companies import ineligible_reason
 

@@ -3,22 +3,24 @@ section (order 20) of the company page, and the signing state that keeps itself 
 
 Every action is a Flask-WTF POST. An htmx request gets the re-rendered fragment back (errors
 inline, status 200, an ``HX-Trigger`` on success); a plain POST gets a 303 to the company page,
-or the whole page with the errors. All Maventa work is in :mod:`flask_maventa.registration`.
+or the whole page with the errors. All Maventa work is in :mod:`flask_maventa.services.registration`.
 """
 
 from __future__ import annotations
 
 from flask import abort, g, make_response, redirect, render_template, request, url_for
 
-from .. import _htmx, audit, registration
-from ..extension import current_maventa
+from ...extension import current_maventa
+from ...host import Company
+from ...infra import audit
+from ...infra.i18n import gettext as _
+from ...infra.models import Connection
+from ...infra.signals import connection_verified
+from ...services import registration
+from ...services.registration import OnboardingError
+from ...services.settings import secret_unreadable
+from .. import htmx as _htmx
 from ..forms.onboarding import ActionForm, CredentialsForm, RegisterForm, SigningForm
-from ..host import Company
-from ..i18n import gettext as _
-from ..models import Connection
-from ..registration import OnboardingError
-from ..settings import secret_unreadable
-from ..signals import connection_verified
 from . import company_section, company_view, index_section
 from .companies import company_rows
 

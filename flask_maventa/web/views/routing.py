@@ -6,10 +6,10 @@ without JavaScript, an htmx swap with it).
 
 from __future__ import annotations
 
-from .. import routing
-from ..crypto import SecretUnreadable
-from ..i18n import gettext
-from ..settings import secret_unreadable
+from ...infra.crypto import SecretUnreadable
+from ...infra.i18n import gettext
+from ...services import routing
+from ...services.settings import secret_unreadable
 from . import company_section, company_view
 from .company import render_company
 

@@ -1,6 +1,6 @@
 """The settings section (order 30), Maventa's print switch and the activation toggle (order 5).
 
-Every rule comes from :mod:`flask_maventa.settings`; this module only turns forms into calls and
+Every rule comes from :mod:`flask_maventa.services.settings`; this module only turns forms into calls and
 problems into fragments. htmx gets the fragment back (errors inline, status 200); a plain POST gets
 a 303 to the company page, or the page again with the errors.
 """
@@ -9,16 +9,26 @@ from __future__ import annotations
 
 from flask import redirect, request, url_for
 
-from .. import _htmx
-from ..client import errors as client_errors
-from ..crypto import SecretUnreadable
-from ..extension import current_maventa
-from ..forms.settings import ActivationForm, PrintOwnPdfForm, SettingsForm
-from ..i18n import gettext
-from ..settings import (
-    ActivationRefused, Problem, SettingsRejected, activate, deactivate, mapping_problems, parse_error_emails,
-    read_print_settings, save_settings, secret_unreadable, set_use_own_pdf, transfer_blockers,
+from ...client import errors as client_errors
+from ...extension import current_maventa
+from ...infra.crypto import SecretUnreadable
+from ...infra.i18n import gettext
+from ...services.settings import (
+    ActivationRefused,
+    Problem,
+    SettingsRejected,
+    activate,
+    deactivate,
+    mapping_problems,
+    parse_error_emails,
+    read_print_settings,
+    save_settings,
+    secret_unreadable,
+    set_use_own_pdf,
+    transfer_blockers,
 )
+from .. import htmx as _htmx
+from ..forms.settings import ActivationForm, PrintOwnPdfForm, SettingsForm
 from . import company_section, company_view
 from .company import render_company
 

@@ -11,11 +11,13 @@ from datetime import datetime, time
 import sqlalchemy as sa
 from flask import abort, redirect, request, url_for
 
-from .. import _htmx, heartbeat, transfer as pipeline
-from ..extension import current_maventa
+from ...extension import current_maventa
+from ...infra import heartbeat
+from ...infra.i18n import gettext
+from ...infra.models import Connection, Event, Transfer
+from ...services import transfer as pipeline
+from .. import htmx as _htmx
 from ..forms.transfers import RetryForm, TransferFilterForm, choice
-from ..i18n import gettext
-from ..models import Connection, Event, Transfer
 from . import MAX_ID, company_section, own_url
 
 PAGE_SIZE = 100

@@ -4,7 +4,7 @@ The unguessable per-connection secret in the URL is the authentication (Maventa 
 signature and takes no secret). The connection is found by its id, which is not secret, and the
 secret is compared in constant time with the SHA-256 we store (never the secret itself), so neither
 the lookup nor the comparison tells a caller how close a guess was. The secret is in the path, so
-server access logs see it: :data:`flask_maventa.redaction.SECRET_FILTER` scrubs it from werkzeug's
+server access logs see it: :data:`flask_maventa.infra.redaction.SECRET_FILTER` scrubs it from werkzeug's
 and gunicorn's loggers (see the README's *Security* section for other servers).
 
 The body is only a hint: whatever it says, we re-read the invoice through the API, so a forged,
@@ -27,15 +27,15 @@ import secrets
 import sqlalchemy as sa
 from flask import current_app, jsonify, request
 
-from .. import redaction
-from ..extension import current_maventa
-from ..models import Connection, Transfer
+from ...extension import current_maventa
+from ...infra import redaction
+from ...infra.models import Connection, Transfer
 from . import MAX_ID
 
 log = logging.getLogger("flask_maventa.webhooks")
 
 ENDPOINT = "maventa.webhook"
-VIEW_PATH = "flask_maventa.views.webhooks.webhook"
+VIEW_PATH = "flask_maventa.web.views.webhooks.webhook"
 MAX_BODY_BYTES = 64 * 1024  # a delivery notice is a few hundred bytes
 
 
@@ -66,7 +66,7 @@ def webhook(connection_id: int, secret: str):
         return jsonify(ignored="unknown invoice"), 202
     if transfer.state != "accepted":  # already delivered/failed (a replay), or not ours to read yet
         return jsonify(ignored=f"transfer is {transfer.state}"), 202
-    from ..transfer import hint_reread
+    from ...services.transfer import hint_reread
 
     hint_reread(transfer)
     return jsonify(queued="re-read"), 202
@@ -160,7 +160,7 @@ def ensure_webhook(connection: Connection) -> bool:
         except Exception as exc:  # noqa: BLE001 - a stale subscription only costs Maventa 403s
             log.warning("old webhook of company %s could not be deleted: %s", connection.company_id, exc)
     connection.webhook_id = str((answer or {}).get("id") or "registered")[:64]
-    from .. import audit
+    from ...infra import audit
 
     audit.record(ext.session, "webhook.registered", "Delivery webhook registered with Maventa.",
                  connection=connection)
