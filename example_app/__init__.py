@@ -86,8 +86,9 @@ def register_maventa(app: Flask) -> None:
     """Everything a host adds for flask-maventa (the README shows these lines)."""
     from flask_maventa import Maventa
 
-    from .adapter import ExampleAdapter
+    from .adapter import ExampleAdapter, MailLog
 
     app.config.setdefault("MAVENTA_BASE_TEMPLATE", "example/layout.html")  # pages inside our layout
-    Maventa(app, db=db, adapter=ExampleAdapter())
+    mail_log = app.config.get("EXAMPLE_MAIL_LOG")  # no mail server in the demo: error emails go to a file
+    Maventa(app, db=db, adapter=ExampleAdapter(), mailer=MailLog(mail_log) if mail_log else None)
     # Development: `flask maventa create-tables`; production: `flask maventa upgrade`.

@@ -51,7 +51,7 @@ class ExampleAdapter(HostAdapter):
     def _company(row: CompanyRow) -> Company:
         address = None
         if row.street and row.post_code and row.city:
-            address = Address(row.street, row.post_code, row.city, row.country)
+            address = Address(street=row.street, post_code=row.post_code, city=row.city, country=row.country)
         return Company(
             id=str(row.id), name=row.name, business_id=row.business_id, country=row.country,
             vat_number=row.vat_number or None, address=address, email=row.email,
@@ -176,10 +176,14 @@ class ExampleAdapter(HostAdapter):
     def current_actor(self) -> str | None:
         return auth.current_user().email
 
-    def send_mail(self, to: Sequence[str], subject: str, body: str) -> None:
-        path = current_app.config.get("EXAMPLE_MAIL_LOG")
-        if not path:
-            return super().send_mail(to, subject, body)
-        # The demo has no mail server: the error emails are appended to a file it names.
-        with open(path, "a", encoding="utf-8") as log:
+
+class MailLog:
+    """The demo's mailer (``Maventa(mailer=...)``): it has no mail server, so the error emails are appended
+    to the file EXAMPLE_MAIL_LOG names."""
+
+    def __init__(self, path: str) -> None:
+        self.path = path
+
+    def send(self, to: Sequence[str], subject: str, body: str) -> None:
+        with open(self.path, "a", encoding="utf-8") as log:
             log.write(f"To: {', '.join(to)}\nSubject: {subject}\n\n{body}\n{'-' * 60}\n")

@@ -12,7 +12,6 @@ from urllib.parse import urlsplit
 import sqlalchemy as sa
 from flask import Blueprint, abort, has_request_context, make_response, redirect, render_template, request, session, url_for
 from flask_babel import format_decimal, get_locale
-from flask_babel import gettext as erp_gettext
 from flask_wtf import FlaskForm
 from flask_wtf.csrf import generate_csrf
 from wtforms import BooleanField, HiddenField, SelectField
@@ -48,8 +47,6 @@ def layout_context():
     return {
         "csrf_token": generate_csrf,  # no app-wide CSRFProtect: each FlaskForm checks its own token
         "current_user": auth.current_user(),
-        # The layout's texts are the ERP's, also on the extension's pages, where `_` is the extension's.
-        "erp_gettext": erp_gettext,
         "erp_locale": str(get_locale()),
         "money": lambda amount: format_decimal(amount, "#,##0.00"),
         "htmx_available": HTMX_FILE.exists(),

@@ -13,17 +13,12 @@ from collections.abc import Sequence
 from dataclasses import dataclass
 from typing import TYPE_CHECKING
 
-if TYPE_CHECKING:  # the document model is pure code with its own module
+from .document.invoice import Address
+
+if TYPE_CHECKING:
     from .document.invoice import InvoiceDocument
 
-
-@dataclass(frozen=True)
-class Address:
-    street: str
-    post_code: str
-    city: str
-    country: str  # ISO 3166-1 alpha-2, e.g. "NO"
-    street2: str = ""
+__all__ = ["Address", "Company", "HostAdapter", "InvoiceStatus", "Person"]
 
 
 @dataclass(frozen=True)
@@ -118,12 +113,6 @@ class HostAdapter(ABC):
     def get_invoice_pdf(self, invoice_id: str) -> bytes | None:
         """The host's own invoice PDF, sent when "send PDF" is on. ``None``: no PDF."""
         return None
-
-    def send_mail(self, to: Sequence[str], subject: str, body: str) -> None:
-        """Send an error report. The default speaks SMTP using the ``MAVENTA_MAIL_*`` keys."""
-        from .infra.mail import send_smtp_mail
-
-        send_smtp_mail(to, subject, body)
 
     def status_settings_url(self, company_id: str) -> str | None:
         """Where the host edits invoice statuses (linked from the Sent-flag message)."""

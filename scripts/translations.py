@@ -41,10 +41,10 @@ class Catalogue(NamedTuple):
         return self.directory / f"{self.domain}.pot"
 
 
-MAVENTA = Catalogue("maventa", ROOT / "flask_maventa" / "translations", ROOT / "babel.cfg")
-# The example ERP's layout says erp_gettext(...): on the extension's pages `_` is the extension's.
-EXAMPLE = Catalogue("example", ROOT / "example_app" / "translations", ROOT / "example_app" / "babel.cfg",
-                    (*KEYWORDS, "erp_gettext"))
+# The extension's templates say _mv(...) / _mvn(...), so a host's `_` keeps meaning the host's catalogue.
+MAVENTA = Catalogue("maventa", ROOT / "flask_maventa" / "translations", ROOT / "babel.cfg",
+                    (*KEYWORDS, "_mv", "_mvn:1,2"))
+EXAMPLE = Catalogue("example", ROOT / "example_app" / "translations", ROOT / "example_app" / "babel.cfg")
 CATALOGUES = {c.domain: c for c in (MAVENTA, EXAMPLE)}
 TRANSLATIONS, POT, DOMAIN = MAVENTA.directory, MAVENTA.pot, MAVENTA.domain
 

@@ -50,8 +50,8 @@ def test_adapter_of_the_wrong_type_is_refused():
 def test_init_app_later_pattern():
     maventa = Maventa(adapter=MemoryAdapter())
     app, db = bare_app()
-    maventa.init_app(app, db=db)
-    assert app.extensions["maventa"] is maventa
+    state = maventa.init_app(app, db=db)
+    assert app.extensions["maventa"] is state and state.db is db and state.adapter is maventa.adapter
 
 
 def test_every_default_is_set_without_overriding_the_host():

@@ -6,9 +6,7 @@ and no XML is returned at all. Amounts come from :func:`compute_totals` (one pla
 Text is escaped by lxml; characters XML 1.0 cannot carry (control characters, lone
 surrogates) are dropped, and empty values leave their element out (PEPPOL-EN16931-R008).
 
-Also a command: ``python -m flask_maventa.document.ubl INVOICE.json [--pdf FILE]`` prints the UBL,
-and the click commands :data:`render_ubl_command` / :data:`check_command` that the
-``flask maventa`` group registers.
+The commands around it (``flask maventa render-ubl`` / ``check``) are in :mod:`flask_maventa.cli.documents`.
 """
 
 from __future__ import annotations
@@ -16,15 +14,11 @@ from __future__ import annotations
 import base64
 import datetime as dt
 import re
-import sys
-from collections.abc import Iterable
 from decimal import Decimal
-from pathlib import Path
 
-import click
 from lxml import etree
 
-from .findings import DocumentError, Finding, errors
+from .findings import DocumentError, errors
 from .invoice import (
     Address,
     AllowanceCharge,
@@ -37,16 +31,15 @@ from .invoice import (
     Period,
     TaxRepresentative,
 )
+from .preflight import check_document
 from .totals import Totals, allowance_amount, compute_totals, money, vat_key
 
 __all__ = [
     "CUSTOMIZATION_ID",
     "PROFILE_ID",
     "build_ubl",
-    "check_command",
     "compute_totals",
     "pdf_attachment_filename",
-    "render_ubl_command",
 ]
 
 CUSTOMIZATION_ID = "urn:cen.eu:en16931:2017#compliant#urn:fdc:peppol.eu:2017:poacc:billing:3.0"
@@ -69,8 +62,6 @@ def build_ubl(doc: InvoiceDocument, *, pdf: bytes | None = None, pdf_filename: s
     Raises :class:`DocumentError` with every problem at once when the document cannot be
     represented (nothing is written in that case).
     """
-    from .preflight import check_document  # the checks use the builder's totals; import late
-
     totals = compute_totals(doc)
     problems = errors(check_document(doc, pdf=pdf, totals=totals))
     if problems:
@@ -508,52 +499,3 @@ class _UblWriter:
             self.cbc(discount, "ChargeIndicator", "false")
             self.amount(discount, "Amount", line.gross_price - line.unit_price, src=f"{src}.gross_price")
             self.amount(discount, "BaseAmount", line.gross_price, src=f"{src}.gross_price")
-
-
-# -- commands -------------------------------------------------------------------------
-
-def _load(path: str) -> InvoiceDocument:
-    return InvoiceDocument.from_json(Path(path).read_bytes())
-
-
-def _echo_findings(findings: Iterable[Finding], *, err: bool) -> None:
-    for f in findings:
-        click.echo(f"{f.severity.upper():7} {f.code:24} {f.field or '(document)'}: {f.render()}", err=err)
-
-
-@click.command("render-ubl")
-@click.argument("invoice_json", type=click.Path(exists=True, dir_okay=False))
-@click.option("--pdf", "pdf_path", type=click.Path(exists=True, dir_okay=False),
-              help="Our own invoice PDF to embed in the e-invoice.")
-def render_ubl_command(invoice_json: str, pdf_path: str | None) -> None:
-    """Print the Peppol BIS 3.0 UBL of an invoice given in the JSON form."""
-    pdf = Path(pdf_path).read_bytes() if pdf_path else None
-    try:
-        xml = build_ubl(_load(invoice_json), pdf=pdf, pdf_filename=Path(pdf_path).name if pdf_path else None)
-    except DocumentError as e:
-        _echo_findings(e.findings, err=True)
-        raise SystemExit(1) from None
-    click.echo(xml.decode("utf-8"), nl=False)
-
-
-@click.command("check")
-@click.argument("invoice_json", type=click.Path(exists=True, dir_okay=False))
-@click.option("--rules-dir", envvar="MAVENTA_PEPPOL_RULES_DIR", type=click.Path(file_okay=False),
-              help="Folder of the official Peppol rule files (also MAVENTA_PEPPOL_RULES_DIR).")
-def check_command(invoice_json: str, rules_dir: str | None) -> None:
-    """Print the pre-flight findings of an invoice given in the JSON form (exit 1 on any error)."""
-    from .preflight import preflight
-
-    try:
-        findings = preflight(_load(invoice_json), rules_dir=rules_dir)
-    except DocumentError as e:  # the JSON itself is broken
-        findings = e.findings
-    _echo_findings(findings, err=False)
-    if not findings:
-        click.echo("No problems found.")
-    if errors(findings):
-        raise SystemExit(1)
-
-
-if __name__ == "__main__":
-    render_ubl_command(sys.argv[1:], prog_name="python -m flask_maventa.document.ubl")

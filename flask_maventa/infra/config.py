@@ -42,14 +42,14 @@ DEFAULTS: dict[str, object] = {
     "MAVENTA_POLL_SCHEDULE": (60, 300, 900, 3600, 21600),
     "MAVENTA_SIGNING_POLL_SCHEDULE": (15, 30, 60, 300, 900, 3600),
     "MAVENTA_STUCK_MINUTES": 30,
-    # Error emails (the default mailer; a host may override HostAdapter.send_mail)
+    # Error emails: the default mailer (the host's Flask-Mailman / Flask-Mail if it has one, else this SMTP server)
     "MAVENTA_MAIL_SERVER": "localhost",
     "MAVENTA_MAIL_PORT": 25,
     "MAVENTA_MAIL_USE_TLS": False,  # STARTTLS on a plain connection (port 587), the certificate verified
     "MAVENTA_MAIL_USE_SSL": False,  # TLS from the first byte (port 465), the certificate verified
     "MAVENTA_MAIL_USERNAME": None,
     "MAVENTA_MAIL_PASSWORD": None,
-    "MAVENTA_MAIL_SENDER": "maventa@localhost",
+    "MAVENTA_MAIL_SENDER": None,  # None: the host mail extension's default sender, else maventa@localhost
     # Documents
     "MAVENTA_PEPPOL_RULES_DIR": None,  # the official rule files; None: our own checks only
 }

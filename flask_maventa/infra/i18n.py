@@ -12,7 +12,7 @@ from pathlib import Path
 from typing import TYPE_CHECKING
 
 from flask import current_app, g, has_request_context
-from flask_babel import Domain, force_locale
+from flask_babel import Domain, force_locale, get_locale
 from flask_babel.speaklater import LazyString
 from markupsafe import Markup, escape
 
@@ -44,6 +44,13 @@ def ngettext(singular: str, plural: str, num: int, **variables: object) -> str:
         return (singular if num == 1 else plural) % variables
     with _locale():
         return str(domain.ngettext(singular, plural, num, **variables))
+
+
+def current_locale() -> str:
+    """The language our pages are rendered in (``<html lang>``): the host's locale, else BABEL_DEFAULT_LOCALE."""
+    if _babel_ready():
+        return str(get_locale() or current_app.config.get("BABEL_DEFAULT_LOCALE", "en"))
+    return str(current_app.config.get("BABEL_DEFAULT_LOCALE", "en"))
 
 
 class LazyText(LazyString):

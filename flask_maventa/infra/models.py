@@ -24,6 +24,8 @@ metadata = sa.MetaData(
 )
 
 
+MAX_ID = 2**31 - 1  # our integer keys are INTEGER columns: a larger number is no row, not an error
+
 def utcnow() -> datetime:
     return datetime.now(timezone.utc).replace(tzinfo=None)
 

@@ -1,60 +1,154 @@
-"""What the services need of the extension on the current app, as a type.
+"""Everything flask-maventa holds for one app, at ``app.extensions["maventa"]`` (Flask-SQLAlchemy's pattern).
 
-``registration``, ``routing`` and ``doctor_live`` reach the extension registered on the current app
-(``app.extensions["maventa"]``) through :func:`current_state`, typed by the :class:`MaventaState`
-protocol rather than by ``extension.Maventa`` itself: issue 11 turns that object into a per-app
-state, and whatever holds these members will serve.
+One ``Maventa()`` object may be registered on many apps: each gets its own :class:`MaventaState` with its
+database, adapter, token store, mailer, secrets box, Redis connection and Maventa clients; the ``Maventa``
+object itself keeps nothing of any app. Services reach the state of the current app with
+:func:`current_state`. What is built from the config (the secrets box, Redis, the clients) is built on
+first use and kept per process: a forked worker makes its own connections.
 """
 
 from __future__ import annotations
 
-from typing import TYPE_CHECKING, Protocol, cast
+import os
+import threading
+from typing import TYPE_CHECKING, Any
 
-from ..extension import current_maventa
+import httpx
+from flask import Config, Flask, current_app
+from redis import Redis
+from rq import Queue
+
+from .. import client as maventa_client
+from ..client import CompanyClient, MaventaClient, TokenStore
+from . import redaction
+from .crypto import SecretBox
+from .mail import Mailer
+from .token_cache import TokenCache
 
 if TYPE_CHECKING:
-    from flask import Config
+    from flask_sqlalchemy import SQLAlchemy
     from sqlalchemy.orm import Session, scoped_session
 
-    from ..client import CompanyClient, MaventaClient
     from ..host import HostAdapter
-    from .crypto import SecretBox
     from .models import Connection
 
 __all__ = ["MaventaState", "current_state"]
 
+COMPANY_CLIENTS_MAX = 1000  # credentials changed this often in one process: start the cache over
 
-class MaventaState(Protocol):
-    """The members of the registered extension that the services use."""
 
-    @property
-    def adapter(self) -> HostAdapter:
-        """The host's adapter (``init_app`` refuses to register without one)."""
+class MaventaState:
+    """The extension on one app: the host's ``db`` and ``adapter``, the plug points, and the connections."""
 
-    @property
-    def session(self) -> scoped_session[Session]:
-        """The host's Flask-SQLAlchemy session."""
+    def __init__(self, app: Flask, *, db: SQLAlchemy, adapter: HostAdapter, mailer: Mailer,
+                 token_store: TokenStore | None = None) -> None:
+        self.app = app
+        self.db = db
+        self.adapter = adapter
+        self.mailer = mailer
+        self._shared_tokens = token_store  # None: Redis (MAVENTA_REDIS_URL)
+        self._lock = threading.Lock()
+        self._secrets: SecretBox | None = None
+        self._pid = os.getpid()
+        self._redis: Redis | None = None
+        self._token_cache: TokenCache | None = None
+        self._company_clients: dict[tuple[Any, ...], CompanyClient] = {}
 
     @property
     def config(self) -> Config:
-        """The current app's config (``MAVENTA_*``)."""
+        return self.app.config
+
+    @property
+    def session(self) -> scoped_session[Session]:
+        return self.db.session
 
     def secrets(self) -> SecretBox:
-        """Encrypts and decrypts the stored API keys."""
+        """Encrypts and decrypts the stored secrets with MAVENTA_SECRET_KEY (checked at ``init_app``)."""
+        if self._secrets is None:
+            self._secrets = SecretBox(self.config["MAVENTA_SECRET_KEY"], self.app.secret_key)
+        return self._secrets
 
-    def api_key(self, connection: Connection) -> str:
-        """The connection's User API key, decrypted in memory only (``SecretUnreadable`` if it cannot be)."""
+    def _this_process(self) -> None:
+        """After a fork, connections inherited from the parent are never used: start afresh."""
+        if self._pid != os.getpid():
+            with self._lock:
+                if self._pid != os.getpid():
+                    self._redis, self._token_cache, self._company_clients = None, None, {}
+                    self._pid = os.getpid()
+
+    def redis(self) -> Redis:
+        """The Redis connection RQ and the default token store use (one per process)."""
+        self._this_process()
+        if self._redis is None:
+            self._redis = Redis.from_url(self.config["MAVENTA_REDIS_URL"], socket_connect_timeout=2, socket_timeout=5)
+        return self._redis
+
+    def queue(self) -> Queue:
+        return Queue(self.config["MAVENTA_QUEUE"], connection=self.redis())
+
+    def token_store(self) -> TokenCache:
+        """Tokens in this process's memory first, then encrypted in the shared store (``token_store=``, else Redis)."""
+        self._this_process()
+        if self._token_cache is None:
+            plugged = self._shared_tokens
+            shared = (lambda: plugged) if plugged is not None else (lambda: maventa_client.RedisTokenStore(self.redis()))
+            self._token_cache = TokenCache(shared, self.secrets())
+        return self._token_cache
 
     def base_url(self) -> str:
-        """The Maventa URL of the configured environment."""
+        env = self.config["MAVENTA_ENVIRONMENT"]
+        return str(self.config["MAVENTA_SANDBOX_URL"] if env == "sandbox" else maventa_client.BASE_URLS[env])
 
     def client(self) -> MaventaClient:
-        """The Maventa client for the configured environment."""
+        """A :class:`~flask_maventa.client.MaventaClient` for the configured environment."""
+        cfg = self.config
+        timeout = httpx.Timeout(cfg["MAVENTA_HTTP_TIMEOUT"], connect=cfg["MAVENTA_HTTP_CONNECT_TIMEOUT"])
+        if cfg["MAVENTA_SCOPE"]:
+            return MaventaClient(self.base_url(), cfg["MAVENTA_VENDOR_API_KEY"] or "", token_store=self.token_store(),
+                                 timeout=timeout, scope=cfg["MAVENTA_SCOPE"])
+        return MaventaClient(self.base_url(), cfg["MAVENTA_VENDOR_API_KEY"] or "", token_store=self.token_store(),
+                             timeout=timeout)
+
+    def api_key(self, connection: Connection) -> str:
+        """The connection's User API key, decrypted in memory only.
+
+        Raises :class:`~flask_maventa.infra.crypto.SecretUnreadable` when MAVENTA_SECRET_KEY cannot read it.
+        """
+        key = self.secrets().decrypt(connection.api_key_encrypted or "")
+        redaction.remember(key)  # from now on scrubbed wherever Maventa might echo it
+        return key
 
     def company_client(self, connection: Connection) -> CompanyClient:
-        """The client of one connection's Maventa company."""
+        """The client for one connection's Maventa company (decrypts its key in memory only).
+
+        Kept per process for the stored credentials it was made from, so a worker sending thousands of
+        invoices decrypts each key once; new credentials (or a new secret key) make a new client.
+        """
+        if not connection.has_credentials or connection.company_uuid is None:
+            raise ValueError("This company has no User API key and Company UUID yet.")
+        self._this_process()
+        cfg = self.config
+        key = (self.base_url(), cfg["MAVENTA_VENDOR_API_KEY"], cfg["MAVENTA_SCOPE"], cfg["MAVENTA_HTTP_TIMEOUT"],
+               cfg["MAVENTA_HTTP_CONNECT_TIMEOUT"], connection.id, connection.company_uuid,
+               connection.api_key_encrypted)
+        found = self._company_clients.get(key)
+        if found is None:
+            found = self.client().for_company(connection.company_uuid, self.api_key(connection))
+            if len(self._company_clients) > COMPANY_CLIENTS_MAX:
+                self._company_clients.clear()
+            self._company_clients[key] = found
+        return found
 
 
 def current_state() -> MaventaState:
-    """The extension registered on the current app (``RuntimeError`` when there is none)."""
-    return cast(MaventaState, current_maventa())
+    """The state of the current app (``RuntimeError`` when flask-maventa is not registered on it)."""
+    try:
+        state = current_app.extensions["maventa"]
+    except KeyError:
+        raise RuntimeError(
+            "flask-maventa is not registered on the current app. Did you forget Maventa(app, ...) "
+            "or maventa.init_app(app)?"
+        ) from None
+    if not isinstance(state, MaventaState):
+        raise RuntimeError(f'app.extensions["maventa"] holds a {type(state).__name__}, not flask-maventa\'s state.')
+    return state

@@ -1,12 +1,14 @@
-"""The token cache the running extension uses: this process's memory first, then Redis.
+"""The token cache the running extension uses: this process's memory first, then a shared store.
 
-A worker sending thousands of invoices reads its token from memory, not from Redis per request; Redis
-shares a token between processes and hosts, so each company costs one token request, not one per
-process. When Redis is down the pages and workers keep working on the memory copy (or fetch one).
+A worker sending thousands of invoices reads its token from memory, not from the shared store per
+request; the shared store (Redis by default, or the host's ``Maventa(token_store=...)``, Flask-Dance's
+``storage=`` idea) shares a token between processes and hosts, so each company costs one token
+request, not one per process. When Redis is down the pages and workers keep working on the memory
+copy (or fetch one).
 
-A bearer token is a secret: in Redis it is stored encrypted with MAVENTA_SECRET_KEY (a token written
-under a key that is gone since reads as missing, and a new one is fetched), and every token this
-process handles is remembered for scrubbing.
+A bearer token is a secret: in the shared store it is kept encrypted with MAVENTA_SECRET_KEY (a token
+written under a key that is gone since reads as missing, and a new one is fetched), and every token
+this process handles is remembered for scrubbing.
 """
 
 from __future__ import annotations
@@ -19,8 +21,8 @@ from typing import Any
 
 from redis.exceptions import RedisError
 
-from ..client import MemoryTokenStore, RedisTokenStore, Token, TokenStore
-from . import redaction
+from ..client import MemoryTokenStore, Token, TokenStore
+from . import counters, redaction
 from .crypto import SecretBox, SecretUnreadable
 
 log = logging.getLogger("flask_maventa.tokens")
@@ -52,14 +54,16 @@ class EncryptedTokenStore(TokenStore):
         return self._store.lock(key)
 
 
-class ResilientTokenStore(TokenStore):
-    def __init__(self, redis_factory: Callable[[], Any], box: SecretBox):
-        self._redis_factory = redis_factory
+class TokenCache(TokenStore):
+    """Memory first, then ``shared()`` (encrypted); a Redis error falls back to memory, with a warning."""
+
+    def __init__(self, shared: Callable[[], TokenStore], box: SecretBox):
+        self._shared = shared
         self._box = box
         self._memory = MemoryTokenStore()
 
     def _store(self) -> TokenStore:
-        return EncryptedTokenStore(RedisTokenStore(self._redis_factory()), self._box)
+        return EncryptedTokenStore(self._shared(), self._box)
 
     def _call(self, name: str, *args: Any) -> Any:
         try:
@@ -80,9 +84,7 @@ class ResilientTokenStore(TokenStore):
         return token  # stale or None: the caller fetches a new one
 
     def set(self, key: str, token: Token) -> None:
-        from ..runtime import metrics
-
-        metrics.TOKEN_REQUESTS.inc()  # set only ever follows a fetch from Maventa
+        counters.TOKEN_REQUESTS.inc()  # set only ever follows a fetch from Maventa
         redaction.remember(token.access_token)
         self._memory.set(key, token)
         self._call("set", key, token)

@@ -303,9 +303,9 @@ CONNECTION_CHECKS: list[ConnectionCheck] = [
 
 def run(echo: Callable[[str], None] = click.echo, *, live: bool = False) -> int:
     """Run every check and print its lines; returns the number of problems."""
-    from ..extension import current_maventa
+    from ..infra.state import current_state
 
-    doc = Doctor(ext=current_maventa(), config=current_app.config, live=live)
+    doc = Doctor(ext=current_state(), config=current_app.config, live=live)
     problems = 0
     for check in CHECKS:
         try:
@@ -320,11 +320,3 @@ def run(echo: Callable[[str], None] = click.echo, *, live: bool = False) -> int:
                  + ("" if result.ok or not result.fix else f"\n       fix: {result.fix}"))
     echo("All checks passed." if not problems else f"{problems} problem(s) found.")
     return problems
-
-
-@click.command("doctor")
-@click.option("--live", is_flag=True, help="Also check, read-only, what we assume of Maventa beyond its swagger.")
-def doctor_command(live: bool) -> None:
-    """Check the configuration, database, Redis, workers, scheduler and each company; print fixes."""
-    if run(live=live):
-        raise SystemExit(1)

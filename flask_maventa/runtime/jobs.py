@@ -31,9 +31,9 @@ def job_context() -> Iterator[None]:
             "(FLASK_APP pointing at your app), not a bare `rq worker`."
         ) from None
     with app.app_context():
-        from ..extension import current_maventa
+        from ..infra.state import current_state
 
-        db = current_maventa().db
+        db = current_state().db
         if _engine_pid != os.getpid():
             # Sockets inherited from the parent process must never be used by the child.
             for engine in db.engines.values():

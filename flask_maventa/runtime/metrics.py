@@ -1,4 +1,5 @@
-"""Prometheus metrics: what happens (counters, the send latency) and where things stand (from the database).
+"""Prometheus metrics: what happens (the counters of :mod:`flask_maventa.infra.counters`) and where things stand
+(from the database).
 
 Mount the exposition in the host, behind whatever protects its other internal endpoints::
 
@@ -25,25 +26,9 @@ from prometheus_client import (
     CONTENT_TYPE_LATEST,
     REGISTRY,
     CollectorRegistry,
-    Counter,
-    Histogram,
     generate_latest,
 )
 from prometheus_client.core import GaugeMetricFamily, Metric
-
-SEND_SECONDS = Histogram(
-    "maventa_send_seconds", "Duration of one invoice upload to Maventa (the POST), by result.", ["result"],
-    buckets=(0.05, 0.1, 0.2, 0.3, 0.5, 0.75, 1, 2, 5, 10, 30))
-STEPS = Counter(
-    "maventa_transfer_steps", "Transfer steps taken: accepted, retry, in_doubt, reconciled, failed, delivered, "
-    "lease_expired.", ["step"])
-TOKEN_REQUESTS = Counter("maventa_token_requests", "Access tokens fetched from Maventa.")
-DB_RETRIES = Counter("maventa_db_retries", "Transactions run again after a transient database error.")
-REDIS_ERRORS = Counter("maventa_redis_errors", "Dispatches or worker loops that found Redis unreachable.")
-
-
-def step(name: str) -> None:
-    STEPS.labels(name).inc()
 
 
 class StateCollector:

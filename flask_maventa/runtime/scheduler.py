@@ -23,9 +23,9 @@ from dataclasses import dataclass
 import sqlalchemy as sa
 from flask import Flask
 
-from ..extension import current_maventa
 from ..infra import heartbeat
 from ..infra.models import Connection, utcnow
+from ..infra.state import current_state
 from . import slots
 from .database import use_wal
 
@@ -62,7 +62,7 @@ def _signing() -> dict:
     from ..services.transfer import queue_name
     from . import jobs
 
-    session = current_maventa().session
+    session = current_state().session
     waiting = session.scalar(sa.select(sa.func.count()).select_from(Connection).where(
         Connection.auth_next_check_at.is_not(None), Connection.auth_next_check_at <= utcnow(),
         Connection.company_state != "VERIFIED"))
@@ -72,7 +72,7 @@ def _signing() -> dict:
     from rq import Queue
 
     try:
-        Queue(queue_name(), connection=current_maventa().redis()).enqueue(
+        Queue(queue_name(), connection=current_state().redis()).enqueue(
             jobs.poll_signings, result_ttl=0, failure_ttl=86400, description="maventa: signing poll")
     except Exception as exc:  # noqa: BLE001 - Redis down: the next slot enqueues it
         return {"waiting": waiting, "redis_error": type(exc).__name__}
@@ -109,7 +109,7 @@ def run(app: Flask, *, stop: threading.Event | None = None, tasks: list[Task] | 
 
 def _run_task(app: Flask, task: Task, holder: str) -> None:
     with app.app_context():
-        session = current_maventa().session
+        session = current_state().session
         interval = task.interval(app)
         try:
             if not slots.take(task.name, interval, holder, hold=max(3 * interval, 60.0)):

@@ -12,12 +12,12 @@ from datetime import timedelta
 
 import sqlalchemy as sa
 
-from ..extension import current_maventa
 from ..infra.models import Slot, utcnow
+from ..infra.state import current_state
 
 
 def take(name: str, interval: float, holder: str, *, hold: float) -> bool:
-    session = current_maventa().session
+    session = current_state().session
     now = utcnow()
     if session.get(Slot, name) is None:
         try:
@@ -38,7 +38,7 @@ def take(name: str, interval: float, holder: str, *, hold: float) -> bool:
 
 
 def release(name: str, holder: str) -> None:
-    session = current_maventa().session
+    session = current_state().session
     session.execute(sa.update(Slot).where(Slot.name == name, Slot.holder == holder)
                     .values(running_until=None).execution_options(synchronize_session=False))
     session.commit()

@@ -24,9 +24,9 @@ from collections.abc import Sequence
 
 from flask import Flask
 
+from ..infra import counters as metrics
 from ..infra import heartbeat
 from ..services.transfer.batch import STOP
-from . import metrics
 from .database import use_wal
 
 log = logging.getLogger("flask_maventa.worker")

@@ -296,7 +296,7 @@ def register(company: Company, person: Person) -> Registration:
     try:
         company_uuid = client.create_company(
             user_api_key=user_api_key, name=company.name, bid=company.business_id, no_vat=True,
-            address1=address.street, address2=address.street2 or None, post_code=address.post_code,
+            address1=address.street, address2=address.additional_street, post_code=address.post_code,
             post_office=address.city, city=address.city, country=company.country, email=email,
         )
     except MaventaError as exc:

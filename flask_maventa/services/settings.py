@@ -18,12 +18,12 @@ from collections.abc import Iterable, Sequence
 from dataclasses import dataclass
 
 from ..client import errors as client_errors
-from ..extension import current_maventa
 from ..host import InvoiceStatus
 from ..infra.audit import record
 from ..infra.crypto import UNREADABLE, UNREADABLE_HINT, SecretUnreadable
 from ..infra.i18n import gettext
 from ..infra.models import Connection, utcnow
+from ..infra.state import current_state
 
 __all__ = [
     "ActivationRefused",
@@ -114,7 +114,7 @@ def mapping_problems(
     ``statuses`` defaults to the host's current ones; ``mapping`` to the connection's saved one
     (the form passes what the user is editing).
     """
-    adapter = current_maventa().adapter
+    adapter = current_state().adapter
     if statuses is None:
         statuses = adapter.list_invoice_statuses(connection.company_id)
     mapping = mapping or StatusMapping.of(connection)
@@ -197,7 +197,7 @@ def _company_problems(connection: Connection) -> list[Problem]:
             gettext("This company is not connected to Maventa yet."),
             gettext("Register the company or enter its User API key and Company UUID first."),
         )]
-    if not current_maventa().secrets().readable(connection.api_key_encrypted):
+    if not current_state().secrets().readable(connection.api_key_encrypted):
         return [secret_unreadable()]
     if not connection.verified:
         return [Problem(
@@ -239,7 +239,7 @@ def activation_problems(connection: Connection, *, live: bool = True) -> list[Pr
 def _check_live(connection: Connection) -> Problem | None:
     """Ask Maventa with the stored credentials; refresh ``company_state`` from its answer."""
     try:
-        company = current_maventa().company_client(connection)
+        company = current_state().company_client(connection)
         company.check_credentials()
         state = company.authorization().get("company_state")
     except (client_errors.InvalidScopeError, client_errors.MissingScopeError):
@@ -348,7 +348,7 @@ def save_settings(
     connection.success_status_id = mapping.success_status_id
     connection.failure_status_id = mapping.failure_status_id
     connection.settings_saved_at = utcnow()
-    ext = current_maventa()
+    ext = current_state()
     record(
         ext.session, "settings.saved", "Settings saved", connection=connection, actor=ext.adapter.current_actor(),
         data={
@@ -362,7 +362,7 @@ def save_settings(
 def activate(connection: Connection, *, live: bool = True) -> None:
     """Turn synchronisation on, or raise :class:`ActivationRefused` and leave it off."""
     problems = activation_problems(connection, live=live)
-    ext = current_maventa()
+    ext = current_state()
     if problems:  # whatever it was stays: a refused click never turns a running integration off
         record(ext.session, "activation.refused", "; ".join(p.code for p in problems), connection=connection,
                actor=ext.adapter.current_actor(), data={"problems": [p.code for p in problems]})
@@ -379,7 +379,7 @@ def deactivate(connection: Connection) -> None:
     status: the polling ignores ``active``."""
     if not connection.active:
         return
-    ext = current_maventa()
+    ext = current_state()
     connection.active = False
     record(ext.session, "activation.off", "Synchronisation deactivated", connection=connection,
            actor=ext.adapter.current_actor())
@@ -390,7 +390,7 @@ def deactivate(connection: Connection) -> None:
 
 def read_print_settings(connection: Connection) -> dict:
     """Maventa's ``send_invoice_print`` block for this company (``use_own_pdf`` among it)."""
-    answer = current_maventa().company_client(connection).get_settings(["send_invoice_print"])
+    answer = current_state().company_client(connection).get_settings(["send_invoice_print"])
     return dict((answer or {}).get("send_invoice_print") or {})
 
 
@@ -398,9 +398,9 @@ def set_use_own_pdf(connection: Connection, on: bool) -> dict:
     """Set Maventa's ``send_invoice_print.use_own_pdf`` so the user need not open Maventa's UI;
     returns the block as Maventa has it afterwards."""
     _require_verified(connection)
-    company = current_maventa().company_client(connection)
+    company = current_state().company_client(connection)
     company.update_settings({"send_invoice_print": {"use_own_pdf": bool(on)}})
-    ext = current_maventa()
+    ext = current_state()
     record(ext.session, "settings.print_own_pdf", f"use_own_pdf set to {bool(on)}", connection=connection,
            actor=ext.adapter.current_actor(), data={"use_own_pdf": bool(on)})
     return read_print_settings(connection)

@@ -1,9 +1,9 @@
-"""Helpers for host apps' own tests: an in-memory host adapter, and a running sandbox Maventa.
+"""Helpers for host apps' own tests: an in-memory host adapter and mailer, and a running sandbox Maventa.
 
-    from flask_maventa.testing import MemoryAdapter
+    from flask_maventa.testing import MemoryAdapter, MemoryMailer
     adapter = MemoryAdapter()
     adapter.add_company(Company("1", "Fjord AS", "923456789", "NO", vat_number="NO923456789MVA"))
-    Maventa(app, db=db, adapter=adapter)
+    Maventa(app, db=db, adapter=adapter, mailer=MemoryMailer())  # the error emails in mailer.outbox
 
 The sandbox (:class:`flask_maventa.testing.sandbox.SandboxHandle`, needs the ``testing`` extra) comes
 to pytest tests as the ``maventa_sandbox`` fixture with
@@ -19,7 +19,7 @@ from typing import TypedDict
 from ..document.invoice import InvoiceDocument
 from ..host import Company, HostAdapter, InvoiceStatus, Person
 
-__all__ = ["MemoryAdapter", "SentMail", "StoredInvoice"]
+__all__ = ["MemoryAdapter", "MemoryMailer", "SentMail", "StoredInvoice"]
 
 
 @dataclass
@@ -27,6 +27,15 @@ class SentMail:
     to: list[str]
     subject: str
     body: str
+
+
+@dataclass
+class MemoryMailer:
+    """A mailer (``Maventa(mailer=...)``) that keeps what it is asked to send in ``outbox``."""
+
+
+    def send(self, to: Sequence[str], subject: str, body: str) -> None:
+        self.outbox.append(SentMail(list(to), subject, body))
 
 
 class StoredInvoice(TypedDict):
@@ -39,14 +48,13 @@ class StoredInvoice(TypedDict):
 @dataclass
 class MemoryAdapter(HostAdapter):
     """Everything in dicts. ``allowed`` limits which companies the current user may manage
-    (None: all). Status changes are recorded in ``status_changes``; mail in ``outbox``."""
+    (None: all). Status changes are recorded in ``status_changes``."""
 
     companies: dict[str, Company] = field(default_factory=dict)
     persons: dict[str, list[Person]] = field(default_factory=dict)
     statuses: dict[str, list[InvoiceStatus]] = field(default_factory=dict)
     invoices: dict[str, StoredInvoice] = field(default_factory=dict)
     allowed: set[str] | None = None
-    outbox: list[SentMail] = field(default_factory=list)
     status_changes: list[tuple[str, str]] = field(default_factory=list)
     actor: str | None = "tester@example.com"
 
@@ -100,9 +108,6 @@ class MemoryAdapter(HostAdapter):
 
     def can_manage(self, company_id: str) -> bool:
         return self.allowed is None or company_id in self.allowed
-
-    def send_mail(self, to: Sequence[str], subject: str, body: str) -> None:
-        self.outbox.append(SentMail(list(to), subject, body))
 
     def current_actor(self) -> str | None:
         return self.actor

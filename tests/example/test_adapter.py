@@ -176,7 +176,7 @@ def test_documents_carry_what_maventa_routes_by(adapter):
 
 
 def test_every_seeded_invoice_passes_preflight(adapter):
-    preflight = pytest.importorskip("flask_maventa.document.preflight").preflight
+    preflight = pytest.importorskip("flask_maventa.document.official").preflight
     problems = {}
     for row in db.session.scalars(sa.select(Invoice)):
         findings = preflight(adapter.get_invoice_document(str(row.id)))

@@ -41,7 +41,7 @@ SCRIPT = textwrap.dedent('''
     Babel(app)
     adapter = MemoryAdapter()
     adapter.add_company(Company("c1", "Packaged Fjord AS", "923456783", "NO", vat_number="NO923456783MVA",
-                                address=Address("Storgata 1", "0155", "Oslo", "NO")))
+                                address=Address(street="Storgata 1", post_code="0155", city="Oslo", country="NO")))
     Maventa(app, db=db, adapter=adapter)
     with app.app_context():
         metadata.create_all(db.engine)

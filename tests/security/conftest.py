@@ -81,7 +81,7 @@ def check_answer(response) -> None:
 
 def hostile_adapter() -> MemoryAdapter:
     adapter = MemoryAdapter()
-    address = Address("Storgata 1", "0155", "Oslo", "NO")
+    address = Address(street="Storgata 1", post_code="0155", city="Oslo", country="NO")
     persons = [Person("p1", mark("Kari"), mark("Nordmann"), "kari@fjord.example", "nb"),
                Person("p2", mark("Aino"), "Virtanen", mark("aino") + "@fjord.example", "fi")]
     statuses = [InvoiceStatus("ready", mark("Ready")), InvoiceStatus("transferred", mark("Transferred")),

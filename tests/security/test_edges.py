@@ -12,7 +12,8 @@ import pytest
 
 from flask_maventa.extension import current_maventa
 from flask_maventa.infra.models import Connection, Event, Transfer
-from flask_maventa.web.views.webhooks import MAX_BODY_BYTES, new_webhook_secret, secret_hash
+from flask_maventa.services.webhooks import new_webhook_secret, secret_hash
+from flask_maventa.web.views.webhooks import MAX_BODY_BYTES
 
 from .conftest import HTMX, PREFIX, build_world, csrf_token, hostile_app
 

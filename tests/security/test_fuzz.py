@@ -19,7 +19,7 @@ from hypothesis import strategies as st
 
 from flask_maventa.extension import current_maventa
 from flask_maventa.infra.models import Connection
-from flask_maventa.web.views.webhooks import new_webhook_secret
+from flask_maventa.services.webhooks import new_webhook_secret
 
 from .conftest import HTMX, PAYLOAD, build_world, csrf_token, hostile_app
 

@@ -22,7 +22,7 @@ from cryptography.hazmat.primitives.asymmetric import ec
 from cryptography.x509.oid import NameOID
 
 from flask_maventa import ConfigurationError
-from flask_maventa.infra.mail import send_smtp_mail
+from flask_maventa.infra.mail import HostMailer, SmtpMailer
 from tests.fixtures.apps import make_app
 from tests.fixtures.services import free_port
 
@@ -111,11 +111,11 @@ def test_tls_verifies_the_server_before_the_password_goes(tmp_path, certificate,
         with app.app_context():
             monkeypatch.setenv("SSL_CERT_FILE", str(tmp_path / "no-such-ca.pem"))  # nobody vouches for it
             with pytest.raises(ssl.SSLCertVerificationError):
-                send_smtp_mail(["errors@fjord.example"], "Refused", "body")
+                SmtpMailer().send(["errors@fjord.example"], "Refused", "body")
             assert server.logins == [] and server.messages == []
 
             monkeypatch.setenv("SSL_CERT_FILE", str(ca))  # the server's CA is trusted: it goes through
-            send_smtp_mail(["errors@fjord.example"], "Maventa: invoice 1 could not be sent", "body")
+            SmtpMailer().send(["errors@fjord.example"], "Maventa: invoice 1 could not be sent", "body")
             assert server.logins == [("erp", "smtp-password-1234")]
             assert [m["Subject"] for m in server.messages] == ["Maventa: invoice 1 could not be sent"]
     finally:
@@ -124,7 +124,7 @@ def test_tls_verifies_the_server_before_the_password_goes(tmp_path, certificate,
 
 def test_a_line_break_in_a_header_value_cannot_add_a_header(app, smtp_server):
     app.config.update(MAVENTA_MAIL_SERVER="127.0.0.1", MAVENTA_MAIL_PORT=smtp_server.port)
-    send_smtp_mail(["errors@fjord.example\r\nBcc: thief@evil.example"],
+    SmtpMailer().send(["errors@fjord.example\r\nBcc: thief@evil.example"],
                    "Maventa: invoice A-1\r\nBcc: thief@evil.example could not be sent", "Invoice A-1\r\n is bad.")
     (mail,) = smtp_server.wait_for(1)
     assert mail["Subject"] == "Maventa: invoice A-1 Bcc: thief@evil.example could not be sent"
@@ -133,7 +133,6 @@ def test_a_line_break_in_a_header_value_cannot_add_a_header(app, smtp_server):
 
 def test_a_failed_transfers_mail_with_a_line_break_in_the_number_arrives(tmp_path, sandbox, smtp_server):
     """Through the default mailer the error email goes out, on one subject line, and the timeline says so."""
-    from flask_maventa import HostAdapter
     from flask_maventa.extension import current_maventa
     from flask_maventa.infra.models import Event
     from flask_maventa.services import transfer
@@ -143,13 +142,10 @@ def test_a_failed_transfers_mail_with_a_line_break_in_the_number_arrives(tmp_pat
     from .conftest import invoice_document
     from .test_secrets import _connect
 
-    class SmtpAdapter(MemoryAdapter):  # a host that keeps the default mailer
-        send_mail = HostAdapter.send_mail
-
-    adapter = SmtpAdapter()
+    adapter = MemoryAdapter()
     for company in (FJORD, FJORD_BERGEN):
         adapter.add_company(company, PERSONS, STATUSES)
-    app = make_app(tmp_path, adapter, MAVENTA_SANDBOX_URL=sandbox.url, MAVENTA_VENDOR_API_KEY=sandbox.vendor_api_key,
+    app = make_app(tmp_path, adapter, mailer=HostMailer(), MAVENTA_SANDBOX_URL=sandbox.url, MAVENTA_VENDOR_API_KEY=sandbox.vendor_api_key,
                    MAVENTA_REDIS_URL="redis://127.0.0.1:1/0", MAVENTA_MAIL_SERVER="127.0.0.1",
                    MAVENTA_MAIL_PORT=smtp_server.port)
     with app.app_context():

@@ -19,7 +19,7 @@ from flask_maventa.extension import current_maventa
 from flask_maventa.infra import audit, redaction
 from flask_maventa.infra.models import Connection, Event, metadata, utcnow
 from flask_maventa.services import transfer
-from flask_maventa.web.views.webhooks import new_webhook_secret
+from flask_maventa.services.webhooks import new_webhook_secret
 from tests.fixtures.apps import demo_adapter, make_app
 
 from .conftest import PREFIX, invoice_document
@@ -88,7 +88,7 @@ def test_an_echoing_maventa_leaves_no_secret_in_rows_pages_mails_or_logs(tmp_pat
         pages = [client.get(url).get_data(as_text=True) for url in (
             f"{PREFIX}/transfers", f"{PREFIX}/transfers/1/invoices/i1", f"{PREFIX}/transfers/2/invoices/i2",
             f"{PREFIX}/companies/c1", f"{PREFIX}/companies/c1-bergen")]
-        mails = [f"{m.subject}\n{m.body}" for m in ext.adapter.outbox]
+        mails = [f"{m.subject}\n{m.body}" for m in ext.mailer.outbox]
         assert len(mails) == 2
         for secret in secrets:
             assert secret not in stored, f"a secret ({secret[:6]}…) is stored"

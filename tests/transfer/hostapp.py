@@ -26,7 +26,7 @@ from tests.fixtures.apps import FJORD, FJORD_BERGEN, FJORD_SUPPORT, PERSONS, STA
 
 # A third company of its own (not a department), so runs can spread invoices over three companies.
 NORDLYS = Company("c2", "Nordlys Handel AS", "912345670", "NO", vat_number="NO912345670MVA",
-                  address=Address("Sjøgata 5", "9008", "Tromsø", "NO"), email="post@nordlys.example")
+                  address=Address(street="Sjøgata 5", post_code="9008", city="Tromsø", country="NO"), email="post@nordlys.example")
 
 host_metadata = sa.MetaData()
 host_invoice = sa.Table(

@@ -12,7 +12,7 @@ from datetime import timedelta
 import pytest
 import sqlalchemy as sa
 
-from flask_maventa.infra import heartbeat
+from flask_maventa.infra import counters, heartbeat
 from flask_maventa.infra.models import Event, Process, utcnow
 from flask_maventa.runtime import metrics
 from flask_maventa.services import transfer
@@ -74,14 +74,14 @@ def test_sqlite_locked_after_maventa_accepted_is_retried_at_once_not_left_to_the
             blocker.close()
             released.set()
 
-        retries_before = metrics.DB_RETRIES._value.get()
+        retries_before = counters.DB_RETRIES._value.get()
         thread = threading.Thread(target=hold_the_lock)
         thread.start()
         outcome = transfer.send(transfer_id)
         thread.join()
         assert released.is_set()
         assert outcome.state == "accepted"
-        assert metrics.DB_RETRIES._value.get() > retries_before  # "database is locked" happened, and passed
+        assert counters.DB_RETRIES._value.get() > retries_before  # "database is locked" happened, and passed
         row = host.transfers("1")[0]
         assert row.state == "accepted" and row.attempts == 1 and row.lease_until is None
         assert host.status_of("1") == "transferred"
@@ -98,7 +98,7 @@ def test_postgresql_serialization_failure_after_maventa_accepted_is_retried_at_o
         host.add_invoice("1")
         (transfer_id,) = transfer.sweep(dispatch=False).created
         host.sandbox.config(latency_ms=500)
-        failures_before = metrics.DB_RETRIES._value.get()
+        failures_before = counters.DB_RETRIES._value.get()
         engine = sa.create_engine(postgres_url, isolation_level="SERIALIZABLE")
 
         def concurrent_writer():
@@ -115,7 +115,7 @@ def test_postgresql_serialization_failure_after_maventa_accepted_is_retried_at_o
         thread.join()
         engine.dispose()
         assert outcome.state == "accepted"
-        assert metrics.DB_RETRIES._value.get() > failures_before
+        assert counters.DB_RETRIES._value.get() > failures_before
         row = host.transfers("1")[0]
         assert row.state == "accepted" and row.attempts == 1
         assert host.sandbox.invoices()["received_per_uuid"] == {row.maventa_uuid: 1}

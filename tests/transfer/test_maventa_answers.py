@@ -243,7 +243,7 @@ def test_429_on_registering_the_webhook_does_not_stop_the_sweep(make_host, smtp_
 
 
 def test_webhook_key_names_never_carry_values_or_odd_text():
-    from flask_maventa.web.views.webhooks import key_names
+    from flask_maventa.services.transfer.notices import key_names
 
     body = {"event": "DOCUMENTS.INVOICE.DELIVERED", "document": {"uuid": "secret-value", "meta": {"a b\n": 1}},
             "<script>": "x"}

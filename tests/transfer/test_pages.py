@@ -124,7 +124,7 @@ def _accepted(host):
 
 
 def _webhook_path(host, connection) -> str:
-    from flask_maventa.web.views.webhooks import new_webhook_secret
+    from flask_maventa.services.webhooks import new_webhook_secret
 
     secret = new_webhook_secret(connection)
     host.db.session.commit()

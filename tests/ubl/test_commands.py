@@ -1,4 +1,4 @@
-"""The commands: render-ubl / check (click) and python -m flask_maventa.document.ubl."""
+"""The commands: render-ubl / check (click) and python -m flask_maventa.cli.documents."""
 
 from __future__ import annotations
 
@@ -9,7 +9,7 @@ import sys
 from click.testing import CliRunner
 from lxml import etree
 
-from flask_maventa.document.ubl import check_command, render_ubl_command
+from flask_maventa.cli.documents import check_command, render_ubl_command
 
 from .conftest import BROKEN, CASES, REPO, TINY_PDF
 
@@ -60,6 +60,6 @@ def test_check_reports_broken_json(tmp_path):
 
 def test_python_dash_m_prints_the_ubl():
     env = {**os.environ, "PYTHONPATH": str(REPO)}
-    out = subprocess.run([sys.executable, "-m", "flask_maventa.document.ubl", str(BASIC)], capture_output=True, env=env,
+    out = subprocess.run([sys.executable, "-m", "flask_maventa.cli.documents", str(BASIC)], capture_output=True, env=env,
                          check=True, timeout=60).stdout
     assert etree.fromstring(out).tag.endswith("}Invoice")

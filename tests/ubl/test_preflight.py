@@ -11,7 +11,8 @@ from lxml import etree
 
 from flask_maventa.document.findings import DocumentError
 from flask_maventa.document.invoice import InvoiceDocument
-from flask_maventa.document.preflight import _executables, check_document, official_findings, preflight
+from flask_maventa.document.official import _executables, official_findings, preflight
+from flask_maventa.document.preflight import check_document
 from flask_maventa.document.ubl import CBC, build_ubl
 
 from .conftest import BROKEN, CASES, load_case

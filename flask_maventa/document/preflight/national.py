@@ -16,7 +16,7 @@ from .. import identifiers as ids
 from ..findings import Finding
 from ..invoice import InvoiceDocument
 from ..markers import N_
-from . import _f, country_of, effective_payment_means, peppol_seller_country
+from .common import _f, country_of, effective_payment_means, peppol_seller_country
 
 __all__ = ["national"]
 

@@ -39,8 +39,8 @@ def alembic_config(connection: sa.Connection) -> Config:
 
 
 def upgrade(revision: str = "head") -> None:
-    from ...extension import current_maventa
+    from ...infra.state import current_state
 
-    engine = current_maventa().db.engine
+    engine = current_state().db.engine
     with engine.begin() as connection:
         command.upgrade(alembic_config(connection), revision)

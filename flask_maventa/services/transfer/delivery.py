@@ -16,11 +16,11 @@ from typing import Any
 import sqlalchemy as sa
 
 from ...client import errors as maventa_errors
-from ...extension import current_maventa
+from ...infra import counters as metrics
 from ...infra import heartbeat, signals
 from ...infra.i18n import N_, company_locale, gettext
 from ...infra.models import Transfer, utcnow
-from ...runtime import metrics
+from ...infra.state import current_state as current_maventa
 from ..routing import ROUTES
 from . import dispatch as dispatching
 from .sending import fail, send_signal, short_answer, with_connection

@@ -15,11 +15,11 @@ import math
 
 import sqlalchemy as sa
 
-from ...extension import current_maventa
 from ...infra import audit, heartbeat
+from ...infra import counters as metrics
 from ...infra.i18n import gettext
 from ...infra.models import Transfer, utcnow
-from ...runtime import metrics
+from ...infra.state import current_state as current_maventa
 from .states import ACCEPTED, IN_DOUBT, SENDING, cfg, commit_retrying, due, log_step, poll_due, transition
 
 log = logging.getLogger("flask_maventa.transfer")

@@ -7,8 +7,8 @@ from datetime import timedelta
 
 import sqlalchemy as sa
 
-from ...extension import current_maventa
 from ...infra.models import Transfer, utcnow
+from ...infra.state import current_state as current_maventa
 from .states import ACCEPTED, DELIVERED, FAILED, IN_DOUBT, OPEN_STATES, QUEUED, SENDING, STATES, cfg, due
 
 

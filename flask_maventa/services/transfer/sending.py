@@ -24,12 +24,12 @@ import sqlalchemy as sa
 from flask import current_app
 
 from ...client import errors as maventa_errors
-from ...extension import current_maventa
 from ...infra import audit, heartbeat, signals
+from ...infra import counters as metrics
 from ...infra.crypto import UNREADABLE, UNREADABLE_HINT, SecretUnreadable
 from ...infra.i18n import N_, company_locale, gettext
 from ...infra.models import Connection, Transfer, utcnow
-from ...runtime import metrics
+from ...infra.state import current_state as current_maventa
 from ..routing import send_params
 from . import dispatch as dispatching
 from .states import (
@@ -347,7 +347,7 @@ def _refused(transfer: Transfer, company: Any, exc: maventa_errors.MaventaError)
 def _prepare(transfer: Transfer, connection: Connection):
     """The UBL and routing for one attempt, or a failed Outcome when the document cannot be sent."""
     from ...document.findings import DocumentError, errors
-    from ...document.preflight import preflight
+    from ...document.official import preflight
     from ...document.ubl import build_ubl, pdf_attachment_filename
 
     adapter = current_maventa().adapter
@@ -557,7 +557,7 @@ def _mail_failure(transfer: Transfer) -> None:
         f"(transfer {transfer.id}, revision {transfer.revision}, uuid {transfer.maventa_uuid})",
     ])
     try:
-        ext.adapter.send_mail(recipients, subject, body)
+        ext.mailer.send(recipients, subject, body)
         kind, message = "transfer.mail", gettext("Error report sent to %(to)s.", to=", ".join(recipients))
     except Exception as exc:  # noqa: BLE001 - the transfer is failed either way; say the mail did not go
         log.warning("error email for transfer %s failed: %s", transfer.id, type(exc).__name__)

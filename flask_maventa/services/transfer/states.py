@@ -208,7 +208,7 @@ def commit_retrying(session: Session, write: Callable[[], T], *, what: str = "tr
                 raise
             log.warning("step=db_retry what=%s attempt=%d error=%s", what, attempt,
                         type(exc.orig).__name__ if exc.orig is not None else type(exc).__name__)
-            from ...runtime import metrics
+            from ...infra import counters as metrics
 
             metrics.DB_RETRIES.inc()
             time.sleep(min(2.0, 0.01 * 2 ** attempt) if attempt > 1 else 0)

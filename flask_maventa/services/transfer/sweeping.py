@@ -21,11 +21,12 @@ import sqlalchemy as sa
 from sqlalchemy.exc import IntegrityError
 from sqlalchemy.orm import Session
 
-from ...extension import current_maventa
 from ...infra import audit, signals
 from ...infra.i18n import company_locale, gettext
 from ...infra.models import Connection, Transfer, utcnow
+from ...infra.state import current_state as current_maventa
 from ..settings import transfer_blockers as settings_blockers
+from ..webhooks import ensure_webhook
 from . import dispatch as dispatching
 from .states import QUEUED, cfg, commit_retrying, uuid_for
 
@@ -88,8 +89,6 @@ def _batch_sizes() -> Iterator[int]:
 def _sweep_connection(connection: Connection, result: SweepResult, dispatch_jobs: bool,
                       sizes: Iterator[int]) -> None:
     """One company's part of the sweep: record why it may not send, or create its due transfers."""
-    from ...web.views.webhooks import ensure_webhook
-
     ext = current_maventa()
     session = ext.session
     reason = " ".join(transfer_blockers(connection)) or None

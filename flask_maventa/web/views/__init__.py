@@ -17,10 +17,10 @@ from urllib.parse import urlsplit
 from flask import Blueprint, abort, current_app, render_template, request
 from flask_wtf.csrf import generate_csrf
 
-from ...extension import current_maventa
 from ...infra import i18n, redaction
 from ...infra.crypto import UNREADABLE, UNREADABLE_HINT, SecretUnreadable
 from ...infra.models import Connection
+from ...infra.state import current_state
 
 PACKAGE_DIR = Path(__file__).resolve().parents[2]  # flask_maventa/
 
@@ -90,9 +90,10 @@ def index_section(template: str) -> None:
 
 def _template_context():
     return {
-        "_": i18n.gettext,
-        "gettext": i18n.gettext,
-        "ngettext": i18n.ngettext,
+        # Our own names: the host's layout renders around our pages, and its `_` stays the host's.
+        "_mv": i18n.gettext,
+        "_mvn": i18n.ngettext,
+        "maventa_locale": i18n.current_locale,
         "maventa_base_template": current_app.config["MAVENTA_BASE_TEMPLATE"],
         "maventa_csrf_token": generate_csrf,
         "maventa_environment": current_app.config["MAVENTA_ENVIRONMENT"],
@@ -129,7 +130,7 @@ def company_view(view):
 
     @wraps(view)
     def wrapper(company_id: str, **kwargs):
-        ext = current_maventa()
+        ext = current_state()
         company = ext.adapter.get_company(company_id)
         if company is None:
             abort(404)
@@ -142,9 +143,6 @@ def company_view(view):
 
 
 # -- the edge ------------------------------------------------------------------------------------
-
-MAX_ID = 2**31 - 1  # our integer keys are INTEGER columns: a larger number is no row, not an error
-
 
 def _refuse_nul():
     """No text we store or look up may hold a NUL (PostgreSQL refuses it): such a request is refused

@@ -6,10 +6,10 @@ from dataclasses import dataclass
 
 from flask import abort
 
-from ...extension import current_maventa
 from ...host import Company
 from ...infra.i18n import gettext
 from ...infra.models import Connection
+from ...infra.state import current_state
 from ...services import registration
 from .. import htmx as _htmx
 
@@ -53,7 +53,7 @@ def ineligible_reason(company: Company, parent_name: str | None = None) -> str |
 
 
 def company_rows() -> list[CompanyRow]:
-    ext = current_maventa()
+    ext = current_state()
     companies = [c for c in ext.adapter.list_companies() if ext.adapter.can_manage(c.id)]
     names = {c.id: c.name for c in ext.adapter.list_companies()}
     connections = {

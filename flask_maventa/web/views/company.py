@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from ...extension import current_maventa
+from ...infra.state import current_state
 from .. import htmx as _htmx
 from . import COMPANY_SECTIONS, company_view
 from .companies import ineligible_reason
@@ -17,7 +17,7 @@ def render_company(company, connection, section: str | None = None, ctx: dict | 
 
     ``ctx`` stands in for that section's own context, e.g. a posted form with its errors.
     """
-    parent = current_maventa().adapter.get_company(company.parent_id) if company.parent_id else None
+    parent = current_state().adapter.get_company(company.parent_id) if company.parent_id else None
     reason = ineligible_reason(company, parent.name if parent else None)
     sections = [] if reason else [
         (s.template, ctx if section and s.template == section else s.context(company, connection))

@@ -10,12 +10,12 @@ from __future__ import annotations
 
 from flask import abort, g, make_response, redirect, render_template, request, url_for
 
-from ...extension import current_maventa
 from ...host import Company
 from ...infra import audit
 from ...infra.i18n import gettext as _
 from ...infra.models import Connection
 from ...infra.signals import connection_verified
+from ...infra.state import current_state
 from ...services import registration
 from ...services.registration import OnboardingError
 from ...services.settings import secret_unreadable
@@ -41,7 +41,7 @@ def _put_error(form, exc: OnboardingError) -> None:
 
 def _refused(step: str, company: Company, exc: OnboardingError) -> None:
     """Undo the attempt, then keep a trace of it: the refusal is an audit event of its own."""
-    ext = current_maventa()
+    ext = current_state()
     ext.session.rollback()
     connection = registration.connection_for(company)
     audit.record(ext.session, f"{step}.refused", exc.message, connection=connection, actor=ext.adapter.current_actor(),
@@ -82,7 +82,7 @@ def _fmt(moment) -> str:
 
 def _register_form(formdata=None, selected: str | None = None) -> RegisterForm:
     """The Register form with the companies this user may manage and the chosen company's persons."""
-    adapter = current_maventa().adapter
+    adapter = current_state().adapter
     choices = []
     for row in company_rows():
         full = row.ineligible_reason
@@ -111,7 +111,7 @@ def _register_form(formdata=None, selected: str | None = None) -> RegisterForm:
 
 
 def register_page():
-    ext = current_maventa()
+    ext = current_state()
     if not company_rows():  # no company this user may manage: nothing to register, nothing to show
         abort(403)
     selected = request.values.get("company") or None
@@ -179,7 +179,7 @@ def credentials_section(company: Company, connection: Connection | None) -> dict
     register_form = None
     if state == "none":
         register_form = RegisterForm(formdata=None)
-        persons = list(current_maventa().adapter.list_persons(company.id))
+        persons = list(current_state().adapter.list_persons(company.id))
         register_form.fill([(company, None, None)], persons)
         register_form.company.data = company.id
     unreadable = bool(connection and connection.api_key_encrypted and not form.api_key.data)
@@ -196,7 +196,7 @@ def credentials_section(company: Company, connection: Connection | None) -> dict
 
 @company_view
 def save_credentials(company: Company, connection: Connection | None):
-    ext = current_maventa()
+    ext = current_state()
     form = CredentialsForm()
     trigger = None
     if form.validate():
@@ -224,7 +224,7 @@ def save_credentials(company: Company, connection: Connection | None):
 
 @company_section(20, "maventa/partials/_signing.html")
 def signing_section(company: Company, connection: Connection | None) -> dict:
-    adapter = current_maventa().adapter
+    adapter = current_state().adapter
     persons = list(adapter.list_persons(company.id))
     if connection is None or not connection.has_credentials:
         state = "locked"
@@ -282,7 +282,7 @@ def signing_state(company: Company, connection: Connection | None):
             g.maventa_signing_warning = _("The form has expired; reload the page.")
         else:
             g.maventa_signing_warning = registration.check_signing_if_due(connection)
-            current_maventa().session.commit()
+            current_state().session.commit()
             if connection.verified:
                 connection_verified.send(connection)
     if connection is not None and connection.verified:
@@ -293,7 +293,7 @@ def signing_state(company: Company, connection: Connection | None):
 @company_view
 def approver_fields(company: Company, connection: Connection | None):
     """The email and language fields filled from the chosen approver (an htmx swap; editable after)."""
-    persons = list(current_maventa().adapter.list_persons(company.id))
+    persons = list(current_state().adapter.list_persons(company.id))
     approver = next((p for p in persons if p.id == request.args.get("approver")), None)
     form = SigningForm(formdata=None, approver=approver.id if approver else "",
                        email=approver.email if approver else "", locale=registration.locale_for(approver))
@@ -303,7 +303,7 @@ def approver_fields(company: Company, connection: Connection | None):
 
 @company_view
 def send_signing(company: Company, connection: Connection | None):
-    ext = current_maventa()
+    ext = current_state()
     form = SigningForm()
     form.fill(list(ext.adapter.list_persons(company.id)))
     if form.validate():
@@ -329,7 +329,7 @@ def send_signing(company: Company, connection: Connection | None):
 @company_view
 def refresh_signing(company: Company, connection: Connection | None):
     """*Oppdater*: read the signing state from Maventa now."""
-    ext = current_maventa()
+    ext = current_state()
     form = ActionForm()
     if not form.validate():
         g.maventa_signing_warning = " ".join(form.csrf_token.errors) or _("The form has expired; reload the page.")

@@ -10,9 +10,9 @@ from __future__ import annotations
 from flask import redirect, request, url_for
 
 from ...client import errors as client_errors
-from ...extension import current_maventa
 from ...infra.crypto import SecretUnreadable
 from ...infra.i18n import gettext
+from ...infra.state import current_state
 from ...services.settings import (
     ActivationRefused,
     Problem,
@@ -58,7 +58,7 @@ def settings_context(company, connection, *, form=None, problems=None, saved=Fal
     locked = _locked_reason(connection)
     if locked:
         return {"company": company, "connection": connection, "locked_reason": locked}
-    statuses = current_maventa().adapter.list_invoice_statuses(company.id)
+    statuses = current_state().adapter.list_invoice_statuses(company.id)
     if form is None:
         form = SettingsForm.of(connection, statuses)
         if problems is None and connection.settings_saved_at is not None:
@@ -80,12 +80,12 @@ def settings_section(company, connection) -> dict:
 
 
 def _posted_settings_form(company) -> SettingsForm:
-    return SettingsForm().fill(current_maventa().adapter.list_invoice_statuses(company.id))
+    return SettingsForm().fill(current_state().adapter.list_invoice_statuses(company.id))
 
 
 @company_view
 def save(company, connection):
-    session = current_maventa().session
+    session = current_state().session
     form = _posted_settings_form(company)
     if _locked_reason(connection):
         return render_company(company, connection, SETTINGS, settings_context(company, connection))
@@ -165,12 +165,12 @@ def print_settings(company, connection):
         else:
             try:
                 set_use_own_pdf(connection, form.wanted)
-                current_maventa().session.commit()
+                current_state().session.commit()
             except SecretUnreadable:
-                current_maventa().session.rollback()
+                current_state().session.rollback()
                 problem = secret_unreadable()
             except client_errors.MaventaError:
-                current_maventa().session.rollback()
+                current_state().session.rollback()
                 problem = Problem("maventa_unreachable", None,
                                   gettext("Maventa did not accept the change, so its print setting is unchanged."),
                                   gettext("Try again in a moment."))
@@ -213,7 +213,7 @@ def activation(company, connection):
             return redirect(url_for("maventa.company", company_id=company.id), 303)
         return _htmx.render("maventa/company.html", ACTIVATION, ctx=activation_context(company, connection))
 
-    session = current_maventa().session
+    session = current_state().session
     form = ActivationForm()
     if not form.validate():
         return render_company(company, connection, ACTIVATION,

@@ -6,25 +6,25 @@ when Redis is down) and without JavaScript (filters are a GET form, retry a POST
 
 from __future__ import annotations
 
-from datetime import datetime, time
+from datetime import datetime, time, timedelta
 
 import sqlalchemy as sa
 from flask import abort, redirect, request, url_for
 
-from ...extension import current_maventa
 from ...infra import heartbeat
 from ...infra.i18n import gettext
-from ...infra.models import Connection, Event, Transfer
+from ...infra.models import MAX_ID, Connection, Event, Transfer
+from ...infra.state import current_state
 from ...services import transfer as pipeline
 from .. import htmx as _htmx
 from ..forms.transfers import RetryForm, TransferFilterForm, choice
-from . import MAX_ID, company_section, own_url
+from . import company_section, own_url
 
 PAGE_SIZE = 100
 
 
 def _managed_connections() -> dict[int, Connection]:
-    ext = current_maventa()
+    ext = current_state()
     companies = {c.id: c for c in ext.adapter.list_companies() if ext.adapter.can_manage(c.id)}
     if not companies:
         abort(403)
@@ -33,7 +33,7 @@ def _managed_connections() -> dict[int, Connection]:
 
 
 def _company_names() -> dict[str, str]:
-    return {c.id: c.name for c in current_maventa().adapter.list_companies()}
+    return {c.id: c.name for c in current_state().adapter.list_companies()}
 
 
 def _filtered(form: TransferFilterForm, connections: dict[int, Connection]):
@@ -64,7 +64,7 @@ def _duration(delta: timedelta) -> str:
 
 def runtime_warnings() -> list[tuple[str, str]]:
     """``(kind, text)`` for every process kind none of which is alive: nothing moves without them."""
-    found = heartbeat.health(current_maventa().session)
+    found = heartbeat.health(current_state().session)
     texts = {
         heartbeat.WORKER: (
             gettext("No worker has ever run, so no invoice is being sent. Start `flask maventa worker`."),
@@ -89,11 +89,11 @@ def _log_context(messages=()):
     form = TransferFilterForm(request.args)
     form.company.choices = [choice("", gettext("All companies"))] + [
         choice(c.company_id, names.get(c.company_id, c.company_id)) for c in connections.values()]
-    transfers = current_maventa().session.scalars(_filtered(form, connections)).all()
+    transfers = current_state().session.scalars(_filtered(form, connections)).all()
     return dict(
         form=form, transfers=transfers, connections=connections, names=names, messages=list(messages),
         counters=pipeline.counters(list(connections)), retry_form=RetryForm(),
-        stuck_minutes=current_maventa().config["MAVENTA_STUCK_MINUTES"], runtime_warnings=runtime_warnings(),
+        stuck_minutes=current_state().config["MAVENTA_STUCK_MINUTES"], runtime_warnings=runtime_warnings(),
     )
 
 
@@ -107,7 +107,7 @@ def counters():
     ids = [c.id for c in connections.values() if not company or c.company_id == company]
     return _htmx.render("maventa/transfers/_counters.html", "maventa/transfers/_counters.html",
                         counters=pipeline.counters(ids), company=company,
-                        stuck_minutes=current_maventa().config["MAVENTA_STUCK_MINUTES"],
+                        stuck_minutes=current_state().config["MAVENTA_STUCK_MINUTES"],
                         runtime_warnings=runtime_warnings())
 
 
@@ -116,7 +116,7 @@ def timeline(connection_id: int, invoice_id: str):
     connection = connections.get(connection_id)
     if connection is None:
         abort(404)
-    session = current_maventa().session
+    session = current_state().session
     transfers = session.scalars(sa.select(Transfer).where(
         Transfer.connection_id == connection_id, Transfer.invoice_id == invoice_id).order_by(Transfer.revision)).all()
     if not transfers:
@@ -142,7 +142,7 @@ def retry():
     if not form.validate_on_submit():
         messages.append(("error", gettext("The form expired; reload the page and try again.")))
     else:
-        ext = current_maventa()
+        ext = current_state()
         raw_ids = request.form.getlist("ids")
         if not raw_ids:
             messages.append(("error", gettext("Choose at least one failed transfer to retry.")))
@@ -178,7 +178,7 @@ def transfers_summary(company, connection):
     return {
         "company": company, "connection": connection,
         "counters": pipeline.counters([connection.id]) if connection else None,
-        "stuck_minutes": current_maventa().config["MAVENTA_STUCK_MINUTES"],
+        "stuck_minutes": current_state().config["MAVENTA_STUCK_MINUTES"],
         "runtime_warnings": runtime_warnings() if connection and connection.active else [],
     }
 
