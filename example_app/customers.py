@@ -20,7 +20,7 @@ from wtforms.validators import InputRequired, Length, Optional, ValidationError
 
 from flask_maventa.document import codes as peppol_codes
 from flask_maventa.document.identifiers import scheme_value_ok
-from flask_maventa.services.registration import valid_email
+from flask_maventa.document.identifiers import email_ok
 
 from .models import Customer, Invoice, db
 from .views import bp
@@ -54,7 +54,7 @@ class CustomerForm(FlaskForm):
     country = SelectField(_l("Country"), validators=[InputRequired()])
 
     def validate_email(self, field):
-        if field.data and not valid_email(field.data):
+        if field.data and not email_ok(field.data):
             raise ValidationError(_l("Enter a valid email address, like name@example.com."))
 
     def validate_einvoice_address(self, field):

@@ -157,3 +157,20 @@ def test_the_webhook_passes_a_csrf_protect_made_after_us(tmp_path):
     assert response.status_code == 403 and response.get_json() == {"error": "unknown webhook"}  # not CSRF's 400
     form = app.test_client().post(f"{PREFIX}/companies/c1/settings", data={})
     assert form.status_code == 400  # everything else stays protected
+
+
+def test_the_commands_leave_a_hosts_logging_alone():
+    import logging
+
+    from flask_maventa.cli.processes import _logging
+
+    root, httpx_logger = logging.getLogger(), logging.getLogger("httpx")
+    handler = logging.NullHandler()
+    before = (list(root.handlers), root.level, httpx_logger.level)
+    root.addHandler(handler)
+    try:
+        _logging()
+        assert root.handlers == [*before[0], handler] and root.level == before[1]
+        assert httpx_logger.level == before[2]
+    finally:
+        root.removeHandler(handler)

@@ -15,11 +15,13 @@ LOG_FORMAT = "%(asctime)s %(process)d %(name)s %(levelname)s %(message)s"
 
 
 def _logging() -> None:
+    """Log to stderr only when the host configured no logging of its own (its handlers, levels stay as set)."""
     from ..infra import redaction
     from ..runtime import scheduler, worker  # noqa: F401 - their loggers exist before the filter goes on
 
-    logging.basicConfig(level=logging.INFO, format=LOG_FORMAT)
-    logging.getLogger("httpx").setLevel(logging.WARNING)  # our client logs each request once already
+    if not logging.getLogger().handlers:
+        logging.basicConfig(level=logging.INFO, format=LOG_FORMAT)
+        logging.getLogger("httpx").setLevel(logging.WARNING)  # our client logs each request once already
     redaction.install_log_filter()
 
 

@@ -58,7 +58,7 @@ BASE_URLS = {"production": "https://ax.maventa.com", "test": "https://ax-stage.m
 DEFAULT_TIMEOUT = httpx.Timeout(30.0, connect=10.0)
 
 # Enums the product passes through from user input; checked here so a typo fails before the network.
-ROUTES = ("print", "email", "einvoice")
+ROUTES = ("einvoice", "email", "print")  # the routes, in the order Maventa tries them (API-NOTES §6)
 INVOICE_LANGS = ("FI", "SE", "NO", "DK", "NL", "EN")
 SIGNING_LOCALES = ("FI", "NO", "SE", "EN", "NL", "BE")
 COMPANY_COUNTRIES = ("FI", "SE", "NO", "DK", "NL", "EE", "BE", "IT", "DE")

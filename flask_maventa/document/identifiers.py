@@ -2,6 +2,7 @@
 
 python-stdnum does the standard ones (organisation numbers, VAT numbers, IBAN, BIC, GLN, RF
 references); the Norwegian KID and the Finnish reference number, which stdnum lacks, are here.
+Email addresses are checked by email-validator, for their syntax only (no network look-up).
 Where a Peppol rule defines an identifier's format itself (PEPPOL-COMMON-R040..R053, the
 scheme-specific formats of party identifiers), :func:`scheme_value_ok` follows that rule
 exactly, so pre-flight never refuses what the official rules accept and the other way round.
@@ -12,12 +13,24 @@ from __future__ import annotations
 import re
 from collections.abc import Callable
 
+from email_validator import EmailNotValidError, validate_email
 from stdnum import bic as _bic
 from stdnum import ean, iban, iso11649, luhn, vatin
 from stdnum.exceptions import ValidationError
 from stdnum.gr import vat as _gr_vat
 from stdnum.no import orgnr as _no_orgnr
 from stdnum.se import orgnr as _se_orgnr
+
+
+def email_ok(value: str | None) -> bool:
+    """An email address as a person or an invoice gives it: ``name@example.com``, syntax only (no DNS)."""
+    if not value or value != value.strip():
+        return False
+    try:
+        validate_email(value, check_deliverability=False)
+    except EmailNotValidError:
+        return False
+    return True
 
 
 def luhn_ok(digits: str) -> bool:

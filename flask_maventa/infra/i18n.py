@@ -16,6 +16,7 @@ from flask_babel import Domain, force_locale, get_locale
 from flask_babel.speaklater import LazyString
 from markupsafe import Markup, escape
 
+from ..client.languages import language_of
 from ..document.markers import N_  # noqa: F401 - re-exported for Flask-side modules
 
 if TYPE_CHECKING:
@@ -83,14 +84,10 @@ def _locale() -> AbstractContextManager[object]:
     return force_locale(current_app.config.get("BABEL_DEFAULT_LOCALE", "en"))
 
 
-# Maventa's signing-email languages (the one chosen for a company) and ours.
-LOCALE_OF_SIGNING_LANGUAGE = {"NO": "nb", "FI": "fi", "SE": "sv", "EN": "en"}
-
-
 def company_locale(connection: Connection) -> AbstractContextManager[object]:
     """Texts written for a company outside a request -- its stored errors, its error emails -- are in the
     language chosen for its signing email (``connection.auth_locale``), else as :func:`_locale` decides."""
-    locale = LOCALE_OF_SIGNING_LANGUAGE.get(connection.auth_locale or "")
+    locale = language_of(connection.auth_locale, LANGUAGES)
     if has_request_context() or locale is None or not _babel_ready():
         return nullcontext()
     return force_locale(locale)

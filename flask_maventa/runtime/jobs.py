@@ -71,7 +71,7 @@ def poll_deliveries() -> dict:
 
 def poll_signings() -> dict:
     """The onboarding area's signing-status poll (enqueued by the scheduler every 15 s)."""
-    from ..services.registration import poll_pending_signings
+    from ..services.onboarding import poll_pending_signings
 
     with job_context():
         result = poll_pending_signings()

@@ -12,6 +12,7 @@ from dataclasses import dataclass
 from typing import TypedDict
 
 from ..client import errors as client_errors
+from ..client.api import ROUTES
 from ..document.findings import errors
 from ..document.invoice import Routing
 from ..document.preflight import check_document
@@ -19,7 +20,6 @@ from ..infra.i18n import gettext
 from ..infra.models import Connection
 from ..infra.state import current_state
 
-ROUTES = ("einvoice", "email", "print")
 LOOKUP_NETWORKS = ("PEPPOL", "INTERNAL", "EXTERNAL")  # the receiver registries Maventa searches
 PREVIEW_LIMIT = 10  # invoices per preview: each may cost one registry look-up at Maventa
 

@@ -18,6 +18,7 @@ from collections.abc import Iterable, Sequence
 from dataclasses import dataclass
 
 from ..client import errors as client_errors
+from ..document.identifiers import email_ok
 from ..host import InvoiceStatus
 from ..infra.audit import record
 from ..infra.crypto import UNREADABLE, UNREADABLE_HINT, SecretUnreadable
@@ -272,11 +273,6 @@ def _check_live(connection: Connection) -> Problem | None:
 
 # -- error email addresses ---------------------------------------------------------------------
 
-# Deliberately plain: a real address has one @, no spaces, and a dotted domain. Delivery is the
-# only true test; this catches typos such as a missing @ or a pasted name.
-_EMAIL = re.compile(r"^[^@\s,;<>\"]+@[A-Za-z0-9](?:[A-Za-z0-9-]*[A-Za-z0-9])?(?:\.[A-Za-z0-9](?:[A-Za-z0-9-]*[A-Za-z0-9])?)+$")
-
-
 def parse_error_emails(value: str | Iterable[str] | None) -> tuple[list[str], list[Problem]]:
     """Split comma/semicolon/line separated addresses; each one must look like an address."""
     if value is None:
@@ -290,7 +286,7 @@ def parse_error_emails(value: str | Iterable[str] | None) -> tuple[list[str], li
     for part in (p.strip() for p in parts):
         if not part:
             continue
-        if len(part) > 254 or not _EMAIL.match(part):
+        if not email_ok(part):
             problems.append(Problem(
                 "error_email_invalid", "error_emails",
                 gettext("\u201c%(address)s\u201d is not a valid email address.", address=part[:80]),

@@ -1,11 +1,14 @@
-"""All HTMX handling in one place. htmx-flask is used as a library only: the host's
-request class is never replaced, we read the headers of the current request."""
+"""All HTMX handling in one place: every ``HX-*`` header a view reads or sets goes through here.
+
+htmx-flask is used as a library only (it reads the request's headers; the host's request class is never
+replaced); what it lacks for responses -- the trigger, redirect and retarget headers -- is added here.
+"""
 
 from __future__ import annotations
 
 import json
 
-from flask import make_response, render_template, request
+from flask import Response, make_response, render_template, request
 from htmx_flask.requests import HtmxHeaders
 
 
@@ -29,6 +32,20 @@ def render(page: str, fragment: str | None = None, *, status: int = 200, trigger
     response.vary.add("HX-Request")
     if trigger:
         add_trigger(response, trigger)
+    return response
+
+
+def redirect(url: str) -> Response:
+    """An empty 200 whose ``HX-Redirect`` makes htmx load ``url`` as a whole page."""
+    response = make_response("", 200)
+    response.headers["HX-Redirect"] = url
+    return response
+
+
+def retarget(response: Response, target: str, swap: str = "outerHTML") -> Response:
+    """Swap ``response`` into ``target`` (a CSS selector) instead of the element that asked."""
+    response.headers["HX-Retarget"] = target
+    response.headers["HX-Reswap"] = swap
     return response
 
 

@@ -9,7 +9,7 @@ from datetime import timedelta
 import pytest
 
 from flask_maventa.infra.models import utcnow
-from flask_maventa.services import registration
+from flask_maventa.services import onboarding as registration
 
 from .conftest import HTMX, PREFIX, connection_row, events
 from .helpers import register, registered, sandbox_users, save_credentials, send_signing

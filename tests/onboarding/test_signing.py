@@ -10,7 +10,7 @@ import pytest
 
 from flask_maventa.extension import current_maventa
 from flask_maventa.infra.models import utcnow
-from flask_maventa.services import registration
+from flask_maventa.services import onboarding as registration
 
 from .conftest import HTMX, PREFIX, connection_row, events
 from .helpers import refresh, registered, send_signing

@@ -29,7 +29,7 @@ from .dispatch import (
 )
 from .notices import Answer, receive_notice
 from .queries import counters, oldest_due_age, state_counts
-from .sending import MAVENTA_LANG, accept, attempt, claim, claim_batch, fail, retry, send, send_claimed
+from .sending import accept, attempt, claim, claim_batch, fail, retry, send, send_claimed
 from .states import (
     ACCEPTED,
     DELIVERED,
@@ -53,7 +53,6 @@ __all__ = [
     "DELIVERED",
     "FAILED",
     "IN_DOUBT",
-    "MAVENTA_LANG",
     "OPEN_STATES",
     "POLL",
     "QUEUED",

@@ -16,12 +16,12 @@ from typing import Any
 import sqlalchemy as sa
 
 from ...client import errors as maventa_errors
+from ...client.api import ROUTES
 from ...infra import counters as metrics
 from ...infra import heartbeat, signals
 from ...infra.i18n import N_, company_locale, gettext
 from ...infra.models import Transfer, utcnow
 from ...infra.state import current_state as current_maventa
-from ..routing import ROUTES
 from . import dispatch as dispatching
 from .sending import fail, send_signal, short_answer, with_connection
 from .states import (

@@ -24,6 +24,7 @@ import sqlalchemy as sa
 from flask import current_app
 
 from ...client import errors as maventa_errors
+from ...client.languages import maventa_language
 from ...infra import audit, heartbeat, signals
 from ...infra import counters as metrics
 from ...infra.crypto import UNREADABLE, UNREADABLE_HINT, SecretUnreadable
@@ -57,7 +58,6 @@ log = logging.getLogger("flask_maventa.transfer")
 T = TypeVar("T")
 
 # Maventa's ``lang`` values for the customer's ISO 639-1 language.
-MAVENTA_LANG = {"fi": "FI", "sv": "SE", "nb": "NO", "nn": "NO", "no": "NO", "da": "DK", "nl": "NL", "en": "EN"}
 
 BODY_LIMIT = 2000  # characters of a response body kept in the timeline
 
@@ -370,7 +370,7 @@ def _prepare(transfer: Transfer, connection: Connection):
         **send_params(routing, connection),
         "print_own_image": True if pdf else None,
         "image_pdf": pdf,  # with it the client uploads a ZIP of the XML and this PDF (client/package.py)
-        "lang": MAVENTA_LANG.get((doc.language or "").lower()),
+        "lang": maventa_language(doc.language),
     }
     if routing.eia:
         route = "einvoice"

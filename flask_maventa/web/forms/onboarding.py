@@ -10,10 +10,10 @@ from wtforms import SelectField, StringField
 from wtforms.fields.choices import SelectChoice
 from wtforms.validators import DataRequired, ValidationError
 
-from ...client.api import SIGNING_LOCALES
+from ...document.identifiers import email_ok
 from ...host import Company, Person
 from ...infra.i18n import lazy_gettext as _l
-from ...services.registration import OnboardingError, parse_company_uuid, valid_email
+from ...services.onboarding import SIGNING_LOCALES, OnboardingError, parse_company_uuid
 from . import MaventaForm
 
 LOCALE_LABELS = {
@@ -98,7 +98,7 @@ class SigningForm(MaventaForm):
 
     def validate_email(self, field):
         field.data = (field.data or "").strip()
-        if not valid_email(field.data):
+        if not email_ok(field.data):
             raise ValidationError(_l("Enter a valid email address, like name@example.com."))
 
     def validate_locale(self, field):

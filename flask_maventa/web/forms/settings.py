@@ -8,6 +8,7 @@ wherever the rule is applied.
 from __future__ import annotations
 
 from collections.abc import Sequence
+from typing import TYPE_CHECKING
 
 from wtforms import BooleanField, SelectField, StringField
 from wtforms.fields.choices import SelectChoice as _choice  # WTForms 3.3+: tuples are deprecated
@@ -15,9 +16,11 @@ from wtforms.validators import Length
 
 from ...host import InvoiceStatus
 from ...infra.i18n import lazy_gettext as _l
-from ...infra.models import Connection
 from ...services.settings import STATUS_FIELDS, StatusMapping
 from . import MaventaForm
+
+if TYPE_CHECKING:
+    from ...infra.models import Connection
 
 
 class SettingsForm(MaventaForm):

@@ -19,8 +19,7 @@ from flask_wtf.csrf import generate_csrf
 
 from ...infra import i18n, redaction
 from ...infra.crypto import UNREADABLE, UNREADABLE_HINT, SecretUnreadable
-from ...infra.models import Connection
-from ...infra.state import current_state
+from ...services import companies
 
 PACKAGE_DIR = Path(__file__).resolve().parents[2]  # flask_maventa/
 
@@ -54,7 +53,7 @@ def create_blueprint() -> Blueprint:
 
 # One module per area; each has ``register(bp)``. The landing and company pages show the sections
 # the areas add with :func:`index_section` and :func:`company_section`, in order.
-AREAS = ["companies", "company", "settings", "onboarding", "routing", "transfers", "webhooks"]
+AREAS = ["landing", "company", "settings", "onboarding", "routing", "transfers", "webhooks"]
 
 
 @dataclass(frozen=True)
@@ -130,13 +129,10 @@ def company_view(view):
 
     @wraps(view)
     def wrapper(company_id: str, **kwargs):
-        ext = current_state()
-        company = ext.adapter.get_company(company_id)
-        if company is None:
-            abort(404)
-        if not ext.adapter.can_manage(company.id):
-            abort(403)
-        connection = ext.session.query(Connection).filter_by(company_id=company.id).one_or_none()
+        try:
+            company, connection = companies.managed_company(company_id)
+        except companies.NotYours as refused:
+            abort(refused.status)
         return view(company=company, connection=connection, **kwargs)
 
     return wrapper

@@ -2,10 +2,9 @@
 
 from __future__ import annotations
 
-from ...infra.state import current_state
-from .. import htmx as _htmx
+from ...services import companies
+from .. import htmx
 from . import COMPANY_SECTIONS, company_view
-from .companies import ineligible_reason
 
 PAGE = "maventa/company.html"
 FRAGMENT = "maventa/partials/_company.html"
@@ -17,13 +16,13 @@ def render_company(company, connection, section: str | None = None, ctx: dict | 
 
     ``ctx`` stands in for that section's own context, e.g. a posted form with its errors.
     """
-    parent = current_state().adapter.get_company(company.parent_id) if company.parent_id else None
-    reason = ineligible_reason(company, parent.name if parent else None)
+    parent = companies.parent_of(company)
+    reason = companies.ineligible_reason(company, parent.name if parent else None)
     sections = [] if reason else [
         (s.template, ctx if section and s.template == section else s.context(company, connection))
         for s in COMPANY_SECTIONS
     ]
-    return _htmx.render(PAGE, section or FRAGMENT, trigger=trigger, ctx=ctx, company=company, parent=parent,
+    return htmx.render(PAGE, section or FRAGMENT, trigger=trigger, ctx=ctx, company=company, parent=parent,
                         connection=connection, ineligible_reason=reason, sections=sections)
 
 

@@ -3,26 +3,28 @@ section (order 20) of the company page, and the signing state that keeps itself 
 
 Every action is a Flask-WTF POST. An htmx request gets the re-rendered fragment back (errors
 inline, status 200, an ``HX-Trigger`` on success); a plain POST gets a 303 to the company page,
-or the whole page with the errors. All Maventa work is in :mod:`flask_maventa.services.registration`.
+or the whole page with the errors. All Maventa work is in :mod:`flask_maventa.services.onboarding`.
 """
 
 from __future__ import annotations
 
+from typing import TYPE_CHECKING
+
 from flask import abort, g, make_response, redirect, render_template, request, url_for
 
 from ...host import Company
-from ...infra import audit
 from ...infra.i18n import gettext as _
-from ...infra.models import Connection
-from ...infra.signals import connection_verified
 from ...infra.state import current_state
-from ...services import registration
-from ...services.registration import OnboardingError
+from ...services import onboarding as registration
+from ...services.companies import company_rows, connection_for
+from ...services.onboarding import OnboardingError
 from ...services.settings import secret_unreadable
-from .. import htmx as _htmx
+from .. import htmx
 from ..forms.onboarding import ActionForm, CredentialsForm, RegisterForm, SigningForm
 from . import company_section, company_view, index_section
-from .companies import company_rows
+
+if TYPE_CHECKING:
+    from ...infra.models import Connection
 
 POLL_SECONDS = 3  # how often an open page asks for the signing state while a request is pending
 
@@ -39,16 +41,6 @@ def _put_error(form, exc: OnboardingError) -> None:
         form.form_errors.append(exc.message)
 
 
-def _refused(step: str, company: Company, exc: OnboardingError) -> None:
-    """Undo the attempt, then keep a trace of it: the refusal is an audit event of its own."""
-    ext = current_state()
-    ext.session.rollback()
-    connection = registration.connection_for(company)
-    audit.record(ext.session, f"{step}.refused", exc.message, connection=connection, actor=ext.adapter.current_actor(),
-                 data={"company_id": company.id, "code": exc.code, "field": exc.field})
-    ext.session.commit()
-
-
 def _company_url(company_id: str, notice: str | None = None, anchor: str | None = None) -> str:
     url = url_for("maventa.company", company_id=company_id, notice=notice)
     return f"{url}#{anchor}" if anchor else url
@@ -60,17 +52,14 @@ def _company_page(company: Company, trigger: str | None = None):
 
     response = make_response(company_page(company_id=company.id))
     if trigger:
-        _htmx.add_trigger(response, trigger)
+        htmx.add_trigger(response, trigger)
     return response
 
 
 def _retarget_company(company: Company, trigger: str):
     """Swap the whole company fragment instead of the element that asked (e.g. when verified,
     so the settings below unlock without a reload)."""
-    response = _company_page(company, trigger)
-    response.headers["HX-Retarget"] = "#maventa-company"
-    response.headers["HX-Reswap"] = "outerHTML"
-    return response
+    return htmx.retarget(_company_page(company, trigger), "#maventa-company", "outerHTML")
 
 
 def _fmt(moment) -> str:
@@ -125,21 +114,20 @@ def register_page():
             try:
                 result = registration.register(company, person)
             except OnboardingError as exc:
-                _refused("registration", company, exc)
+                registration.refused("registration", company, exc)
                 _put_error(form, exc)
             else:
                 ext.session.commit()
                 target = _company_url(company.id, "existing_user" if result.needs_manual_credentials else "registered")
-                if _htmx.htmx():
-                    response = make_response("", 200)
-                    response.headers["HX-Redirect"] = target
-                    _htmx.add_trigger(response, "maventa:registered", {"company_id": company.id})
+                if htmx.htmx():
+                    response = htmx.redirect(target)
+                    htmx.add_trigger(response, "maventa:registered", {"company_id": company.id})
                     return response
                 return redirect(target, 303)
     else:
         form = _register_form(None, selected)
         form.person.data = request.args.get("person") or ""
-    return _htmx.render("maventa/onboarding/register.html", "maventa/onboarding/_register_form.html", form=form)
+    return htmx.render("maventa/onboarding/register.html", "maventa/onboarding/_register_form.html", form=form)
 
 
 def landing_register_form() -> RegisterForm:
@@ -203,12 +191,12 @@ def save_credentials(company: Company, connection: Connection | None):
         try:
             result = registration.connect_existing(company, form.company_uuid.data, form.api_key.data)
         except OnboardingError as exc:
-            _refused("credentials", company, exc)
+            registration.refused("credentials", company, exc)
             _put_error(form, exc)
         else:
             ext.session.commit()
             notice = "connected_signing_sent" if result.signing_sent else "connected"
-            if not _htmx.htmx():
+            if not htmx.htmx():
                 return redirect(_company_url(company.id, notice), 303)
             g.maventa_credentials_notice = notice
             if result.signing_error:
@@ -262,12 +250,8 @@ def signing_section(company: Company, connection: Connection | None) -> dict:
 
 
 def _signing_fragment(company: Company, connection: Connection | None, template: str, trigger: str | None = None):
-    response = make_response(render_template(
-        template, ctx=signing_section(company, connection), company=company, connection=connection))
-    response.vary.add("HX-Request")
-    if trigger:
-        _htmx.add_trigger(response, trigger)
-    return response
+    return htmx.render(template, template, trigger=trigger, ctx=signing_section(company, connection), company=company,
+                       connection=connection)
 
 
 @company_view
@@ -275,7 +259,7 @@ def signing_state(company: Company, connection: Connection | None):
     """The signing state. A GET shows what is stored; the open page polls with a POST, which asks
     Maventa when a check is due (honouring the backoff), so the page moves on even where no worker
     runs -- and a state change only ever happens on a POST with the page's token."""
-    if not _htmx.htmx():
+    if not htmx.htmx():
         return redirect(_company_url(company.id, anchor="maventa-signing"), 303)
     if request.method == "POST" and connection is not None and not connection.verified:
         if not ActionForm().validate():
@@ -284,7 +268,7 @@ def signing_state(company: Company, connection: Connection | None):
             g.maventa_signing_warning = registration.check_signing_if_due(connection)
             current_state().session.commit()
             if connection.verified:
-                connection_verified.send(connection)
+                registration.announce_verified(connection)
     if connection is not None and connection.verified:
         return _retarget_company(company, "maventa:verified")
     return _signing_fragment(company, connection, "maventa/partials/_signing_state.html")
@@ -312,16 +296,16 @@ def send_signing(company: Company, connection: Connection | None):
                 raise OnboardingError(_("Enter the User API key and Company UUID first."), field="approver")
             registration.send_authorization(connection, form.chosen_approver, form.email.data, form.locale.data)
         except OnboardingError as exc:
-            _refused("signing", company, exc)
+            registration.refused("signing", company, exc)
             _put_error(form, exc)
         else:
             ext.session.commit()
-            if not _htmx.htmx():
+            if not htmx.htmx():
                 return redirect(_company_url(company.id, anchor="maventa-signing"), 303)
             return _signing_fragment(company, connection, "maventa/partials/_signing.html", "maventa:signing-sent")
     g.maventa_signing_form = form
-    connection = registration.connection_for(company)
-    if _htmx.htmx():
+    connection = connection_for(company)
+    if htmx.htmx():
         return _signing_fragment(company, connection, "maventa/partials/_signing.html")
     return _company_page(company)
 
@@ -340,21 +324,21 @@ def refresh_signing(company: Company, connection: Connection | None):
         try:
             registration.refresh_signing_state(connection, by_hand=True)
         except OnboardingError as exc:
-            _refused("signing", company, exc)
+            registration.refused("signing", company, exc)
             g.maventa_signing_warning = exc.message
         else:
             ext.session.commit()
             if connection.verified and not was_verified:
-                    connection_verified.send(connection)
-            if not _htmx.htmx():
+                registration.announce_verified(connection)
+            if not htmx.htmx():
                 return redirect(_company_url(company.id, anchor="maventa-signing"), 303)
             if connection.verified:
                 return _retarget_company(company, "maventa:verified")
             g.maventa_signing_notice = _("Signing state read from Maventa just now.")
             return _signing_fragment(company, connection, "maventa/partials/_signing_state.html",
                                      "maventa:signing-refreshed")
-    connection = registration.connection_for(company)
-    if _htmx.htmx():
+    connection = connection_for(company)
+    if htmx.htmx():
         return _signing_fragment(company, connection, "maventa/partials/_signing_state.html")
     return _company_page(company)
 

@@ -27,7 +27,7 @@ from ...services.settings import (
     set_use_own_pdf,
     transfer_blockers,
 )
-from .. import htmx as _htmx
+from .. import htmx
 from ..forms.settings import ActivationForm, PrintOwnPdfForm, SettingsForm
 from . import company_section, company_view
 from .company import render_company
@@ -106,7 +106,7 @@ def save(company, connection):
         ctx = settings_context(company, connection, form=form, problems=rejected.problems, refused=True)
         return render_company(company, connection, SETTINGS, ctx)
     session.commit()
-    if not _htmx.wants_fragment():
+    if not htmx.wants_fragment():
         return redirect(url_for("maventa.company", company_id=company.id, saved=1) + "#maventa-settings", 303)
     ctx = settings_context(company, connection, form=form, problems=problems, saved=True)
     return render_company(company, connection, SETTINGS, ctx, trigger="maventa:settings-saved")
@@ -123,16 +123,16 @@ def validate(company, connection):
     problems += mapping_problems(connection, mapping=form.mapping)
     problems += parse_error_emails(form.error_emails.data)[1]
     ctx = settings_context(company, connection, form=form, problems=problems)
-    if _htmx.wants_fragment():  # only the problem slots: the inputs may be edited meanwhile
-        return _htmx.render(PROBLEMS, PROBLEMS, ctx=ctx)
+    if htmx.wants_fragment():  # only the problem slots: the inputs may be edited meanwhile
+        return htmx.render(PROBLEMS, PROBLEMS, ctx=ctx)
     return render_company(company, connection, SETTINGS, ctx)
 
 
 @company_view
 def show_settings(company, connection):
-    if not _htmx.wants_fragment():
+    if not htmx.wants_fragment():
         return redirect(url_for("maventa.company", company_id=company.id) + "#maventa-settings", 303)
-    return _htmx.render("maventa/company.html", SETTINGS, ctx=settings_context(company, connection))
+    return htmx.render("maventa/company.html", SETTINGS, ctx=settings_context(company, connection))
 
 
 # -- Maventa's own-PDF print setting -----------------------------------------------------------
@@ -175,15 +175,15 @@ def print_settings(company, connection):
                                   gettext("Maventa did not accept the change, so its print setting is unchanged."),
                                   gettext("Try again in a moment."))
             else:
-                if not _htmx.wants_fragment():
+                if not htmx.wants_fragment():
                     return redirect(url_for("maventa.print_settings", company_id=company.id), 303)
                 ctx = print_context(company, connection, changed=True)
-                return _htmx.render("maventa/settings/print.html", PRINT, ctx=ctx, company=company,
+                return htmx.render("maventa/settings/print.html", PRINT, ctx=ctx, company=company,
                                     trigger="maventa:print-settings-changed")
         ctx = print_context(company, connection, problem=problem)
     else:
         ctx = print_context(company, connection)
-    return _htmx.render("maventa/settings/print.html", PRINT, ctx=ctx, company=company)
+    return htmx.render("maventa/settings/print.html", PRINT, ctx=ctx, company=company)
 
 
 # -- the activation toggle ---------------------------------------------------------------------
@@ -209,9 +209,9 @@ def activation_section(company, connection) -> dict:
 @company_view
 def activation(company, connection):
     if request.method == "GET":
-        if not _htmx.wants_fragment():
+        if not htmx.wants_fragment():
             return redirect(url_for("maventa.company", company_id=company.id), 303)
-        return _htmx.render("maventa/company.html", ACTIVATION, ctx=activation_context(company, connection))
+        return htmx.render("maventa/company.html", ACTIVATION, ctx=activation_context(company, connection))
 
     session = current_state().session
     form = ActivationForm()
@@ -231,7 +231,7 @@ def activation(company, connection):
     else:
         deactivate(connection)
     session.commit()
-    if not _htmx.wants_fragment():
+    if not htmx.wants_fragment():
         return redirect(url_for("maventa.company", company_id=company.id), 303)
     return render_company(company, connection, ACTIVATION, activation_context(company, connection),
                            trigger="maventa:activation-changed")

@@ -16,7 +16,7 @@ from ...infra.i18n import gettext
 from ...infra.models import MAX_ID, Connection, Event, Transfer
 from ...infra.state import current_state
 from ...services import transfer as pipeline
-from .. import htmx as _htmx
+from .. import htmx
 from ..forms.transfers import RetryForm, TransferFilterForm, choice
 from . import company_section, own_url
 
@@ -98,14 +98,14 @@ def _log_context(messages=()):
 
 
 def transfer_log():
-    return _htmx.render("maventa/transfers/index.html", "maventa/transfers/_log.html", **_log_context())
+    return htmx.render("maventa/transfers/index.html", "maventa/transfers/_log.html", **_log_context())
 
 
 def counters():
     connections = _managed_connections()
     company = request.args.get("company")
     ids = [c.id for c in connections.values() if not company or c.company_id == company]
-    return _htmx.render("maventa/transfers/_counters.html", "maventa/transfers/_counters.html",
+    return htmx.render("maventa/transfers/_counters.html", "maventa/transfers/_counters.html",
                         counters=pipeline.counters(ids), company=company,
                         stuck_minutes=current_state().config["MAVENTA_STUCK_MINUTES"],
                         runtime_warnings=runtime_warnings())
@@ -123,7 +123,7 @@ def timeline(connection_id: int, invoice_id: str):
         abort(404)
     events = session.scalars(sa.select(Event).where(
         Event.transfer_id.in_([t.id for t in transfers])).order_by(Event.created_at, Event.id)).all()
-    return _htmx.render("maventa/transfers/timeline.html", "maventa/transfers/_timeline.html",
+    return htmx.render("maventa/transfers/timeline.html", "maventa/transfers/_timeline.html",
                         connection=connection, company_name=_company_names().get(connection.company_id),
                         transfers=transfers, events=events, invoice_id=invoice_id, retry_form=RetryForm())
 
@@ -162,14 +162,14 @@ def retry():
                     "Invoice %(number)s is queued again (revision %(r)s).",
                     number=new.invoice_number or new.invoice_id, r=new.revision)))
     ok = messages and all(kind == "success" for kind, _ in messages)
-    if not _htmx.wants_fragment():
+    if not htmx.wants_fragment():
         if ok:  # back where the user clicked, if that is one of our pages; never elsewhere
             return redirect(own_url(request.referrer) or url_for("maventa.transfers"), 303)
-        return _htmx.render("maventa/transfers/index.html", None, **_log_context(messages))
-    response = _htmx.render("maventa/transfers/index.html", "maventa/transfers/_log.html",
+        return htmx.render("maventa/transfers/index.html", None, **_log_context(messages))
+    response = htmx.render("maventa/transfers/index.html", "maventa/transfers/_log.html",
                             **_log_context(messages))
     if ok:
-        _htmx.add_trigger(response, "maventa:transfers-changed")
+        htmx.add_trigger(response, "maventa:transfers-changed")
     return response
 
 
