@@ -16,6 +16,7 @@ from __future__ import annotations
 import re
 from collections.abc import Iterable, Sequence
 from dataclasses import dataclass
+from typing import Any
 
 from ..client import errors as client_errors
 from ..document.identifiers import email_ok
@@ -384,19 +385,36 @@ def deactivate(connection: Connection) -> None:
 # -- Maventa's own print setting ---------------------------------------------------------------
 
 
-def read_print_settings(connection: Connection) -> dict:
-    """Maventa's ``send_invoice_print`` block for this company (``use_own_pdf`` among it)."""
-    answer = current_state().company_client(connection).get_settings(["send_invoice_print"])
+def read_print_settings(connection: Connection) -> dict[str, Any]:
+    """Maventa's ``send_invoice_print`` block for this company (``use_own_pdf`` among it).
+
+    Raises :class:`SettingsRejected` with the one problem when it cannot be read (Maventa away, the key
+    unreadable).
+    """
+    try:
+        answer = current_state().company_client(connection).get_settings(["send_invoice_print"])
+    except SecretUnreadable:
+        raise SettingsRejected([secret_unreadable()]) from None
+    except client_errors.MaventaError:
+        raise SettingsRejected([Problem("maventa_unreachable", None,
+                                        gettext("Maventa's print setting could not be read just now."),
+                                        gettext("Reload the page to try again."))]) from None
     return dict((answer or {}).get("send_invoice_print") or {})
 
 
-def set_use_own_pdf(connection: Connection, on: bool) -> dict:
+def set_use_own_pdf(connection: Connection, on: bool) -> dict[str, Any]:
     """Set Maventa's ``send_invoice_print.use_own_pdf`` so the user need not open Maventa's UI;
-    returns the block as Maventa has it afterwards."""
+    returns the block as Maventa has it afterwards. :class:`SettingsRejected` when Maventa did not take it."""
     _require_verified(connection)
-    company = current_state().company_client(connection)
-    company.update_settings({"send_invoice_print": {"use_own_pdf": bool(on)}})
-    ext = current_state()
-    record(ext.session, "settings.print_own_pdf", f"use_own_pdf set to {bool(on)}", connection=connection,
-           actor=ext.adapter.current_actor(), data={"use_own_pdf": bool(on)})
+    state = current_state()
+    try:
+        state.company_client(connection).update_settings({"send_invoice_print": {"use_own_pdf": bool(on)}})
+    except SecretUnreadable:
+        raise SettingsRejected([secret_unreadable()]) from None
+    except client_errors.MaventaError:
+        raise SettingsRejected([Problem("maventa_unreachable", None,
+                                        gettext("Maventa did not accept the change, so its print setting is unchanged."),
+                                        gettext("Try again in a moment."))]) from None
+    record(state.session, "settings.print_own_pdf", f"use_own_pdf set to {bool(on)}", connection=connection,
+           actor=state.adapter.current_actor(), data={"use_own_pdf": bool(on)})
     return read_print_settings(connection)

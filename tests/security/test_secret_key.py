@@ -19,7 +19,8 @@ UNREADABLE = "The stored key cannot be decrypted with MAVENTA_SECRET_KEY \u2014 
 
 
 @pytest.mark.parametrize("keys,which", [("not-a-fernet-key", "the key"), (f"{OLD},{OLD[:-2]}", "key 2 of 2"),
-                                        (f"{OLD[:10]}\u00e9{OLD[11:]}", "the key")])
+                                        (f"{OLD[:10]}\u00e9{OLD[11:]}", "the key")],
+                         ids=["not-fernet", "second-cut-short", "non-ascii"])  # stable ids: xdist compares them
 def test_a_malformed_key_stops_start_up_naming_the_fix_not_the_key(tmp_path, keys, which):
     with pytest.raises(ConfigurationError) as refused:
         make_app(tmp_path, MAVENTA_SECRET_KEY=keys)

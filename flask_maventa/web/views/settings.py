@@ -9,8 +9,6 @@ from __future__ import annotations
 
 from flask import redirect, request, url_for
 
-from ...client import errors as client_errors
-from ...infra.crypto import SecretUnreadable
 from ...infra.i18n import gettext
 from ...infra.state import current_state
 from ...services.settings import (
@@ -23,7 +21,6 @@ from ...services.settings import (
     parse_error_emails,
     read_print_settings,
     save_settings,
-    secret_unreadable,
     set_use_own_pdf,
     transfer_blockers,
 )
@@ -144,12 +141,8 @@ def print_context(company, connection, *, problem: Problem | None = None, change
     if ctx["locked_reason"] is None and problem is None:
         try:
             ctx["print_settings"] = read_print_settings(connection)
-        except SecretUnreadable:
-            ctx["problem"] = secret_unreadable()
-        except client_errors.MaventaError:
-            ctx["problem"] = Problem("maventa_unreachable", None,
-                                     gettext("Maventa's print setting could not be read just now."),
-                                     gettext("Reload the page to try again."))
+        except SettingsRejected as refused:
+            ctx["problem"] = refused.problems[0]
     return ctx
 
 
@@ -166,14 +159,9 @@ def print_settings(company, connection):
             try:
                 set_use_own_pdf(connection, form.wanted)
                 current_state().session.commit()
-            except SecretUnreadable:
+            except SettingsRejected as refused:
                 current_state().session.rollback()
-                problem = secret_unreadable()
-            except client_errors.MaventaError:
-                current_state().session.rollback()
-                problem = Problem("maventa_unreachable", None,
-                                  gettext("Maventa did not accept the change, so its print setting is unchanged."),
-                                  gettext("Try again in a moment."))
+                problem = refused.problems[0]
             else:
                 if not htmx.wants_fragment():
                     return redirect(url_for("maventa.print_settings", company_id=company.id), 303)
