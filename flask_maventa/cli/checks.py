@@ -4,11 +4,13 @@ from __future__ import annotations
 
 import click
 from flask import current_app
+from flask.cli import with_appcontext
 
 from ..runtime import doctor
 
 
 @click.command("doctor")
+@with_appcontext
 @click.option("--live", is_flag=True, help="Also check, read-only, what we assume of Maventa beyond its swagger.")
 def doctor_command(live: bool) -> None:
     """Check the configuration, database, Redis, workers, scheduler and each company; print fixes."""
@@ -17,6 +19,7 @@ def doctor_command(live: bool) -> None:
 
 
 @click.command("config")
+@with_appcontext
 def show_config() -> None:
     """Print the effective MAVENTA_* configuration (secrets masked)."""
     from ..infra.config import DEFAULTS

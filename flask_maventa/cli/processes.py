@@ -9,7 +9,9 @@ from __future__ import annotations
 import logging
 
 import click
-from flask import current_app
+from flask.cli import with_appcontext
+
+from ..infra.state import current_state
 
 LOG_FORMAT = "%(asctime)s %(process)d %(name)s %(levelname)s %(message)s"
 
@@ -26,6 +28,7 @@ def _logging() -> None:
 
 
 @click.command("worker")
+@with_appcontext
 @click.option("--processes", "-n", default=1, show_default=True, type=click.IntRange(1),
               help="Worker processes on this host (each sends MAVENTA_SEND_CONCURRENCY at once).")
 @click.option("--concurrency", "-c", type=click.IntRange(1),
@@ -38,13 +41,14 @@ def worker_command(processes: int, concurrency: int | None, kinds: tuple[str, ..
     from ..runtime import worker
 
     _logging()
-    app = current_app._get_current_object()
+    app = current_state().app
     if concurrency:
         app.config["MAVENTA_SEND_CONCURRENCY"] = concurrency
     raise SystemExit(worker.run(app, processes=processes, burst=burst, kinds=kinds or None))
 
 
 @click.command("scheduler")
+@with_appcontext
 def scheduler_command() -> None:
     """Sweep for due invoices, hand back stopped workers' work and wake workers, on MAVENTA_*_INTERVAL.
 
@@ -53,10 +57,11 @@ def scheduler_command() -> None:
     from ..runtime import scheduler
 
     _logging()
-    scheduler.run(current_app._get_current_object())
+    scheduler.run(current_state().app)
 
 
 @click.command("sweep")
+@with_appcontext
 @click.option("--no-dispatch", is_flag=True, help="Only create transfers; do not enqueue send jobs.")
 def sweep_command(no_dispatch: bool) -> None:
     """Run one sweep now: create transfers for due invoices and enqueue send jobs for them."""

@@ -2,7 +2,10 @@
 
 from __future__ import annotations
 
+from typing import Any, cast
+
 import click
+from flask.cli import with_appcontext
 
 
 @click.command("generate-key")
@@ -14,6 +17,7 @@ def generate_key() -> None:
 
 
 @click.command("rotate-secrets")
+@with_appcontext
 @click.option("--batch-size", default=500, show_default=True, help="Rows read and committed at a time.")
 def rotate_secrets(batch_size: int) -> None:
     """Re-encrypt every stored User API key with the first key of MAVENTA_SECRET_KEY.
@@ -40,6 +44,7 @@ def rotate_secrets(batch_size: int) -> None:
         if not rows:
             break
         for row_id, company_id, stored in rows:
+            assert stored is not None  # the query reads stored keys only
             try:
                 rotated = box.rotate(stored)
             except SecretUnreadable:
@@ -49,9 +54,9 @@ def rotate_secrets(batch_size: int) -> None:
                 counts["current"] += 1
                 continue
             # Only if nobody saved a new key meanwhile (that one is under the new key already).
-            written = session.execute(
+            written = cast("sa.CursorResult[Any]", session.execute(  # an UPDATE's result counts its rows
                 sa.update(Connection).where(Connection.id == row_id, Connection.api_key_encrypted == stored)
-                .values(api_key_encrypted=rotated)).rowcount
+                .values(api_key_encrypted=rotated))).rowcount
             counts["rotated" if written else "changed meanwhile"] += 1
         session.commit()
         last_id = rows[-1][0]

@@ -3,9 +3,11 @@
 from __future__ import annotations
 
 import click
+from flask.cli import with_appcontext
 
 
 @click.command("create-tables")
+@with_appcontext
 def create_tables() -> None:
     """Create the maventa_* tables directly (development; use `upgrade` in production)."""
     from ..infra.models import metadata
@@ -16,6 +18,7 @@ def create_tables() -> None:
 
 
 @click.command("upgrade")
+@with_appcontext
 @click.argument("revision", default="head")
 def upgrade(revision: str) -> None:
     """Run the extension's Alembic migrations (its own version table: maventa_alembic_version)."""

@@ -6,14 +6,18 @@ data columns scrub whatever is written to them, so a caller never has to remembe
 
 from __future__ import annotations
 
-from .models import Connection, Event, Transfer
-from .redaction import REDACTED, scrub  # noqa: F401 - re-exported: audit.scrub is the public name
+from typing import Any
+
+import sqlalchemy as sa
+
+from .models import Connection, DbSession, Event, Transfer
+from .redaction import REDACTED, scrub  # re-exported: audit.scrub is the public name
 
 __all__ = ["REDACTED", "record", "scrub"]
 
 
 def record(
-    session,
+    session: DbSession,
     kind: str,
     message: str = "",
     *,
@@ -21,7 +25,7 @@ def record(
     transfer: Transfer | None = None,
     actor: str | None = None,
     http_status: int | None = None,
-    data: dict | None = None,
+    data: dict[str, Any] | None = None,
 ) -> Event:
     """Add an event to ``session`` (the caller commits, together with what it describes)."""
     if transfer is not None and connection is None:
@@ -42,7 +46,7 @@ def record(
 EVENT_FIELDS = ("kind", "message", "actor", "http_status", "data", "connection_id", "transfer_id", "created_at")
 
 
-def record_many(session, events: list[dict]) -> None:
+def record_many(session: DbSession, events: list[dict[str, Any]]) -> None:
     """Add many events in one statement (the sweep's "queued" events, a send's request and answer).
 
     Each event is a dict of :data:`EVENT_FIELDS` (ids, not objects); the caller commits. The message and
@@ -60,4 +64,4 @@ def record_many(session, events: list[dict]) -> None:
         row["data"] = row["data"] or None
         row["created_at"] = row["created_at"] or now
         rows.append(row)
-    session.execute(Event.__table__.insert(), rows)
+    session.execute(sa.insert(Event), rows)

@@ -21,7 +21,7 @@ from datetime import datetime, timedelta
 import sqlalchemy as sa
 from flask import Flask, current_app
 
-from .models import Process, utcnow
+from .models import DbSession, Process, utcnow
 
 log = logging.getLogger("flask_maventa.heartbeat")
 
@@ -42,7 +42,7 @@ def _timeout() -> timedelta:
     return timedelta(seconds=float(current_app.config["MAVENTA_HEARTBEAT_TIMEOUT"]))
 
 
-def dead_ids() -> sa.Select:
+def dead_ids() -> sa.Select[str]:
     """Ids of processes that stopped, or stopped beating: a subquery for ``claimed_by.in_(...)``."""
     cutoff = utcnow() - _timeout()
     return sa.select(Process.id).where(sa.or_(Process.stopped_at.is_not(None), Process.seen_at < cutoff))
@@ -62,7 +62,7 @@ class KindHealth:
         return utcnow() - self.last_seen
 
 
-def health(session) -> dict[str, KindHealth]:
+def health(session: DbSession) -> dict[str, KindHealth]:
     """Per kind: how many are alive and when one was last seen. One small query."""
     cutoff = utcnow() - _timeout()
     alive = sa.func.sum(sa.case((sa.and_(Process.stopped_at.is_(None), Process.seen_at >= cutoff), 1), else_=0))
@@ -71,7 +71,7 @@ def health(session) -> dict[str, KindHealth]:
     return {kind: found.get(kind, KindHealth(kind, 0, None)) for kind in KINDS}
 
 
-def processes(session) -> list[Process]:
+def processes(session: DbSession) -> list[Process]:
     return list(session.scalars(sa.select(Process).order_by(Process.kind, Process.hostname, Process.pid)))
 
 

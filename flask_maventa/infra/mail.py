@@ -16,7 +16,7 @@ import smtplib
 import ssl
 from collections.abc import Sequence
 from email.message import EmailMessage
-from typing import Any, Protocol
+from typing import Protocol
 
 from flask import current_app
 
@@ -47,6 +47,7 @@ class SmtpMailer:
         message.set_content(body)
         host, port = cfg["MAVENTA_MAIL_SERVER"], int(cfg["MAVENTA_MAIL_PORT"])
         context = ssl.create_default_context()
+        smtp: smtplib.SMTP
         if cfg["MAVENTA_MAIL_USE_SSL"]:
             smtp = smtplib.SMTP_SSL(host, port, timeout=10, context=context)
         else:
@@ -80,7 +81,8 @@ class HostMailer:
         elif "mail" in extensions:
             from flask_mail import Message
 
-            message: Any = Message(header_text(subject), recipients=recipients, body=body, sender=sender)
+            message = Message(header_text(subject), recipients=list[str | tuple[str, str]](recipients), body=body,
+                              sender=sender)
             extensions["mail"].send(message)
         else:
             self.smtp.send(to, subject, body)

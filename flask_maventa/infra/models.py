@@ -6,10 +6,11 @@ the adapter. Changes to these tables come with an Alembic revision in ``migratio
 
 from __future__ import annotations
 
-from datetime import datetime, timezone
+from datetime import UTC, datetime
+from typing import Any, TypeAlias
 
 import sqlalchemy as sa
-from sqlalchemy.orm import DeclarativeBase, Mapped, mapped_column, relationship
+from sqlalchemy.orm import DeclarativeBase, Mapped, Session, mapped_column, relationship, scoped_session
 
 from .redaction import ScrubbedJSON, ScrubbedText
 
@@ -26,8 +27,12 @@ metadata = sa.MetaData(
 
 MAX_ID = 2**31 - 1  # our integer keys are INTEGER columns: a larger number is no row, not an error
 
+# The host's Flask-SQLAlchemy session (scoped) or a plain one: what our functions write through.
+DbSession: TypeAlias = Session | scoped_session[Any]
+
+
 def utcnow() -> datetime:
-    return datetime.now(timezone.utc).replace(tzinfo=None)
+    return datetime.now(UTC).replace(tzinfo=None)
 
 
 class Base(DeclarativeBase):
@@ -152,7 +157,7 @@ class Event(Base):
     actor: Mapped[str | None] = mapped_column(sa.String(255))
     message: Mapped[str] = mapped_column(ScrubbedText, default="")
     http_status: Mapped[int | None]
-    data: Mapped[dict | None] = mapped_column(ScrubbedJSON)
+    data: Mapped[dict[str, Any] | None] = mapped_column(ScrubbedJSON)
     created_at: Mapped[datetime] = mapped_column(default=utcnow)
 
     connection: Mapped[Connection | None] = relationship()

@@ -19,6 +19,7 @@ import logging
 import re
 import threading
 from collections import OrderedDict
+from collections.abc import Mapping
 from typing import Any
 
 import sqlalchemy as sa
@@ -58,7 +59,7 @@ def remember(secret: str | None) -> None:
             _recent.popitem(last=False)
 
 
-def remember_config(config) -> None:
+def remember_config(config: Mapping[str, Any]) -> None:
     """The app's own secrets (vendor and partner keys, mail password, the secret keys) -- kept for good."""
     for key in SECRET_CONFIG_KEYS:
         for value in _config_values(config.get(key), key):
@@ -66,7 +67,7 @@ def remember_config(config) -> None:
                 _pinned.add(value)
 
 
-def _config_values(value, key: str) -> list[str]:
+def _config_values(value: object, key: str) -> list[str]:
     if isinstance(value, bytes):
         value = value.decode("utf-8", "replace")
     if not isinstance(value, str):
@@ -110,23 +111,23 @@ def scrub(value: Any, secrets: list[str] | None = None) -> Any:
 # -- storage: columns that can never hold a secret ------------------------------------------------
 
 
-class ScrubbedText(sa.types.TypeDecorator):
+class ScrubbedText(sa.types.TypeDecorator[str]):
     """Text scrubbed on its way into the database -- by ORM, bulk UPDATE or INSERT alike."""
 
     impl = sa.Text
     cache_ok = True
 
-    def process_bind_param(self, value, dialect):
+    def process_bind_param(self, value: Any, dialect: sa.Dialect) -> str | None:
         return None if value is None else scrub_text(str(value))  # str(): a lazy translation too
 
 
-class ScrubbedJSON(sa.types.TypeDecorator):
+class ScrubbedJSON(sa.types.TypeDecorator[Any]):
     """JSON whose strings (and secret-named fields) are scrubbed on their way into the database."""
 
     impl = sa.JSON
     cache_ok = True
 
-    def process_bind_param(self, value, dialect):
+    def process_bind_param(self, value: Any, dialect: sa.Dialect) -> Any:
         return scrub(value) if value is not None else None
 
 

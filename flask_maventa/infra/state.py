@@ -11,6 +11,7 @@ from __future__ import annotations
 
 import os
 import threading
+from collections.abc import Callable
 from typing import TYPE_CHECKING, Any
 
 import httpx
@@ -27,7 +28,7 @@ from .token_cache import TokenCache
 
 if TYPE_CHECKING:
     from flask_sqlalchemy import SQLAlchemy
-    from sqlalchemy.orm import Session, scoped_session
+    from sqlalchemy.orm import scoped_session
 
     from ..host import HostAdapter
     from .models import Connection
@@ -59,7 +60,7 @@ class MaventaState:
         return self.app.config
 
     @property
-    def session(self) -> scoped_session[Session]:
+    def session(self) -> scoped_session[Any]:
         return self.db.session
 
     def secrets(self) -> SecretBox:
@@ -91,7 +92,10 @@ class MaventaState:
         self._this_process()
         if self._token_cache is None:
             plugged = self._shared_tokens
-            shared = (lambda: plugged) if plugged is not None else (lambda: maventa_client.RedisTokenStore(self.redis()))
+            if plugged is not None:
+                shared: Callable[[], TokenStore] = lambda: plugged  # noqa: E731 - the host's one store
+            else:
+                shared = lambda: maventa_client.RedisTokenStore(self.redis())  # noqa: E731 - this process's Redis
             self._token_cache = TokenCache(shared, self.secrets())
         return self._token_cache
 

@@ -35,7 +35,7 @@ class EncryptedTokenStore(TokenStore):
         self._store = store
         self._box = box
 
-    def get(self, key):
+    def get(self, key: str) -> Token | None:
         token = self._store.get(key)
         if token is None:
             return None
@@ -44,14 +44,16 @@ class EncryptedTokenStore(TokenStore):
         except SecretUnreadable:
             return None  # written under a retired key, or not by us: fetch a new one
 
-    def set(self, key, token: Token):
+    def set(self, key: str, token: Token) -> None:
         self._store.set(key, dataclasses.replace(token, access_token=self._box.encrypt(token.access_token)))
 
-    def delete(self, key):
+    def delete(self, key: str) -> None:
         self._store.delete(key)
 
-    def lock(self, key):
-        return self._store.lock(key)
+    @contextlib.contextmanager
+    def lock(self, key: str) -> Iterator[None]:
+        with self._store.lock(key):
+            yield
 
 
 class TokenCache(TokenStore):
@@ -76,7 +78,7 @@ class TokenCache(TokenStore):
         token = self._memory.get(key)
         if token is not None and token.fresh():
             return token
-        shared = self._call("get", key)
+        shared: Token | None = self._call("get", key)
         if shared is not None:
             redaction.remember(shared.access_token)
             self._memory.set(key, shared)

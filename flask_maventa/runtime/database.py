@@ -28,12 +28,12 @@ def use_wal(app: Flask) -> str | None:
         try:
             with engine.connect() as connection:
                 if not app.config["MAVENTA_SQLITE_WAL"]:
-                    return connection.exec_driver_sql("PRAGMA journal_mode").scalar()
-                mode = connection.exec_driver_sql("PRAGMA journal_mode=WAL").scalar()
+                    return str(connection.exec_driver_sql("PRAGMA journal_mode").scalar())
+                mode = str(connection.exec_driver_sql("PRAGMA journal_mode=WAL").scalar())
         except sa.exc.SQLAlchemyError as exc:  # the database is away: the process waits for it elsewhere
             log.warning("could not set SQLite's journal mode (%s); tried again at the next start", type(exc).__name__)
             return None
-        if str(mode).lower() != "wal":
+        if mode.lower() != "wal":
             log.warning("SQLite stayed in %s mode (another connection busy?); it is tried again at the next start",
                         mode)
         return mode

@@ -20,10 +20,20 @@ from datetime import timedelta
 from typing import Any
 
 import click
+import httpx
 import sqlalchemy as sa
-from flask import current_app
+from flask import Config, current_app
+from sqlalchemy.orm import scoped_session
+from sqlalchemy.pool import QueuePool
 
+from ..document.preflight import check_document
+from ..infra.crypto import UNREADABLE, UNREADABLE_HINT, SecretUnreadable
+from ..infra.heartbeat import SCHEDULER, WORKER, health
 from ..infra.models import Connection, metadata
+from ..infra.state import MaventaState, current_state
+from ..services.transfer import oldest_due_age, transfer_blockers
+from ..services.transfer.queries import stuck_count
+from .doctor_live import live_checks
 
 
 @dataclass(frozen=True)
@@ -45,14 +55,14 @@ def problem(what: str, fix: str) -> Result:
 class Doctor:
     """What the checks share: the extension, its config, and what earlier checks found out."""
 
-    ext: Any
-    config: Any
+    ext: MaventaState
+    config: Config
     live: bool = False  # --live: also the read-only checks against Maventa (doctor_live.py)
     tables_ok: bool = False
     connections: list[Connection] = field(default_factory=list)
 
     @property
-    def session(self):
+    def session(self) -> scoped_session[Any]:
         return self.ext.session
 
 
@@ -108,10 +118,9 @@ def database(doc: Doctor) -> Iterator[Result]:
 
 def pool_size(doc: Doctor) -> Iterator[Result]:
     pool = doc.ext.db.engine.pool
-    size = getattr(pool, "size", None)
-    if not callable(size):
+    if not isinstance(pool, QueuePool):
         return  # SQLite memory, NullPool, StaticPool: no limit to check
-    capacity = pool.size() + max(0, getattr(pool, "_max_overflow", 0))
+    capacity = pool.size() + max(0, pool._max_overflow)  # QueuePool has no public accessor for it
     concurrency = int(doc.config["MAVENTA_SEND_CONCURRENCY"])
     needed = concurrency + concurrency // 2 + 2  # the batch's threads, the job's own, the heartbeat
     if capacity >= needed:
@@ -135,8 +144,6 @@ def redis_reachable(doc: Doctor) -> Iterator[Result]:
 def heartbeats(doc: Doctor) -> Iterator[Result]:
     if not doc.tables_ok:
         return
-    from ..infra.heartbeat import SCHEDULER, WORKER, health
-
     commands = {WORKER: "flask maventa worker", SCHEDULER: "flask maventa scheduler"}
     for kind, found in health(doc.session).items():
         if found.alive:
@@ -144,16 +151,13 @@ def heartbeats(doc: Doctor) -> Iterator[Result]:
         elif found.last_seen is None:
             yield problem(f"no {kind} has ever run", f"start `{commands[kind]}` (see Deploying in the README)")
         else:
-            yield problem(f"no {kind} has been alive for {_ago(found.silent_for)}",
+            yield problem(f"no {kind} has been alive for {_ago(found.silent_for or timedelta(0))}",
                           f"start `{commands[kind]}` again and check its log")
 
 
 def stuck_transfers(doc: Doctor) -> Iterator[Result]:
     if not doc.tables_ok:
         return
-    from ..services.transfer import oldest_due_age
-    from ..services.transfer.queries import stuck_count
-
     stuck = stuck_count()
     minutes = int(doc.config["MAVENTA_STUCK_MINUTES"])
     if stuck:
@@ -169,18 +173,16 @@ def webhook_reachable(doc: Doctor) -> Iterator[Result]:
     if not base:
         yield ok("webhooks off (MAVENTA_WEBHOOK_BASE_URL unset): delivery status comes by polling")
         return
-    import httpx
-
     url = f"{base.rstrip('/')}{doc.config['MAVENTA_URL_PREFIX'].rstrip('/')}/webhooks/0/doctor-probe"
     try:  # an unknown token must get our own 403 answer: then Maventa's calls reach this app too
         answer = httpx.post(url, json={}, timeout=10)
         reached = answer.status_code == 403 and "unknown webhook" in answer.text
+        detail = str(answer.status_code)
     except httpx.HTTPError as exc:
-        reached, answer = False, exc
+        reached, detail = False, type(exc).__name__
     if reached:
         yield ok(f"the webhook endpoint answers at {base}")
     else:
-        detail = getattr(answer, "status_code", type(answer).__name__)
         yield problem(f"the webhook endpoint does not answer at {base} ({detail})",
                       "make MAVENTA_WEBHOOK_BASE_URL this app's public URL, reachable from the internet")
 
@@ -189,8 +191,6 @@ def live(doc: Doctor) -> Iterator[Result]:
     """``--live``: read-only checks, against Maventa, of what we assume beyond its swagger."""
     if not doc.live or not doc.tables_ok:
         return
-    from .doctor_live import live_checks
-
     for passed, what, fix in live_checks():
         yield Result(passed, what, fix)
 
@@ -211,8 +211,6 @@ def credentials(doc: Doctor, connection: Connection) -> Iterator[Result]:
             yield problem(f"{label}: active without Maventa credentials",
                           "register the company or enter its credentials on its Maventa page")
         return
-    from ..infra.crypto import UNREADABLE, UNREADABLE_HINT, SecretUnreadable
-
     try:
         doc.ext.company_client(connection).check_credentials()
     except SecretUnreadable:
@@ -239,8 +237,6 @@ def verified(doc: Doctor, connection: Connection) -> Iterator[Result]:
 def settings_valid(doc: Doctor, connection: Connection) -> Iterator[Result]:
     if not connection.active:
         return
-    from ..services.transfer import transfer_blockers
-
     label = f"company {connection.company_id}"
     reasons = transfer_blockers(connection)
     if reasons:
@@ -254,8 +250,6 @@ def seller_data(doc: Doctor, connection: Connection) -> Iterator[Result]:
     """The company's own data (the seller part of its invoices) is enough for a valid e-invoice."""
     if not connection.active or not connection.transfer_status_id:
         return
-    from ..document.preflight import check_document
-
     label = f"company {connection.company_id}"
     adapter = doc.ext.adapter
     ids = list(adapter.list_invoice_ids(connection.company_id, connection.transfer_status_id, 1))
@@ -303,8 +297,6 @@ CONNECTION_CHECKS: list[ConnectionCheck] = [
 
 def run(echo: Callable[[str], None] = click.echo, *, live: bool = False) -> int:
     """Run every check and print its lines; returns the number of problems."""
-    from ..infra.state import current_state
-
     doc = Doctor(ext=current_state(), config=current_app.config, live=live)
     problems = 0
     for check in CHECKS:

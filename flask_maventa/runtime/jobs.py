@@ -12,7 +12,9 @@ import os
 from collections.abc import Iterator
 from contextlib import contextmanager
 
-from flask import current_app
+from ..infra.state import current_state
+from ..services import transfer
+from ..services.onboarding import poll_pending_signings
 
 log = logging.getLogger("flask_maventa.jobs")
 
@@ -24,15 +26,13 @@ def job_context() -> Iterator[None]:
     """A fresh app context (its own database session); after a fork, inherited connections are dropped."""
     global _engine_pid
     try:
-        app = current_app._get_current_object()
+        app = current_state().app
     except RuntimeError:
         raise RuntimeError(
             "flask-maventa jobs need the host's app context: run the worker with `flask maventa worker` "
             "(FLASK_APP pointing at your app), not a bare `rq worker`."
         ) from None
     with app.app_context():
-        from ..infra.state import current_state
-
         db = current_state().db
         if _engine_pid != os.getpid():
             # Sockets inherited from the parent process must never be used by the child.
@@ -45,34 +45,25 @@ def job_context() -> Iterator[None]:
             db.session.remove()
 
 
-def send_due() -> dict:
+def send_due() -> dict[str, int]:
     """Upload every due transfer, MAVENTA_SEND_CONCURRENCY at a time (queue ``<MAVENTA_QUEUE>-send``)."""
-    from ..services import transfer
-
     with job_context():
         return transfer.send_due()
 
 
-def poll_due() -> dict:
+def poll_due() -> dict[str, int]:
     """Read the delivery status of every accepted transfer that is due (queue ``<MAVENTA_QUEUE>-poll``)."""
-    from ..services import transfer
-
     with job_context():
         return transfer.poll_due()
 
 
-def poll_deliveries() -> dict:
+def poll_deliveries() -> dict[str, int]:
     """Wake the pollers if delivery-status reads are due (the scheduler does this on every dispatch tick)."""
-    from ..services import transfer
-
     with job_context():
         return {"dispatched": transfer.try_dispatch(transfer.POLL) or 0}
 
 
-def poll_signings() -> dict:
+def poll_signings() -> dict[str, int]:
     """The onboarding area's signing-status poll (enqueued by the scheduler every 15 s)."""
-    from ..services.onboarding import poll_pending_signings
-
     with job_context():
-        result = poll_pending_signings()
-        return result if isinstance(result, dict) else {"result": repr(result)}
+        return poll_pending_signings()

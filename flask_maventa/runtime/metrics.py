@@ -20,15 +20,24 @@ from __future__ import annotations
 
 import os
 from collections.abc import Iterable, Iterator
-from typing import Any
+from typing import TYPE_CHECKING, Any
+
+if TYPE_CHECKING:
+    from _typeshed.wsgi import StartResponse, WSGIApplication, WSGIEnvironment
 
 from prometheus_client import (
     CONTENT_TYPE_LATEST,
     REGISTRY,
     CollectorRegistry,
     generate_latest,
+    multiprocess,
 )
 from prometheus_client.core import GaugeMetricFamily, Metric
+
+from ..infra.heartbeat import health, processes
+from ..infra.models import utcnow
+from ..services.transfer.dispatch import queue_depths
+from ..services.transfer.queries import oldest_due_age, state_counts
 
 
 class StateCollector:
@@ -41,11 +50,6 @@ class StateCollector:
         return []  # collected on demand only
 
     def collect(self) -> Iterator[Metric]:
-        from ..infra.heartbeat import health, processes
-        from ..infra.models import utcnow
-        from ..services.transfer.dispatch import queue_depths
-        from ..services.transfer.queries import oldest_due_age, state_counts
-
         with self.app.app_context():
             session = self.app.extensions["maventa"].session
             try:
@@ -82,19 +86,17 @@ def render(app: Any) -> bytes:
     state = CollectorRegistry(auto_describe=False)
     state.register(StateCollector(app))
     if os.environ.get("PROMETHEUS_MULTIPROC_DIR"):
-        from prometheus_client import multiprocess
-
         counters = CollectorRegistry()
-        multiprocess.MultiProcessCollector(counters)
+        multiprocess.MultiProcessCollector(counters)  # type: ignore[no-untyped-call]  # prometheus-client's
     else:
         counters = REGISTRY
     return generate_latest(counters) + generate_latest(state)
 
 
-def make_wsgi_app(app: Any):
+def make_wsgi_app(app: Any) -> WSGIApplication:
     """A WSGI app answering the exposition for ``app`` (mount it with ``DispatcherMiddleware``)."""
 
-    def metrics_app(environ, start_response):
+    def metrics_app(environ: WSGIEnvironment, start_response: StartResponse) -> Iterable[bytes]:
         body = render(app)
         start_response("200 OK", [("Content-Type", CONTENT_TYPE_LATEST), ("Content-Length", str(len(body)))])
         return [body]

@@ -22,11 +22,14 @@ from dataclasses import dataclass
 
 import sqlalchemy as sa
 from flask import Flask
+from rq import Queue
 
 from ..infra import heartbeat
 from ..infra.models import Connection, utcnow
 from ..infra.state import current_state
-from . import slots
+from ..services import transfer
+from ..services.transfer import queue_name
+from . import jobs, slots
 from .database import use_wal
 
 log = logging.getLogger("flask_maventa.scheduler")
@@ -34,33 +37,29 @@ log = logging.getLogger("flask_maventa.scheduler")
 TICK = 1.0
 SIGNING_INTERVAL = 15.0
 
+Summary = dict[str, object]  # what a task did, for its log line
+
 
 @dataclass(frozen=True)
 class Task:
     name: str
     interval: Callable[[Flask], float]
-    run: Callable[[], dict]
+    run: Callable[[], Summary]
 
 
-def _dispatch() -> dict:
-    from ..services import transfer
-
+def _dispatch() -> Summary:
     expired = transfer.expire_leases()
     return {"expired_leases": expired, "send_jobs": transfer.try_dispatch(transfer.SEND),
             "poll_jobs": transfer.try_dispatch(transfer.POLL)}
 
 
-def _sweep() -> dict:
-    from ..services import transfer
-
+def _sweep() -> Summary:
     result = transfer.sweep()
     return {"created": len(result.created), "dispatched": result.dispatched, "blocked": len(result.blocked),
             "expired_leases": result.expired_leases, "redis_error": result.redis_error}
 
 
-def _signing() -> dict:
-    from ..services.transfer import queue_name
-    from . import jobs
+def _signing() -> Summary:
 
     session = current_state().session
     waiting = session.scalar(sa.select(sa.func.count()).select_from(Connection).where(
@@ -69,8 +68,6 @@ def _signing() -> dict:
     session.commit()
     if not waiting:
         return {"waiting": 0}
-    from rq import Queue
-
     try:
         Queue(queue_name(), connection=current_state().redis()).enqueue(
             jobs.poll_signings, result_ttl=0, failure_ttl=86400, description="maventa: signing poll")
@@ -122,7 +119,7 @@ def _run_task(app: Flask, task: Task, holder: str) -> None:
         log.debug("step=%s_start holder=%s", task.name, holder)
         try:
             summary = task.run()
-        except Exception:  # noqa: BLE001 - one bad run must not stop the timetable; the next slot runs again
+        except Exception:  # one bad run must not stop the timetable; the next slot runs again
             session.rollback()
             log.exception("step=%s_failed holder=%s", task.name, holder)
             summary = None
@@ -137,5 +134,5 @@ def _run_task(app: Flask, task: Task, holder: str) -> None:
                 time.time() - (time.monotonic() - started), time.monotonic() - started, fields)
 
 
-def _did_something(summary: dict | None) -> bool:
-    return bool(summary) and any(v for k, v in summary.items() if k != "waiting")
+def _did_something(summary: Summary | None) -> bool:
+    return summary is not None and any(v for k, v in summary.items() if k != "waiting")

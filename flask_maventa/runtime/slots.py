@@ -9,6 +9,7 @@ slow run never overlaps the next.
 from __future__ import annotations
 
 from datetime import timedelta
+from typing import Any, cast
 
 import sqlalchemy as sa
 
@@ -25,14 +26,14 @@ def take(name: str, interval: float, holder: str, *, hold: float) -> bool:
             session.commit()
         except sa.exc.IntegrityError:  # another scheduler made it a moment ago
             session.rollback()
-    taken = session.execute(
+    taken = cast("sa.CursorResult[Any]", session.execute(  # an UPDATE's result counts its rows
         sa.update(Slot)
         .where(Slot.name == name, Slot.next_run_at <= now,
                sa.or_(Slot.running_until.is_(None), Slot.running_until < now))
         .values(next_run_at=now + timedelta(seconds=interval), running_until=now + timedelta(seconds=hold),
                 holder=holder, runs=Slot.runs + 1)
         .execution_options(synchronize_session=False)
-    ).rowcount == 1
+    )).rowcount == 1
     session.commit()
     return taken
 

@@ -13,6 +13,7 @@ claimed; a second signal stops at once). A child whose supervisor dies gets SIGT
 
 from __future__ import annotations
 
+import contextlib
 import ctypes
 import logging
 import os
@@ -21,11 +22,16 @@ import sys
 import time
 import traceback
 from collections.abc import Sequence
+from types import FrameType
 
 from flask import Flask
+from redis import Redis
+from rq import Queue, SimpleWorker
+from rq.worker import DequeueStrategy
 
 from ..infra import counters as metrics
 from ..infra import heartbeat
+from ..services.transfer import POLL, SEND, queue_name
 from ..services.transfer.batch import STOP
 from .database import use_wal
 
@@ -37,8 +43,6 @@ QUEUE_KINDS = ("send", "poll", "default")
 
 
 def queue_names(kinds: Sequence[str] | None) -> list[str]:
-    from ..services.transfer import POLL, SEND, queue_name
-
     names = {"send": queue_name(SEND), "poll": queue_name(POLL), "default": queue_name()}
     return [names[kind] for kind in (kinds or QUEUE_KINDS)]
 
@@ -54,25 +58,16 @@ def run(app: Flask, *, processes: int = 1, burst: bool = False, kinds: Sequence[
 # -- one worker process ------------------------------------------------------------------------------------
 
 
-def _worker_class():
-    from rq import SimpleWorker
+class MaventaWorker(SimpleWorker):
+    """RQ's worker without a work horse; a stop request also tells the running job to stop claiming."""
 
-    class MaventaWorker(SimpleWorker):
-        """RQ's worker without a work horse; a stop request also tells the running job to stop claiming."""
-
-        def request_stop(self, signum, frame):
-            STOP.set()
-            super().request_stop(signum, frame)
-
-    return MaventaWorker
+    def request_stop(self, signum: int, frame: FrameType | None) -> None:
+        STOP.set()
+        super().request_stop(signum, frame)  # type: ignore[no-untyped-call]  # RQ's, unannotated
 
 
 def work(app: Flask, names: list[str], *, burst: bool = False, parent: int | None = None) -> int:
     """Run RQ's loop on ``names`` until stopped, starting it again whenever Redis took it down."""
-    from redis import Redis
-    from rq import Queue
-    from rq.worker import DequeueStrategy
-
     def parent_gone() -> None:
         if parent is not None and os.getppid() != parent:
             log.warning("the supervisor %s is gone; stopping", parent)
@@ -84,13 +79,12 @@ def work(app: Flask, names: list[str], *, burst: bool = False, parent: int | Non
     log.info("worker %s listening on %s", beat.id, ", ".join(names))
     url = app.config["MAVENTA_REDIS_URL"]
     pause = 0.5
-    worker_class = _worker_class()
     try:
         while not STOP.is_set():
             redis = Redis.from_url(url, socket_connect_timeout=2, health_check_interval=30)
             if not wait_for_redis(redis):
                 break
-            worker = worker_class([Queue(name, connection=redis) for name in names], connection=redis)
+            worker = MaventaWorker([Queue(name, connection=redis) for name in names], connection=redis)
             started, finished = time.monotonic(), False
             try:
                 worker.work(burst=burst, with_scheduler=False, dequeue_strategy=DequeueStrategy.ROUND_ROBIN)
@@ -111,7 +105,7 @@ def work(app: Flask, names: list[str], *, burst: bool = False, parent: int | Non
     return 0
 
 
-def wait_for_redis(redis) -> bool:
+def wait_for_redis(redis: Redis) -> bool:
     """Block until Redis answers (True) or a stop is asked for (False), pausing longer each time."""
     pause, warned = 0.5, False
     while not STOP.is_set():
@@ -129,9 +123,7 @@ def wait_for_redis(redis) -> bool:
     return False
 
 
-def _empty(redis, names: list[str]) -> bool:
-    from rq import Queue
-
+def _empty(redis: Redis, names: list[str]) -> bool:
     try:
         return all(Queue(name, connection=redis).count == 0 for name in names)
     except Exception:  # noqa: BLE001 - cannot tell: work again
@@ -219,12 +211,10 @@ class Supervisor:
             log.warning("worker process %s ended (%s) after %.0f s; starting another in %.0f s", pid, how, lived,
                         pause)
 
-    def _stop(self, signum, frame) -> None:
+    def _stop(self, signum: int, frame: FrameType | None) -> None:
         first = not self.stopping
         self.stopping = True
         log.info("supervisor got signal %s: %s", signum, "warm shutdown" if first else "stopping now")
         for pid in list(self.children):
-            try:
+            with contextlib.suppress(ProcessLookupError):
                 os.kill(pid, signal.SIGTERM)  # RQ: the first asks for a warm shutdown, a second for a cold one
-            except ProcessLookupError:
-                pass

@@ -156,7 +156,8 @@ def mapping_problems(
     if transfer is not None and success is not None and transfer.id == success.id:
         problems.append(Problem(
             "transfer_equals_success", "success_status_id",
-            gettext("The status after a successful transfer must differ from the status of invoices to be transferred."),
+            gettext("The status after a successful transfer must differ from the status of invoices to be "
+                    "transferred."),
             gettext("Otherwise a transferred invoice would be picked up again. Choose another status."),
         ))
     if transfer is not None and failure is not None and transfer.id == failure.id:
@@ -199,7 +200,7 @@ def _company_problems(connection: Connection) -> list[Problem]:
             gettext("This company is not connected to Maventa yet."),
             gettext("Register the company or enter its User API key and Company UUID first."),
         )]
-    if not current_state().secrets().readable(connection.api_key_encrypted):
+    if not current_state().secrets().readable(connection.api_key_encrypted or ""):
         return [secret_unreadable()]
     if not connection.verified:
         return [Problem(
@@ -257,7 +258,8 @@ def _check_live(connection: Connection) -> Problem | None:
         return Problem(
             "credentials_invalid", None,
             gettext("Maventa does not accept the stored User API key and Company UUID any more."),
-            gettext("Copy the User API key and Company UUID from the company's settings in Maventa and save them again."),
+            gettext("Copy the User API key and Company UUID from the company's settings in Maventa and save them "
+                    "again."),
         )
     except client_errors.UnverifiedCompanyError:
         state = "UNVERIFIED"
@@ -412,9 +414,10 @@ def set_use_own_pdf(connection: Connection, on: bool) -> dict[str, Any]:
     except SecretUnreadable:
         raise SettingsRejected([secret_unreadable()]) from None
     except client_errors.MaventaError:
-        raise SettingsRejected([Problem("maventa_unreachable", None,
-                                        gettext("Maventa did not accept the change, so its print setting is unchanged."),
-                                        gettext("Try again in a moment."))]) from None
+        raise SettingsRejected([Problem(
+            "maventa_unreachable", None,
+            gettext("Maventa did not accept the change, so its print setting is unchanged."),
+            gettext("Try again in a moment."))]) from None
     record(state.session, "settings.print_own_pdf", f"use_own_pdf set to {bool(on)}", connection=connection,
            actor=state.adapter.current_actor(), data={"use_own_pdf": bool(on)})
     return read_print_settings(connection)

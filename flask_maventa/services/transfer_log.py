@@ -7,7 +7,7 @@ sweep when Redis is down.
 
 from __future__ import annotations
 
-from collections.abc import Mapping, Sequence
+from collections.abc import Callable, Mapping, Sequence
 from dataclasses import dataclass
 from datetime import date, datetime, time, timedelta
 from typing import Any
@@ -121,7 +121,7 @@ def _duration(delta: timedelta) -> str:
 def runtime_warnings() -> list[tuple[str, str]]:
     """``(kind, text)`` for every process kind none of which is alive: nothing moves without them."""
     found = heartbeat.health(current_state().session)
-    texts = {
+    texts: dict[str, tuple[str, Callable[[str], str]]] = {
         heartbeat.WORKER: (
             gettext("No worker has ever run, so no invoice is being sent. Start `flask maventa worker`."),
             lambda d: gettext("No worker has been alive for %(duration)s, so no invoice is being sent. "

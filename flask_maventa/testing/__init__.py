@@ -33,6 +33,7 @@ class SentMail:
 class MemoryMailer:
     """A mailer (``Maventa(mailer=...)``) that keeps what it is asked to send in ``outbox``."""
 
+    outbox: list[SentMail] = field(default_factory=list)
 
     def send(self, to: Sequence[str], subject: str, body: str) -> None:
         self.outbox.append(SentMail(list(to), subject, body))

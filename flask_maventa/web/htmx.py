@@ -7,6 +7,7 @@ replaced); what it lacks for responses -- the trigger, redirect and retarget hea
 from __future__ import annotations
 
 import json
+from typing import Any
 
 from flask import Response, make_response, render_template, request
 from htmx_flask.requests import HtmxHeaders
@@ -22,7 +23,8 @@ def wants_fragment() -> bool:
     return bool(headers) and not headers.boosted and not headers.history_restore_request
 
 
-def render(page: str, fragment: str | None = None, *, status: int = 200, trigger: str | None = None, **context):
+def render(page: str, fragment: str | None = None, *, status: int = 200, trigger: str | None = None,
+           **context: Any) -> Response:
     """The whole page, or for an htmx request only the fragment the page includes.
 
     Both come from the same URL, so the response varies on HX-Request.
@@ -49,7 +51,7 @@ def retarget(response: Response, target: str, swap: str = "outerHTML") -> Respon
     return response
 
 
-def add_trigger(response, event: str, detail=None) -> None:
+def add_trigger(response: Response, event: str, detail: object = None) -> None:
     """Fire a client-side event (``maventa:…``) that other parts of the page listen to.
 
     The header is JSON (ASCII only, so any text in ``detail`` stays data, never markup or a second
@@ -60,7 +62,7 @@ def add_trigger(response, event: str, detail=None) -> None:
     response.headers["HX-Trigger"] = json.dumps(events, ensure_ascii=True)
 
 
-def _events(header: str) -> dict:
+def _events(header: str) -> dict[str, Any]:
     try:
         events = json.loads(header)
     except ValueError:

@@ -149,7 +149,7 @@ def test_a_secret_stored_before_scrubbing_existed_never_reaches_a_page(app, clie
 def test_every_logger_of_the_extension_and_the_access_log_has_the_secret_filter(app):
     names = set(re.findall(r'getLogger\("(flask_maventa[a-z_.]*)"\)',
                            "\n".join(p.read_text() for p in PACKAGE.rglob("*.py"))))
-    assert {"flask_maventa", "flask_maventa.transfer", "flask_maventa.webhooks"} <= names
+    assert {"flask_maventa.transfer", "flask_maventa.webhooks", "flask_maventa.registration"} <= names
     names = {name for name in names if not name.startswith("flask_maventa.sandbox")}  # an app of its own
     for name in [*names, "werkzeug", "gunicorn.access", "rq.worker"]:
         assert redaction.SECRET_FILTER in logging.getLogger(name).filters, name
@@ -188,8 +188,9 @@ def test_bearer_tokens_in_redis_are_encrypted(tmp_path, sandbox, redis_url):
         # Under a retired key the cached token reads as missing, and a new one is simply fetched. (A process
         # keeps the tokens it has in memory; a new process, or a new store, reads Redis.)
         raw.set(key, json.dumps({**stored, "access_token": "not-a-fernet-token"}))
-        from flask_maventa.infra.token_cache import ResilientTokenStore
+        from flask_maventa.client import RedisTokenStore
+        from flask_maventa.infra.token_cache import TokenCache
 
-        fresh = ResilientTokenStore(current_maventa().redis, current_maventa().secrets())
+        fresh = TokenCache(lambda: RedisTokenStore(current_maventa().redis()), current_maventa().secrets())
         assert fresh.get(key.decode()[len("maventa:token:"):]) is None
         current_maventa().company_client(connection).check_credentials()

@@ -6,6 +6,7 @@ session and the caller commits. Failures are :class:`OnboardingError` subclasses
 """
 
 from ...client.api import SIGNING_LOCALES
+from ..companies import PENDING_AUTH_STATES
 from .errors import AccessRefused, BusinessIdTaken, CredentialsRefused, MaventaUnreachable, OnboardingError
 from .registration import (
     MASK_CHAR,
@@ -19,8 +20,7 @@ from .registration import (
     register,
 )
 from .signing import (
-    PENDING_AUTH_STATES,
-    announce_verified,
+    announce_if_verified,
     check_signing_if_due,
     locale_for,
     poll_pending_signings,
@@ -30,8 +30,8 @@ from .signing import (
 )
 
 __all__ = [
-    "MASK_CHAR", "PENDING_AUTH_STATES", "SIGNING_LOCALES", "AccessRefused", "BusinessIdTaken", "Connected", "CredentialsRefused",
-    "MaventaUnreachable", "OnboardingError", "Registration", "announce_verified", "check_business_id",
-    "check_signing_if_due", "connect_existing", "locale_for", "masked_key", "parse_company_uuid",
+    "MASK_CHAR", "PENDING_AUTH_STATES", "SIGNING_LOCALES", "AccessRefused", "BusinessIdTaken", "Connected",
+    "CredentialsRefused", "MaventaUnreachable", "OnboardingError", "Registration", "announce_if_verified",
+    "check_business_id", "check_signing_if_due", "connect_existing", "locale_for", "masked_key", "parse_company_uuid",
     "poll_pending_signings", "refresh_signing_state", "refused", "register", "send_authorization", "signing_due",
 ]

@@ -218,15 +218,17 @@ def poll_pending_signings(now: datetime | None = None, limit: int = 200) -> dict
         session.commit()
         if verified:
             summary["verified"] += 1
-            announce_verified(connection)
+            announce_if_verified(connection, was_verified=False)  # only unverified ones are claimed
     if summary["checked"]:
         log.info("signing poll: %s", summary)
     return summary
 
 
-def announce_verified(connection: Connection) -> None:
-    """Send ``connection_verified`` -- from here only, after the commit that stored the verification. A
-    host receiver that fails is logged and does not undo or break the step that verified the company."""
+def announce_if_verified(connection: Connection, *, was_verified: bool) -> None:
+    """Send ``connection_verified`` when the company became verified -- from here only, after the commit that
+    stored it. A host receiver that fails is logged and does not undo or break the step that verified it."""
+    if was_verified or not connection.verified:
+        return
     try:
         signals.connection_verified.send(connection)
     except Exception:  # a host receiver's bug must not turn a verified company into an error page

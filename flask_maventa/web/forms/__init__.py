@@ -2,10 +2,31 @@
 
 from __future__ import annotations
 
+from typing import Any, cast
+
 from flask import request
 from flask_wtf import FlaskForm
+from wtforms.fields.choices import SelectChoice  # type: ignore[attr-defined]  # WTForms 3.3; its stubs lag
+
+from ...infra.i18n import lazy_gettext
+
+__all__ = ["MaventaForm", "choice", "lazy_text"]
 
 _FROM_REQUEST = object()
+
+
+def lazy_text(message: str, **variables: object) -> str:
+    """A label or message translated when rendered, in the user's language (not once at import).
+
+    WTForms turns labels and messages into text with ``str()``; its stubs say ``str``, so this is where
+    our lazy text is passed for one.
+    """
+    return cast(str, lazy_gettext(message, **variables))
+
+
+def choice(value: str, label: str, render_kw: dict[str, Any] | None = None) -> Any:
+    """One option of a select (WTForms 3.3's ``SelectChoice``: tuples are deprecated)."""
+    return SelectChoice(value, label, render_kw or {})
 
 
 class MaventaForm(FlaskForm):
@@ -16,7 +37,7 @@ class MaventaForm(FlaskForm):
     field sent that way is simply missing and the form says so.
     """
 
-    def __init__(self, formdata=_FROM_REQUEST, **kwargs):
+    def __init__(self, formdata: Any = _FROM_REQUEST, **kwargs: Any) -> None:
         if formdata is _FROM_REQUEST:
             formdata = request.form if request.method in ("POST", "PUT", "PATCH", "DELETE") else None
-        super().__init__(formdata=formdata, **kwargs)
+        super().__init__(formdata=formdata, **kwargs)  # type: ignore[no-untyped-call]  # Flask-WTF's, unannotated

@@ -6,59 +6,64 @@ Choices come from the host adapter at request time. Checks that need Maventa hap
 
 from __future__ import annotations
 
-from wtforms import SelectField, StringField
-from wtforms.fields.choices import SelectChoice
+from collections.abc import Sequence
+
+from wtforms import Field, SelectField, StringField
 from wtforms.validators import DataRequired, ValidationError
 
 from ...document.identifiers import email_ok
 from ...host import Company, Person
-from ...infra.i18n import lazy_gettext as _l
 from ...services.onboarding import SIGNING_LOCALES, OnboardingError, parse_company_uuid
-from . import MaventaForm
+from . import MaventaForm, choice
+from . import lazy_text as _l
 
 LOCALE_LABELS = {
     "FI": _l("Finnish"), "NO": _l("Norwegian"), "SE": _l("Swedish"), "EN": _l("English"),
     "NL": _l("Dutch"), "BE": _l("Belgian (Dutch/French)"),
 }
 
+# A company as the Register form offers it: (company, short reason, full reason), reasons None when eligible.
+CompanyChoice = tuple[Company, str | None, str | None]
+
 
 class RegisterForm(MaventaForm):
     """*Registrer*: the company (or an eligible department) and the person who gets the user account."""
 
-    company = SelectField(_l("Company or department"), validate_choice=False, validators=[DataRequired(_l("Choose the company to register."))])
+    company = SelectField(_l("Company or department"), validate_choice=False,
+                          validators=[DataRequired(_l("Choose the company to register."))])
     person = SelectField(_l("Person who gets the Maventa user account"), validate_choice=False,
                          validators=[DataRequired(_l("Choose the person who gets the Maventa user account."))])
 
-    def fill(self, companies: list[tuple], persons: list[Person]) -> None:
-        """``companies``: (company, short reason or None[, full reason]); ones with a reason are shown
-        disabled and refused with the full reason if posted anyway."""
-        self._companies = {entry[0].id: (entry[0], entry[-1] if entry[1] else None) for entry in companies}
+    def fill(self, companies: Sequence[CompanyChoice], persons: Sequence[Person]) -> None:
+        """``companies``: (company, short reason, full reason), the reasons None for one that can be chosen;
+        ones with a reason are shown disabled and refused with the full reason if posted anyway."""
+        self._companies = {c.id: (c, full if short else None) for c, short, full in companies}
         self._persons = {p.id: p for p in persons}
-        self.company.choices = [SelectChoice("", _l("Choose…"))] + [
-            SelectChoice(c.id, c.name + (f" — {short}" if short else ""), {"disabled": True} if short else {})
-            for c, short, *_full in companies
+        self.company.choices = [choice("", _l("Choose…"))] + [
+            choice(c.id, c.name + (f" — {short}" if short else ""), {"disabled": True} if short else {})
+            for c, short, _full in companies
         ]
-        self.person.choices = [SelectChoice("", _l("Choose…"))] + [
-            SelectChoice(p.id, f"{p.name} <{p.email}>") for p in persons]
+        self.person.choices = [choice("", _l("Choose…"))] + [
+            choice(p.id, f"{p.name} <{p.email}>") for p in persons]
 
-    def validate_company(self, field):
+    def validate_company(self, field: Field) -> None:
         entry = self._companies.get(field.data)
         if entry is None:
             raise ValidationError(_l("Choose one of the listed companies."))
         if entry[1]:
             raise ValidationError(entry[1])
 
-    def validate_person(self, field):
+    def validate_person(self, field: Field) -> None:
         if field.data not in self._persons:
             raise ValidationError(_l("Choose one of the persons of this company."))
 
     @property
     def chosen_company(self) -> Company:
-        return self._companies[self.company.data][0]
+        return self._companies[str(self.company.data)][0]
 
     @property
     def chosen_person(self) -> Person:
-        return self._persons[self.person.data]
+        return self._persons[str(self.person.data)]
 
 
 class CredentialsForm(MaventaForm):
@@ -68,13 +73,13 @@ class CredentialsForm(MaventaForm):
     company_uuid = StringField(_l("Company UUID"), render_kw={"autocomplete": "off", "spellcheck": "false",
                                                               "placeholder": "123e4567-e89b-12d3-a456-426614174000"})
 
-    def validate_company_uuid(self, field):
+    def validate_company_uuid(self, field: Field) -> None:
         try:
             field.data = parse_company_uuid(field.data)
         except OnboardingError as exc:
             raise ValidationError(exc.message) from None
 
-    def validate_api_key(self, field):
+    def validate_api_key(self, field: Field) -> None:
         if not (field.data or "").strip():
             raise ValidationError(_l("Enter the User API key from Maventa."))
 
@@ -82,32 +87,33 @@ class CredentialsForm(MaventaForm):
 class SigningForm(MaventaForm):
     """*Send autentikasjon forespørsel*: approver, the email for the invitation, its language."""
 
-    approver = SelectField(_l("Approver"), validate_choice=False, validators=[DataRequired(_l("Choose the person who may sign for the company."))])
+    approver = SelectField(_l("Approver"), validate_choice=False,
+                           validators=[DataRequired(_l("Choose the person who may sign for the company."))])
     email = StringField(_l("Email address for authentication"), render_kw={"type": "email", "autocomplete": "off"})
     locale = SelectField(_l("Email language"), validate_choice=False)
 
-    def fill(self, persons: list[Person]) -> None:
+    def fill(self, persons: Sequence[Person]) -> None:
         self._persons = {p.id: p for p in persons}
-        self.approver.choices = [SelectChoice("", _l("Choose…"))] + [SelectChoice(p.id, p.name) for p in persons]
+        self.approver.choices = [choice("", _l("Choose…"))] + [choice(p.id, p.name) for p in persons]
         # Labels translated now, in the user's language (not once at import).
-        self.locale.choices = [SelectChoice(code, f"{LOCALE_LABELS[code]} ({code})") for code in SIGNING_LOCALES]
+        self.locale.choices = [choice(code, f"{LOCALE_LABELS[code]} ({code})") for code in SIGNING_LOCALES]
 
-    def validate_approver(self, field):
+    def validate_approver(self, field: Field) -> None:
         if field.data not in self._persons:
             raise ValidationError(_l("Choose one of the persons of this company."))
 
-    def validate_email(self, field):
+    def validate_email(self, field: Field) -> None:
         field.data = (field.data or "").strip()
         if not email_ok(field.data):
             raise ValidationError(_l("Enter a valid email address, like name@example.com."))
 
-    def validate_locale(self, field):
+    def validate_locale(self, field: Field) -> None:
         if field.data not in SIGNING_LOCALES:
             raise ValidationError(_l("Choose one of the languages Maventa sends this email in."))
 
     @property
     def chosen_approver(self) -> Person:
-        return self._persons[self.approver.data]
+        return self._persons[str(self.approver.data)]
 
 
 class ActionForm(MaventaForm):

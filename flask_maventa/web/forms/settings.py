@@ -8,16 +8,15 @@ wherever the rule is applied.
 from __future__ import annotations
 
 from collections.abc import Sequence
-from typing import TYPE_CHECKING
+from typing import TYPE_CHECKING, cast
 
 from wtforms import BooleanField, SelectField, StringField
-from wtforms.fields.choices import SelectChoice as _choice  # WTForms 3.3+: tuples are deprecated
 from wtforms.validators import Length
 
 from ...host import InvoiceStatus
-from ...infra.i18n import lazy_gettext as _l
 from ...services.settings import STATUS_FIELDS, StatusMapping
-from . import MaventaForm
+from . import MaventaForm, choice
+from . import lazy_text as _l
 
 if TYPE_CHECKING:
     from ...infra.models import Connection
@@ -36,11 +35,11 @@ class SettingsForm(MaventaForm):
 
     def fill(self, statuses: Sequence[InvoiceStatus]) -> SettingsForm:
         """Offer the host's statuses of this company; the Sent ones are marked so the user sees why."""
-        choices = [_choice("", _l("Choose a status…"))] + [
-            _choice(s.id, _l("%(name)s (marked as Sent)", name=s.name) if s.is_sent else s.name) for s in statuses
+        choices = [choice("", _l("Choose a status…"))] + [
+            choice(s.id, _l("%(name)s (marked as Sent)", name=s.name) if s.is_sent else s.name) for s in statuses
         ]
         for name in STATUS_FIELDS:
-            self[name].choices = choices
+            cast(SelectField, self[name]).choices = choices
         return self
 
     @classmethod

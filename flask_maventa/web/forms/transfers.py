@@ -3,11 +3,10 @@
 from __future__ import annotations
 
 from wtforms import DateField, SelectField, StringField
-from wtforms.fields.choices import SelectChoice as choice  # WTForms 3.3+: tuples are deprecated
 from wtforms.validators import Length, Optional
 
-from ...infra.i18n import lazy_gettext as _l
-from . import MaventaForm
+from . import MaventaForm, choice
+from . import lazy_text as _l
 
 STATE_CHOICES = [choice(v, label) for v, label in [
     ("", _l("All states")), ("queued", _l("Queued")), ("sending", _l("Sending")), ("in_doubt", _l("Checking")),

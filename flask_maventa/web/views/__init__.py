@@ -12,14 +12,23 @@ from dataclasses import dataclass
 from functools import wraps
 from importlib import import_module
 from pathlib import Path
+from typing import TYPE_CHECKING, Any
 from urllib.parse import urlsplit
 
-from flask import Blueprint, abort, current_app, render_template, request
+from flask import Blueprint, Response, abort, current_app, render_template, request
+from flask.typing import ResponseReturnValue
 from flask_wtf.csrf import generate_csrf
 
 from ...infra import i18n, redaction
 from ...infra.crypto import UNREADABLE, UNREADABLE_HINT, SecretUnreadable
 from ...services import companies
+
+if TYPE_CHECKING:
+    from ...host import Company
+    from ...infra.models import Connection
+
+View = Callable[..., ResponseReturnValue]
+SectionContext = Callable[["Company", "Connection | None"], dict[str, Any]]  # a company page section's context
 
 PACKAGE_DIR = Path(__file__).resolve().parents[2]  # flask_maventa/
 
@@ -60,16 +69,16 @@ AREAS = ["landing", "company", "settings", "onboarding", "routing", "transfers",
 class Section:
     order: int
     template: str
-    context: Callable  # (company, connection) -> dict
+    context: SectionContext
 
 
 COMPANY_SECTIONS: list[Section] = []
 
 
-def company_section(order: int, template: str):
+def company_section(order: int, template: str) -> Callable[[SectionContext], SectionContext]:
     """Register a section of the company page: ``context(company, connection) -> dict``."""
 
-    def decorator(fn):
+    def decorator(fn: SectionContext) -> SectionContext:
         if not any(s.template == template for s in COMPANY_SECTIONS):
             COMPANY_SECTIONS.append(Section(order, template, fn))
             COMPANY_SECTIONS.sort(key=lambda s: s.order)
@@ -87,7 +96,7 @@ def index_section(template: str) -> None:
         INDEX_SECTIONS.append(template)
 
 
-def _template_context():
+def _template_context() -> dict[str, Any]:
     return {
         # Our own names: the host's layout renders around our pages, and its `_` stays the host's.
         "_mv": i18n.gettext,
@@ -100,35 +109,35 @@ def _template_context():
     }
 
 
-def _bad_request(error):
+def _bad_request(error: Exception) -> ResponseReturnValue:
     return render_template("maventa/error.html", code=400, message=i18n.gettext(
         "The request could not be read. Reload the page and try again.")), 400
 
 
-def _secret_unreadable(error):
+def _secret_unreadable(error: Exception) -> ResponseReturnValue:
     # A page that needs the key of a company whose key cannot be read (the sections say so themselves).
     return render_template("maventa/error.html", code=409, message=" ".join(
         (i18n.gettext(UNREADABLE), i18n.gettext(UNREADABLE_HINT)))), 409
 
 
-def _not_found(error):
+def _not_found(error: Exception) -> ResponseReturnValue:
     return render_template("maventa/error.html", code=404, message=i18n.gettext(
         "This company or page does not exist, or it is not yours to manage.")), 404
 
 
-def _forbidden(error):
+def _forbidden(error: Exception) -> ResponseReturnValue:
     return render_template("maventa/error.html", code=403, message=i18n.gettext(
         "You do not have permission to manage the Maventa integration of this company.")), 403
 
 
-def company_view(view):
+def company_view(view: View) -> View:
     """Resolve ``company_id`` from the URL, 404 if unknown, 403 without permission.
 
     The view gets ``company`` (the host's dataclass) and ``connection`` (ours, or None).
     """
 
     @wraps(view)
-    def wrapper(company_id: str, **kwargs):
+    def wrapper(company_id: str, **kwargs: Any) -> ResponseReturnValue:
         try:
             company, connection = companies.managed_company(company_id)
         except companies.NotYours as refused:
@@ -140,7 +149,7 @@ def company_view(view):
 
 # -- the edge ------------------------------------------------------------------------------------
 
-def _refuse_nul():
+def _refuse_nul() -> None:
     """No text we store or look up may hold a NUL (PostgreSQL refuses it): such a request is refused
     whole, before any view reads it, with a 400 that changes nothing."""
     values = [request.path, *request.args.keys(), *request.args.values()]
@@ -152,7 +161,7 @@ def _refuse_nul():
         abort(400)
 
 
-def _scrub_secrets(response):
+def _scrub_secrets(response: Response) -> Response:
     """The last guard: a secret this process knows never leaves in a page (an event stored before its
     column was scrubbed, an error text nobody thought of)."""
     if response.mimetype == "text/html" and not response.direct_passthrough:

@@ -2,16 +2,25 @@
 
 from __future__ import annotations
 
+from typing import TYPE_CHECKING, Any
+
+from flask import Blueprint, Response
+from flask.typing import ResponseReturnValue
+
 from ...services import companies
 from .. import htmx
 from . import COMPANY_SECTIONS, company_view
+
+if TYPE_CHECKING:
+    from ...host import Company
+    from ...infra.models import Connection
 
 PAGE = "maventa/company.html"
 FRAGMENT = "maventa/partials/_company.html"
 
 
-def render_company(company, connection, section: str | None = None, ctx: dict | None = None, *,
-                   trigger: str | None = None):
+def render_company(company: Company, connection: Connection | None, section: str | None = None,
+                   ctx: dict[str, Any] | None = None, *, trigger: str | None = None) -> Response:
     """The company page, or for htmx the fragment of ``section`` (the whole company part when None).
 
     ``ctx`` stands in for that section's own context, e.g. a posted form with its errors.
@@ -27,9 +36,9 @@ def render_company(company, connection, section: str | None = None, ctx: dict | 
 
 
 @company_view
-def company_page(company, connection):
+def company_page(company: Company, connection: Connection | None) -> ResponseReturnValue:
     return render_company(company, connection)
 
 
-def register(bp) -> None:
+def register(bp: Blueprint) -> None:
     bp.add_url_rule("/companies/<company_id>", "company", company_page)

@@ -8,9 +8,11 @@ or the whole page with the errors. All Maventa work is in :mod:`flask_maventa.se
 
 from __future__ import annotations
 
-from typing import TYPE_CHECKING
+from collections.abc import Callable
+from typing import TYPE_CHECKING, Any
 
-from flask import abort, g, make_response, redirect, render_template, request, url_for
+from flask import Blueprint, Response, abort, g, make_response, redirect, render_template, request, url_for
+from flask.typing import ResponseReturnValue
 
 from ...host import Company
 from ...infra.i18n import gettext as _
@@ -20,10 +22,13 @@ from ...services.companies import company_rows, connection_for
 from ...services.onboarding import OnboardingError
 from ...services.settings import secret_unreadable
 from .. import htmx
+from ..forms import MaventaForm
 from ..forms.onboarding import ActionForm, CredentialsForm, RegisterForm, SigningForm
 from . import company_section, company_view, index_section
 
 if TYPE_CHECKING:
+    from datetime import datetime
+
     from ...infra.models import Connection
 
 POLL_SECONDS = 3  # how often an open page asks for the signing state while a request is pending
@@ -32,7 +37,7 @@ POLL_SECONDS = 3  # how often an open page asks for the signing state while a re
 # -- shared helpers -----------------------------------------------------------------------------
 
 
-def _put_error(form, exc: OnboardingError) -> None:
+def _put_error(form: MaventaForm, exc: OnboardingError) -> None:
     """Show a service error next to the field it names (or above the form)."""
     field = getattr(form, exc.field, None) if exc.field else None
     if field is not None and field.name != "csrf_token":
@@ -46,7 +51,7 @@ def _company_url(company_id: str, notice: str | None = None, anchor: str | None 
     return f"{url}#{anchor}" if anchor else url
 
 
-def _company_page(company: Company, trigger: str | None = None):
+def _company_page(company: Company, trigger: str | None = None) -> Response:
     """The company page (or its fragment for htmx), with whatever forms/notices are in ``g``."""
     from .company import company_page
 
@@ -56,20 +61,20 @@ def _company_page(company: Company, trigger: str | None = None):
     return response
 
 
-def _retarget_company(company: Company, trigger: str):
+def _retarget_company(company: Company, trigger: str) -> Response:
     """Swap the whole company fragment instead of the element that asked (e.g. when verified,
     so the settings below unlock without a reload)."""
     return htmx.retarget(_company_page(company, trigger), "#maventa-company", "outerHTML")
 
 
-def _fmt(moment) -> str:
+def _fmt(moment: datetime | None) -> str:
     return moment.strftime("%Y-%m-%d %H:%M UTC") if moment else ""
 
 
 # -- Register ----------------------------------------------------------------------------------
 
 
-def _register_form(formdata=None, selected: str | None = None) -> RegisterForm:
+def _register_form(formdata: Any = None, selected: str | None = None) -> RegisterForm:
     """The Register form with the companies this user may manage and the chosen company's persons."""
     adapter = current_state().adapter
     choices = []
@@ -99,7 +104,7 @@ def _register_form(formdata=None, selected: str | None = None) -> RegisterForm:
     return form
 
 
-def register_page():
+def register_page() -> ResponseReturnValue:
     ext = current_state()
     if not company_rows():  # no company this user may manage: nothing to register, nothing to show
         abort(403)
@@ -138,7 +143,7 @@ def landing_register_form() -> RegisterForm:
 # -- the credentials section (order 10) ---------------------------------------------------------
 
 
-NOTICES = {
+NOTICES: dict[str, tuple[str, Callable[[], str]]] = {
     "registered": ("success", lambda: _(
         "The company is registered in Maventa. Its User API key and Company UUID are filled in below. "
         "Next, send the authentication request to the person who may sign for the company.")),
@@ -150,7 +155,7 @@ NOTICES = {
 
 
 @company_section(10, "maventa/partials/_credentials.html")
-def credentials_section(company: Company, connection: Connection | None) -> dict:
+def credentials_section(company: Company, connection: Connection | None) -> dict[str, Any]:
     form = g.get("maventa_credentials_form")
     if form is None:
         form = CredentialsForm(formdata=None, company_uuid=connection.company_uuid if connection else None)
@@ -162,8 +167,8 @@ def credentials_section(company: Company, connection: Connection | None) -> dict
         state = "manual"
     else:
         state = "none"
-    notice = g.get("maventa_credentials_notice") or request.args.get("notice")
-    kind, text = NOTICES.get(notice, (None, None))
+    notice = g.get("maventa_credentials_notice") or request.args.get("notice") or ""
+    kind, text = NOTICES.get(notice) or (None, None)
     register_form = None
     if state == "none":
         register_form = RegisterForm(formdata=None)
@@ -175,7 +180,7 @@ def credentials_section(company: Company, connection: Connection | None) -> dict
         "form": form,
         "state": state,
         "register_form": register_form,
-        "notice": (kind, text()) if kind else None,
+        "notice": (kind, text()) if kind and text else None,
         "registrant_email": connection.registrant_email if connection else None,
         "has_key": bool(connection and connection.api_key_encrypted) and not unreadable,
         "unreadable": secret_unreadable() if unreadable else None,  # MAVENTA_SECRET_KEY changed
@@ -183,13 +188,13 @@ def credentials_section(company: Company, connection: Connection | None) -> dict
 
 
 @company_view
-def save_credentials(company: Company, connection: Connection | None):
+def save_credentials(company: Company, connection: Connection | None) -> ResponseReturnValue:
     ext = current_state()
-    form = CredentialsForm()
+    form: CredentialsForm | None = CredentialsForm()
     trigger = None
-    if form.validate():
+    if form is not None and form.validate():
         try:
-            result = registration.connect_existing(company, form.company_uuid.data, form.api_key.data)
+            result = registration.connect_existing(company, form.company_uuid.data or "", form.api_key.data)
         except OnboardingError as exc:
             registration.refused("credentials", company, exc)
             _put_error(form, exc)
@@ -202,7 +207,7 @@ def save_credentials(company: Company, connection: Connection | None):
             if result.signing_error:
                 g.maventa_signing_warning = result.signing_error
             trigger = "maventa:credentials-saved"
-            form = None
+            form = None  # the section shows the saved credentials, not the posted form
     g.maventa_credentials_form = form
     return _company_page(company, trigger)
 
@@ -211,7 +216,7 @@ def save_credentials(company: Company, connection: Connection | None):
 
 
 @company_section(20, "maventa/partials/_signing.html")
-def signing_section(company: Company, connection: Connection | None) -> dict:
+def signing_section(company: Company, connection: Connection | None) -> dict[str, Any]:
     adapter = current_state().adapter
     persons = list(adapter.list_persons(company.id))
     if connection is None or not connection.has_credentials:
@@ -228,8 +233,10 @@ def signing_section(company: Company, connection: Connection | None) -> dict:
         form = SigningForm(
             formdata=None,
             approver=approver.id if approver else "",
-            email=(connection.auth_email if connection and connection.auth_email else approver.email if approver else ""),
-            locale=(connection.auth_locale if connection and connection.auth_locale else registration.locale_for(approver)),
+            email=(connection.auth_email if connection and connection.auth_email
+                   else approver.email if approver else ""),
+            locale=(connection.auth_locale if connection and connection.auth_locale
+                    else registration.locale_for(approver)),
         )
     form.fill(persons)
     approver = next((p for p in persons if connection and p.id == connection.approver_person_id), None)
@@ -249,13 +256,14 @@ def signing_section(company: Company, connection: Connection | None) -> dict:
     }
 
 
-def _signing_fragment(company: Company, connection: Connection | None, template: str, trigger: str | None = None):
+def _signing_fragment(company: Company, connection: Connection | None, template: str,
+                      trigger: str | None = None) -> Response:
     return htmx.render(template, template, trigger=trigger, ctx=signing_section(company, connection), company=company,
                        connection=connection)
 
 
 @company_view
-def signing_state(company: Company, connection: Connection | None):
+def signing_state(company: Company, connection: Connection | None) -> ResponseReturnValue:
     """The signing state. A GET shows what is stored; the open page polls with a POST, which asks
     Maventa when a check is due (honouring the backoff), so the page moves on even where no worker
     runs -- and a state change only ever happens on a POST with the page's token."""
@@ -267,15 +275,14 @@ def signing_state(company: Company, connection: Connection | None):
         else:
             g.maventa_signing_warning = registration.check_signing_if_due(connection)
             current_state().session.commit()
-            if connection.verified:
-                registration.announce_verified(connection)
+            registration.announce_if_verified(connection, was_verified=False)
     if connection is not None and connection.verified:
         return _retarget_company(company, "maventa:verified")
     return _signing_fragment(company, connection, "maventa/partials/_signing_state.html")
 
 
 @company_view
-def approver_fields(company: Company, connection: Connection | None):
+def approver_fields(company: Company, connection: Connection | None) -> ResponseReturnValue:
     """The email and language fields filled from the chosen approver (an htmx swap; editable after)."""
     persons = list(current_state().adapter.list_persons(company.id))
     approver = next((p for p in persons if p.id == request.args.get("approver")), None)
@@ -286,7 +293,7 @@ def approver_fields(company: Company, connection: Connection | None):
 
 
 @company_view
-def send_signing(company: Company, connection: Connection | None):
+def send_signing(company: Company, connection: Connection | None) -> ResponseReturnValue:
     ext = current_state()
     form = SigningForm()
     form.fill(list(ext.adapter.list_persons(company.id)))
@@ -294,7 +301,8 @@ def send_signing(company: Company, connection: Connection | None):
         try:
             if connection is None:
                 raise OnboardingError(_("Enter the User API key and Company UUID first."), field="approver")
-            registration.send_authorization(connection, form.chosen_approver, form.email.data, form.locale.data)
+            registration.send_authorization(connection, form.chosen_approver, form.email.data or "",
+                                            form.locale.data or "")
         except OnboardingError as exc:
             registration.refused("signing", company, exc)
             _put_error(form, exc)
@@ -311,12 +319,13 @@ def send_signing(company: Company, connection: Connection | None):
 
 
 @company_view
-def refresh_signing(company: Company, connection: Connection | None):
+def refresh_signing(company: Company, connection: Connection | None) -> ResponseReturnValue:
     """*Oppdater*: read the signing state from Maventa now."""
     ext = current_state()
     form = ActionForm()
     if not form.validate():
-        g.maventa_signing_warning = " ".join(form.csrf_token.errors) or _("The form has expired; reload the page.")
+        g.maventa_signing_warning = " ".join(form.errors.get("csrf_token") or ()) or _(
+            "The form has expired; reload the page.")
     elif connection is None or not connection.has_credentials:
         g.maventa_signing_warning = _("Enter the User API key and Company UUID first.")
     else:
@@ -328,8 +337,7 @@ def refresh_signing(company: Company, connection: Connection | None):
             g.maventa_signing_warning = exc.message
         else:
             ext.session.commit()
-            if connection.verified and not was_verified:
-                registration.announce_verified(connection)
+            registration.announce_if_verified(connection, was_verified=was_verified)
             if not htmx.htmx():
                 return redirect(_company_url(company.id, anchor="maventa-signing"), 303)
             if connection.verified:
@@ -346,11 +354,11 @@ def refresh_signing(company: Company, connection: Connection | None):
 # -- the landing page card ---------------------------------------------------------------------
 
 
-def _landing_context() -> dict:
+def _landing_context() -> dict[str, Any]:
     return {"maventa_register_form": landing_register_form}
 
 
-def register(bp) -> None:
+def register(bp: Blueprint) -> None:
     bp.add_url_rule("/register", "register", register_page, methods=["GET", "POST"])
     bp.add_url_rule("/companies/<company_id>/credentials", "credentials", save_credentials, methods=["POST"])
     bp.add_url_rule("/companies/<company_id>/signing", "signing_state", signing_state, methods=["GET", "POST"])

@@ -6,6 +6,11 @@ without JavaScript, an htmx swap with it).
 
 from __future__ import annotations
 
+from typing import TYPE_CHECKING, Any
+
+from flask import Blueprint
+from flask.typing import ResponseReturnValue
+
 from ...infra.crypto import SecretUnreadable
 from ...infra.i18n import gettext
 from ...services import routing
@@ -13,19 +18,23 @@ from ...services.settings import secret_unreadable
 from . import company_section, company_view
 from .company import render_company
 
+if TYPE_CHECKING:
+    from ...host import Company
+    from ...infra.models import Connection
+
 TEMPLATE = "maventa/partials/_routing.html"
 
 
 @company_section(35, TEMPLATE)
-def routing_section(company, connection) -> dict:
+def routing_section(company: Company, connection: Connection | None) -> dict[str, Any]:
     return {"company": company, "shown": bool(connection and connection.verified), "preview": None,
             "notice": None}
 
 
 @company_view
-def routing_preview(company, connection):
+def routing_preview(company: Company, connection: Connection | None) -> ResponseReturnValue:
     ctx = routing_section(company, connection)
-    if ctx["shown"] and connection.transfer_status_id:
+    if connection is not None and ctx["shown"] and connection.transfer_status_id:
         try:
             ctx["preview"] = routing.preview_due(connection)
         except SecretUnreadable:
@@ -35,5 +44,5 @@ def routing_preview(company, connection):
     return render_company(company, connection, TEMPLATE, ctx)
 
 
-def register(bp) -> None:
+def register(bp: Blueprint) -> None:
     bp.add_url_rule("/companies/<company_id>/routing", "routing_preview", routing_preview)

@@ -7,7 +7,10 @@ a 303 to the company page, or the page again with the errors.
 
 from __future__ import annotations
 
-from flask import redirect, request, url_for
+from typing import TYPE_CHECKING, Any
+
+from flask import Blueprint, redirect, request, url_for
+from flask.typing import ResponseReturnValue
 
 from ...infra.i18n import gettext
 from ...infra.state import current_state
@@ -25,9 +28,16 @@ from ...services.settings import (
     transfer_blockers,
 )
 from .. import htmx
+from ..forms import MaventaForm
 from ..forms.settings import ActivationForm, PrintOwnPdfForm, SettingsForm
 from . import company_section, company_view
 from .company import render_company
+
+if TYPE_CHECKING:
+    from typing_extensions import TypeIs
+
+    from ...host import Company
+    from ...infra.models import Connection
 
 SETTINGS = "maventa/partials/_settings.html"
 PRINT = "maventa/partials/_print.html"
@@ -35,26 +45,34 @@ ACTIVATION = "maventa/partials/_activation.html"
 PROBLEMS = "maventa/partials/_settings_problems.html"
 
 
-def _locked_reason(connection) -> str | None:
+def _locked_reason(connection: Connection | None) -> str | None:
     if connection is None or not connection.has_credentials:
-        return gettext("Connect the company to Maventa first: register it or enter its User API key and Company UUID.")
+        return gettext("Connect the company to Maventa first: register it or enter its User API key and "
+                       "Company UUID.")
     if not connection.verified:
-        return gettext("The settings open once the company is verified in Maventa (the approver has signed the agreement).")
+        return gettext("The settings open once the company is verified in Maventa (the approver has signed the "
+                       "agreement).")
     return None
 
 
-def _csrf_problems(form) -> list[Problem]:
-    return [Problem("csrf", None, gettext("The form has expired or did not come from this page. Reload the page and try again."))
-            for _ in form.errors.get("csrf_token", ())[:1]]
+def _unlocked(connection: Connection | None) -> TypeIs[Connection]:
+    return _locked_reason(connection) is None
+
+
+def _csrf_problems(form: MaventaForm) -> list[Problem]:
+    return [Problem("csrf", None, gettext("The form has expired or did not come from this page. Reload the page and "
+                                          "try again."))
+            for _ in [form.errors.get("csrf_token")] if _]
 
 
 # -- the settings section ----------------------------------------------------------------------
 
 
-def settings_context(company, connection, *, form=None, problems=None, saved=False, refused=False) -> dict:
-    locked = _locked_reason(connection)
-    if locked:
-        return {"company": company, "connection": connection, "locked_reason": locked}
+def settings_context(company: Company, connection: Connection | None, *, form: SettingsForm | None = None,
+                     problems: list[Problem] | None = None, saved: bool = False,
+                     refused: bool = False) -> dict[str, Any]:
+    if not _unlocked(connection):
+        return {"company": company, "connection": connection, "locked_reason": _locked_reason(connection)}
     statuses = current_state().adapter.list_invoice_statuses(company.id)
     if form is None:
         form = SettingsForm.of(connection, statuses)
@@ -72,19 +90,19 @@ def settings_context(company, connection, *, form=None, problems=None, saved=Fal
 
 
 @company_section(30, SETTINGS)
-def settings_section(company, connection) -> dict:
+def settings_section(company: Company, connection: Connection | None) -> dict[str, Any]:
     return settings_context(company, connection)
 
 
-def _posted_settings_form(company) -> SettingsForm:
+def _posted_settings_form(company: Company) -> SettingsForm:
     return SettingsForm().fill(current_state().adapter.list_invoice_statuses(company.id))
 
 
 @company_view
-def save(company, connection):
+def save(company: Company, connection: Connection | None) -> ResponseReturnValue:
     session = current_state().session
     form = _posted_settings_form(company)
-    if _locked_reason(connection):
+    if not _unlocked(connection):
         return render_company(company, connection, SETTINGS, settings_context(company, connection))
     if not form.validate():
         problems = _csrf_problems(form)
@@ -110,10 +128,10 @@ def save(company, connection):
 
 
 @company_view
-def validate(company, connection):
+def validate(company: Company, connection: Connection | None) -> ResponseReturnValue:
     """Inline check while the user edits: the same rules as saving, nothing stored."""
     form = _posted_settings_form(company)
-    if _locked_reason(connection):
+    if not _unlocked(connection):
         return render_company(company, connection, SETTINGS, settings_context(company, connection))
     form.validate()
     problems = _csrf_problems(form)
@@ -126,7 +144,7 @@ def validate(company, connection):
 
 
 @company_view
-def show_settings(company, connection):
+def show_settings(company: Company, connection: Connection | None) -> ResponseReturnValue:
     if not htmx.wants_fragment():
         return redirect(url_for("maventa.company", company_id=company.id) + "#maventa-settings", 303)
     return htmx.render("maventa/company.html", SETTINGS, ctx=settings_context(company, connection))
@@ -135,10 +153,12 @@ def show_settings(company, connection):
 # -- Maventa's own-PDF print setting -----------------------------------------------------------
 
 
-def print_context(company, connection, *, problem: Problem | None = None, changed: bool = False) -> dict:
-    ctx = {"company": company, "connection": connection, "print_settings": None, "problem": problem,
-           "changed": changed, "locked_reason": _locked_reason(connection), "form": PrintOwnPdfForm(formdata=None)}
-    if ctx["locked_reason"] is None and problem is None:
+def print_context(company: Company, connection: Connection | None, *, problem: Problem | None = None,
+                  changed: bool = False) -> dict[str, Any]:
+    ctx: dict[str, Any] = {
+        "company": company, "connection": connection, "print_settings": None, "problem": problem,
+        "changed": changed, "locked_reason": _locked_reason(connection), "form": PrintOwnPdfForm(formdata=None)}
+    if _unlocked(connection) and problem is None:
         try:
             ctx["print_settings"] = read_print_settings(connection)
         except SettingsRejected as refused:
@@ -147,11 +167,11 @@ def print_context(company, connection, *, problem: Problem | None = None, change
 
 
 @company_view
-def print_settings(company, connection):
+def print_settings(company: Company, connection: Connection | None) -> ResponseReturnValue:
     if request.method == "POST":
         form = PrintOwnPdfForm()
         problem = None
-        if _locked_reason(connection):
+        if not _unlocked(connection):
             pass
         elif not form.validate():
             problem = _csrf_problems(form)[0] if _csrf_problems(form) else None
@@ -177,7 +197,8 @@ def print_settings(company, connection):
 # -- the activation toggle ---------------------------------------------------------------------
 
 
-def activation_context(company, connection, *, problems=None) -> dict:
+def activation_context(company: Company, connection: Connection | None, *,
+                       problems: list[Problem] | None = None) -> dict[str, Any]:
     blockers = transfer_blockers(connection) if connection is not None and connection.active else []
     return {
         "company": company,
@@ -190,12 +211,12 @@ def activation_context(company, connection, *, problems=None) -> dict:
 
 
 @company_section(5, ACTIVATION)
-def activation_section(company, connection) -> dict:
+def activation_section(company: Company, connection: Connection | None) -> dict[str, Any]:
     return activation_context(company, connection)
 
 
 @company_view
-def activation(company, connection):
+def activation(company: Company, connection: Connection | None) -> ResponseReturnValue:
     if request.method == "GET":
         if not htmx.wants_fragment():
             return redirect(url_for("maventa.company", company_id=company.id), 303)
@@ -208,7 +229,7 @@ def activation(company, connection):
                               activation_context(company, connection, problems=_csrf_problems(form)))
     if connection is None:
         return render_company(company, connection, ACTIVATION, activation_context(company, connection, problems=[
-            Problem("no_credentials", None, _locked_reason(connection))]))
+            Problem("no_credentials", None, _locked_reason(connection) or "")]))
     if form.wanted:
         try:
             activate(connection)
@@ -225,7 +246,7 @@ def activation(company, connection):
                            trigger="maventa:activation-changed")
 
 
-def register(bp) -> None:
+def register(bp: Blueprint) -> None:
     bp.add_url_rule("/companies/<company_id>/settings", "settings", show_settings)
     bp.add_url_rule("/companies/<company_id>/settings", "save_settings", save, methods=["POST"])
     bp.add_url_rule("/companies/<company_id>/settings/validate", "validate_settings", validate, methods=["POST"])

@@ -6,9 +6,10 @@ when Redis is down) and without JavaScript (filters are a GET form, retry a POST
 
 from __future__ import annotations
 
-from typing import Any
+from collections.abc import Sequence
+from typing import TYPE_CHECKING, Any
 
-from flask import abort, redirect, request, url_for
+from flask import Blueprint, abort, redirect, request, url_for
 from flask.typing import ResponseReturnValue
 
 from ...infra.i18n import gettext
@@ -16,18 +17,23 @@ from ...infra.state import current_state
 from ...services import transfer_log
 from ...services.companies import NotYours, company_names, managed_connections
 from .. import htmx
-from ..forms.transfers import RetryForm, TransferFilterForm, choice
+from ..forms import choice
+from ..forms.transfers import RetryForm, TransferFilterForm
 from . import company_section, own_url
 
+if TYPE_CHECKING:
+    from ...host import Company
+    from ...infra.models import Connection
 
-def _managed_connections():
+
+def _managed_connections() -> dict[int, Connection]:
     try:
         return managed_connections()
     except NotYours as refused:
         abort(refused.status)
 
 
-def _log_context(messages=()) -> dict[str, Any]:
+def _log_context(messages: Sequence[tuple[str, str]] = ()) -> dict[str, Any]:
     connections = _managed_connections()
     names = company_names()
     form = TransferFilterForm(request.args)
@@ -46,7 +52,7 @@ def log_page() -> ResponseReturnValue:
     return htmx.render("maventa/transfers/index.html", "maventa/transfers/_log.html", **_log_context())
 
 
-def counters():
+def counters() -> ResponseReturnValue:
     connections = _managed_connections()
     company = request.args.get("company")
     ids = [c.id for c in connections.values() if not company or c.company_id == company]
@@ -66,11 +72,11 @@ def timeline(connection_id: int, invoice_id: str) -> ResponseReturnValue:
                        transfers=found.transfers, events=found.events, invoice_id=invoice_id, retry_form=RetryForm())
 
 
-def retry():
+def retry() -> ResponseReturnValue:
     connections = _managed_connections()  # permission first: a refused user learns nothing, not even a form error
     form = RetryForm()
     messages: list[tuple[str, str]] = []
-    if not form.validate_on_submit():
+    if not form.validate_on_submit():  # type: ignore[no-untyped-call]  # Flask-WTF's, unannotated
         messages.append(("error", gettext("The form expired; reload the page and try again.")))
     else:
         messages += transfer_log.retry(request.form.getlist("ids"), connections)
@@ -87,7 +93,7 @@ def retry():
 
 
 @company_section(40, "maventa/partials/_transfers_summary.html")
-def transfers_summary(company, connection):
+def transfers_summary(company: Company, connection: Connection | None) -> dict[str, Any]:
     return {
         "company": company, "connection": connection,
         "counters": transfer_log.counters([connection.id]) if connection else None,
@@ -96,7 +102,7 @@ def transfers_summary(company, connection):
     }
 
 
-def register(bp) -> None:
+def register(bp: Blueprint) -> None:
     bp.add_url_rule("/transfers", "transfers", log_page)
     bp.add_url_rule("/transfers/counters", "transfer_counters", counters)
     bp.add_url_rule("/transfers/<int:connection_id>/invoices/<invoice_id>", "transfer_timeline", timeline)
