@@ -104,6 +104,10 @@ class Connection(Base):
 class Transfer(Base):
     """One attempt to deliver one revision of one host invoice. See DESIGN: the state machine."""
 
+    __allow_unmapped__ = True  # for pending_request, which is no column
+    # The request event of the attempt in progress, written in the same statement as its answer's
+    # (services/transfer/sending.py); None between attempts.
+    pending_request: Any = None
     __tablename__ = "maventa_transfer"
     __table_args__ = (
         sa.UniqueConstraint("connection_id", "invoice_id", "revision", name="uq_maventa_transfer_revision"),

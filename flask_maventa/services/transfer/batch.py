@@ -23,8 +23,9 @@ from collections.abc import Callable, Sequence
 from concurrent.futures import Future, ThreadPoolExecutor
 from typing import Any
 
-from flask import Flask, current_app, g
+from flask import Flask, g
 
+from ...infra.state import current_state
 from . import delivery, sending
 from . import dispatch as dispatching
 from .states import Outcome, cfg, request_slots
@@ -51,20 +52,21 @@ def _task(app: Flask, work: Callable[..., Outcome], item: Sequence[Any]) -> Outc
         g.maventa_own_session = True
         try:
             return work(*item)
-        except Exception as exc:  # noqa: BLE001 - one transfer's bug must not stop the others; its lease recovers it
+        except Exception as exc:  # one transfer's bug must not stop the others; its lease recovers it
             log.exception("step=crash work=%s item=%s", work.__name__, item)
             return Outcome("error", type(exc).__name__)
 
 
-def run(claim: Callable[[int], list], work: Callable[..., Outcome], *, budget: float | None = None) -> Counter:
+def run(claim: Callable[[int], list[Any]], work: Callable[..., Outcome], *,
+        budget: float | None = None) -> Counter[str]:
     """Claim and work until nothing is due, a stop is asked for, or ``budget`` seconds have passed."""
-    app = current_app._get_current_object()
+    app = current_state().app
     size = int(cfg("MAVENTA_SEND_CONCURRENCY"))
     threads = size + size // 2  # W requests in flight; the others build the next documents, record answers
     pool = executor(threads)
     deadline = time.monotonic() + (dispatching.JOB_SECONDS if budget is None else budget)
-    outcomes: Counter = Counter()
-    results: queue.SimpleQueue[Future] = queue.SimpleQueue()
+    outcomes: Counter[str] = Counter()
+    results: queue.SimpleQueue[Future[Outcome]] = queue.SimpleQueue()
     pending = 0
     short = False  # the last claim got fewer than it asked for: nothing more was due then
     last = None
@@ -75,7 +77,7 @@ def run(claim: Callable[[int], list], work: Callable[..., Outcome], *, budget: f
                 wanted = threads + size - pending  # every thread busy, and the next batch waiting
                 try:
                     items = claim(wanted)
-                except Exception:  # noqa: BLE001 - the database is away: finish what we hold; retried later
+                except Exception:  # the database is away: finish what we hold; retried later
                     log.exception("step=claim_failed")
                     items = []
                 for item in items:

@@ -10,16 +10,18 @@ invoice at once; reads are harmless to repeat, so a claim lost with its worker i
 
 from __future__ import annotations
 
+from collections.abc import Mapping
 from datetime import timedelta
-from typing import Any
+from typing import Any, cast
 
 import sqlalchemy as sa
 
 from ...client import errors as maventa_errors
 from ...client.api import ROUTES
+from ...document.markers import N_
 from ...infra import counters as metrics
 from ...infra import heartbeat, signals
-from ...infra.i18n import N_, company_locale, gettext
+from ...infra.i18n import company_locale, gettext
 from ...infra.models import Transfer, utcnow
 from ...infra.state import current_state as current_maventa
 from . import dispatch as dispatching
@@ -63,7 +65,8 @@ def claim_polls(limit: int) -> list[tuple[int]]:
         if dialect.update_returning:
             got = list(session.scalars(_CLAIM_READS.returning(TABLE.c.id), {**params, "ids": ids}))
         else:
-            got = [i for i in ids if session.execute(_CLAIM_READS, {**params, "ids": [i]}).rowcount == 1]
+            got = [i for i in ids if cast("sa.CursorResult[Any]", session.execute(
+                _CLAIM_READS, {**params, "ids": [i]})).rowcount == 1]
         session.commit()
     return [(transfer_id,) for transfer_id in got]
 
@@ -122,7 +125,7 @@ def _read_failed(transfer: Transfer, error: Exception) -> Outcome:
     return Outcome(ACCEPTED, str(error))
 
 
-def _delivered(transfer: Transfer, answer: dict) -> Outcome:
+def _delivered(transfer: Transfer, answer: Mapping[str, Any]) -> Outcome:
     session = current_maventa().session
     message = gettext("Maventa delivered the invoice.")
 
@@ -148,7 +151,7 @@ def route_of(channel: str | None) -> str | None:
     return next((route for route in ROUTES if route in text), None)
 
 
-def _maventa_failed(transfer: Transfer, company: Any, answer: dict) -> Outcome:
+def _maventa_failed(transfer: Transfer, company: Any, answer: Mapping[str, Any]) -> Outcome:
     """Maventa could not deliver, or its own validation refused the invoice: its action says which."""
     from ...client.actions import failure_of
 

@@ -14,6 +14,7 @@ import logging
 import math
 
 import sqlalchemy as sa
+from rq import Queue
 
 from ...infra import audit, heartbeat
 from ...infra import counters as metrics
@@ -40,9 +41,7 @@ def queue_names() -> list[str]:
     return [queue_name(SEND), queue_name(POLL), queue_name()]
 
 
-def _queue(kind: str | None):
-    from rq import Queue
-
+def _queue(kind: str | None) -> Queue:
     return Queue(queue_name(kind), connection=current_maventa().redis())
 
 

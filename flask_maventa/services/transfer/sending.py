@@ -15,21 +15,22 @@ from __future__ import annotations
 import functools
 import logging
 import time
-from collections.abc import Callable
+from collections.abc import Callable, Mapping, Sequence
 from dataclasses import dataclass
 from datetime import datetime, timedelta
-from typing import Any, TypeVar
+from typing import Any, TypeVar, cast
 
 import sqlalchemy as sa
-from flask import current_app
 
 from ...client import errors as maventa_errors
 from ...client.languages import maventa_language
+from ...document.findings import Finding
+from ...document.markers import N_
 from ...infra import audit, heartbeat, signals
 from ...infra import counters as metrics
 from ...infra.crypto import UNREADABLE, UNREADABLE_HINT, SecretUnreadable
-from ...infra.i18n import N_, company_locale, gettext
-from ...infra.models import Connection, Transfer, utcnow
+from ...infra.i18n import company_locale, gettext
+from ...infra.models import Connection, DbSession, Transfer, utcnow
 from ...infra.state import current_state as current_maventa
 from ..routing import send_params
 from . import dispatch as dispatching
@@ -69,13 +70,13 @@ def _body_summary(response: Any) -> str | None:
     if response is None:
         return None
     try:
-        text = response.text
+        text: str = response.text
     except Exception:  # noqa: BLE001 - a streamed or undecodable body is summarised as absent
         return None
     return text[:BODY_LIMIT]
 
 
-def error_data(exc: maventa_errors.MaventaError) -> dict:
+def error_data(exc: maventa_errors.MaventaError) -> dict[str, Any]:
     data = {"error": type(exc).__name__, "code": exc.code, "message": exc.message, "details": exc.details}
     body = _body_summary(exc.response)
     if body:
@@ -92,12 +93,12 @@ def send_signal(signal: Any, transfer: Transfer) -> None:
     if not signal.receivers:
         return
     try:
-        signal.send(transfer, app=current_app._get_current_object())
-    except Exception:  # noqa: BLE001 - a host receiver's bug must not undo a committed transfer
+        signal.send(transfer, app=current_maventa().app)
+    except Exception:  # a host receiver's bug must not undo a committed transfer
         log.exception("a receiver of %s failed for transfer %s", signal.name, transfer.id)
 
 
-def short_answer(answer: dict) -> dict:
+def short_answer(answer: Mapping[str, Any]) -> dict[str, Any]:
     keep = ("id", "status", "invoice_nr", "sum", "currency", "recipient", "created_at", "destination")
     return {k: answer[k] for k in keep if k in answer}
 
@@ -136,20 +137,20 @@ def claim(transfer_id: int) -> tuple[Transfer | None, bool]:
         return None, False
     now = utcnow()
     claimed = _claim_values(now)
-    doubtful = session.execute(
+    doubtful = cast("sa.CursorResult[Any]", session.execute(
         sa.update(Transfer)
         .where(Transfer.id == transfer_id,
                sa.or_(sa.and_(Transfer.state == IN_DOUBT,
                               sa.or_(Transfer.next_attempt_at.is_(None), Transfer.next_attempt_at <= now)),
                       sa.and_(Transfer.state == SENDING, Transfer.lease_until < now)))
         .values(**claimed).execution_options(synchronize_session=False)
-    ).rowcount == 1
-    fresh = not doubtful and session.execute(
+    )).rowcount == 1
+    fresh = not doubtful and cast("sa.CursorResult[Any]", session.execute(
         sa.update(Transfer)
         .where(Transfer.id == transfer_id, Transfer.state == QUEUED,
                sa.or_(Transfer.next_attempt_at.is_(None), Transfer.next_attempt_at <= now))
         .values(**claimed).execution_options(synchronize_session=False)
-    ).rowcount == 1
+    )).rowcount == 1
     session.commit()
     if not (doubtful or fresh):
         return None, False
@@ -183,7 +184,8 @@ def claim_batch(limit: int) -> list[tuple[int, bool]]:
                 if returning:
                     got = list(session.scalars(_CLAIM_RETURNING, {**params, "ids": ids}))
                 else:
-                    got = [i for i in ids if session.execute(_CLAIM, {**params, "ids": [i]}).rowcount == 1]
+                    got = [i for i in ids if cast("sa.CursorResult[Any]", session.execute(
+                        _CLAIM, {**params, "ids": [i]})).rowcount == 1]
                 claimed += [(transfer_id, state == IN_DOUBT) for transfer_id in got]
                 lost += len(ids) - len(got)
             session.commit()
@@ -193,7 +195,7 @@ def claim_batch(limit: int) -> list[tuple[int, bool]]:
 
 
 @functools.cache
-def with_connection() -> tuple:
+def with_connection() -> tuple[Any, ...]:
     """Load a transfer and its connection in one query."""
     return (sa.orm.joinedload(Transfer.connection),)
 
@@ -214,7 +216,7 @@ class Request:
     invoice_number: str | None
     route: str
     message: str
-    summary: dict
+    summary: dict[str, Any]
 
 
 def _request_columns(transfer: Transfer) -> dict[str, Any]:
@@ -222,7 +224,7 @@ def _request_columns(transfer: Transfer) -> dict[str, Any]:
     return {} if request is None else {"invoice_number": request.invoice_number, "route": request.route}
 
 
-def _write_notes(session, transfer: Transfer, *notes: Note) -> None:
+def _write_notes(session: DbSession, transfer: Transfer, *notes: Note) -> None:
     """The attempt's request event (if not written yet) and ``notes``, in one statement."""
     request: Request | None = getattr(transfer, "pending_request", None)
     if request is not None:  # dated when it was sent, before the answer's event
@@ -230,7 +232,7 @@ def _write_notes(session, transfer: Transfer, *notes: Note) -> None:
     write_notes(session, transfer, *notes)
 
 
-def _commit(session, transfer: Transfer, write: Callable[[], T], *, what: str) -> T:
+def _commit(session: DbSession, transfer: Transfer, write: Callable[[], T], *, what: str) -> T:
     """:func:`commit_retrying` for a step of an attempt; the attempt's request is written once, with it."""
     value = commit_retrying(session, write, what=what)
     transfer.pending_request = None
@@ -284,16 +286,15 @@ def attempt(transfer: Transfer, reconcile: bool) -> Outcome:
     filename = f"invoice_{summary['transfer']}_r{summary['revision']}.xml"
     with request_slot(session):
         started = time.monotonic()
+        answer: Mapping[str, Any] | maventa_errors.MaventaError
         try:
             answer = company.send_invoice(xml, filename, uuid=summary["uuid"], **params)
         except maventa_errors.MaventaError as exc:
-            answer, error = None, exc
-        else:
-            error = None
+            answer = exc
         seconds = time.monotonic() - started
-    if error is not None:
-        metrics.SEND_SECONDS.labels(type(error).__name__).observe(seconds)
-        return _refused(transfer, company, error)
+    if isinstance(answer, maventa_errors.MaventaError):
+        metrics.SEND_SECONDS.labels(type(answer).__name__).observe(seconds)
+        return _refused(transfer, company, answer)
     metrics.SEND_SECONDS.labels("accepted").observe(seconds)
     return accept(transfer, answer, http_status=201, duration_ms=seconds * 1000)
 
@@ -344,7 +345,11 @@ def _refused(transfer: Transfer, company: Any, exc: maventa_errors.MaventaError)
         "then retry."), error=exc)
 
 
-def _prepare(transfer: Transfer, connection: Connection):
+# One attempt's UBL, send_invoice's arguments, the request event's summary, the invoice number, the expected route.
+Prepared = tuple[bytes, dict[str, Any], dict[str, Any], str, str]
+
+
+def _prepare(transfer: Transfer, connection: Connection) -> Prepared | Outcome:
     """The UBL and routing for one attempt, or a failed Outcome when the document cannot be sent."""
     from ...document.findings import DocumentError, errors
     from ...document.official import preflight
@@ -366,7 +371,7 @@ def _prepare(transfer: Transfer, connection: Connection):
         return _fail_findings(transfer, exc.findings, doc.number)
 
     routing = doc.routing()
-    params = {
+    params: dict[str, Any] = {
         **send_params(routing, connection),
         "print_own_image": True if pdf else None,
         "image_pdf": pdf,  # with it the client uploads a ZIP of the XML and this PDF (client/package.py)
@@ -388,7 +393,7 @@ def _prepare(transfer: Transfer, connection: Connection):
     return xml, params, summary, doc.number, route
 
 
-def _fail_findings(transfer: Transfer, findings, number: str | None) -> Outcome:
+def _fail_findings(transfer: Transfer, findings: Sequence[Finding], number: str | None) -> Outcome:
     message = "; ".join(f.render_message(gettext) for f in findings)
     hint = " ".join(dict.fromkeys(h for f in findings if (h := f.render_hint(gettext))))
     return fail(transfer, "PREFLIGHT", message, hint, data={"findings": [f.to_json() for f in findings]},
@@ -421,7 +426,7 @@ def reconcile_by_uuid(transfer: Transfer, company: Any) -> Outcome | None:
     return accept(transfer, answer, http_status=200, reconciled=True)
 
 
-def accept(transfer: Transfer, answer: dict, *, http_status: int, duration_ms: float | None = None,
+def accept(transfer: Transfer, answer: Mapping[str, Any], *, http_status: int, duration_ms: float | None = None,
            reconciled: bool = False) -> Outcome:
     """Maventa has the invoice: our row and the host's success status in one transaction."""
     session = current_maventa().session
@@ -504,7 +509,7 @@ def _retry(transfer: Transfer, exc: maventa_errors.MaventaError, *, in_doubt: bo
 
 
 def fail(transfer: Transfer, code: str, message: str, hint: str, *, error: Any = None,
-         data: dict | None = None, values: dict | None = None) -> Outcome:
+         data: dict[str, Any] | None = None, values: dict[str, Any] | None = None) -> Outcome:
     """A permanent failure: failed, the host's failure status, and an error email -- once.
 
     ``values`` are more columns to set in the same conditional UPDATE.

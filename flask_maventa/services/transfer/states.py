@@ -18,15 +18,15 @@ import threading
 import time
 import uuid as uuidlib
 from collections.abc import Callable, Iterable, Iterator
-from contextlib import contextmanager, nullcontext
+from contextlib import AbstractContextManager, contextmanager, nullcontext
 from dataclasses import dataclass
-from typing import Any, TypeVar
+from typing import Any, TypeVar, cast
 
 import sqlalchemy as sa
 from flask import current_app, g
-from sqlalchemy.orm import Session, attributes
+from sqlalchemy.orm import attributes
 
-from ...infra.models import Connection, Transfer, utcnow
+from ...infra.models import Connection, DbSession, Transfer, utcnow
 
 log = logging.getLogger("flask_maventa.transfer")
 
@@ -40,7 +40,8 @@ FINAL_STATES = (DELIVERED, FAILED)
 UUID_NAMESPACE = uuidlib.UUID("5c0b3a52-8d0e-4f55-9a51-6d6176656e74")
 
 T = TypeVar("T")
-TABLE = Transfer.__table__  # Core statements on it skip the ORM's per-statement work (autoflush, bulk plugin)
+# Core statements on the table skip the ORM's per-statement work (autoflush, bulk plugin).
+TABLE = cast(sa.Table, Transfer.__table__)
 
 
 class RetryRefused(ValueError):
@@ -60,11 +61,11 @@ class Note:
     kind: str
     message: str
     http_status: int | None = None
-    data: dict | None = None
+    data: dict[str, Any] | None = None
     at: Any = None  # default: now
 
 
-def write_notes(session: Session, transfer: Transfer, *notes: Note) -> None:
+def write_notes(session: DbSession, transfer: Transfer, *notes: Note) -> None:
     """The events, in one statement (Core, through the audit module's scrubbing)."""
     from ...infra import audit
 
@@ -115,10 +116,11 @@ _TRANSITION = TABLE.update().where(TABLE.c.id == sa.bindparam("_id"),
                                    TABLE.c.state.in_(sa.bindparam("_from", expanding=True)))
 
 
-def transition(session: Session, transfer: Transfer, from_states: Iterable[str], **values: Any) -> bool:
+def transition(session: DbSession, transfer: Transfer, from_states: Iterable[str], **values: Any) -> bool:
     """Move ``transfer`` out of one of ``from_states`` atomically; False if someone else moved it first."""
     values.setdefault("updated_at", utcnow())
-    result = session.execute(_TRANSITION, {"_id": transfer.id, "_from": list(from_states), **values})
+    result = cast("sa.CursorResult[Any]", session.execute(
+        _TRANSITION, {"_id": transfer.id, "_from": list(from_states), **values}))
     if result.rowcount != 1:
         return False
     for key, value in values.items():  # keep the loaded object in step without a reload
@@ -148,7 +150,7 @@ _request_slots: threading.BoundedSemaphore | None = None  # set while a batch ru
 
 
 @contextmanager
-def request_slot(session: Session) -> Iterator[None]:
+def request_slot(session: DbSession) -> Iterator[None]:
     """Wrap every request to Maventa: a batch allows MAVENTA_SEND_CONCURRENCY of them at once, while more
     threads prepare the next documents and record the last answers.
 
@@ -180,13 +182,13 @@ def request_slots(size: int) -> Iterator[None]:
         _request_slots = None
 
 
-def serialized(session: Session):
+def serialized(session: DbSession) -> AbstractContextManager[object]:
     """On SQLite, one write transaction at a time per process: threads queue here instead of in SQLite's
     busy handler, whose growing sleeps would waste most of the time. Other databases lock rows, not files."""
     return _sqlite_writer if session.get_bind().dialect.name == "sqlite" else nullcontext()
 
 
-def commit_retrying(session: Session, write: Callable[[], T], *, what: str = "transfer step") -> T:
+def commit_retrying(session: DbSession, write: Callable[[], T], *, what: str = "transfer step") -> T:
     """Run ``write`` and commit; after a transient database error roll back and run it again at once.
 
     ``write`` must do all of its work in ``session`` (conditional updates re-check the state, so a

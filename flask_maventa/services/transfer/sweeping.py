@@ -18,17 +18,17 @@ from dataclasses import dataclass, field
 from typing import Any
 
 import sqlalchemy as sa
+from sqlalchemy.dialects import postgresql, sqlite
 from sqlalchemy.exc import IntegrityError
-from sqlalchemy.orm import Session
 
 from ...infra import audit, signals
 from ...infra.i18n import company_locale, gettext
-from ...infra.models import Connection, Transfer, utcnow
+from ...infra.models import Connection, DbSession, Transfer, utcnow
 from ...infra.state import current_state as current_maventa
 from ..settings import transfer_blockers as settings_blockers
 from ..webhooks import ensure_webhook
 from . import dispatch as dispatching
-from .states import QUEUED, cfg, commit_retrying, uuid_for
+from .states import QUEUED, TABLE, cfg, commit_retrying, uuid_for
 
 log = logging.getLogger("flask_maventa.transfer")
 SQLITE_GAP = 0.03  # seconds between the sweep's transactions on SQLite, so workers can start meanwhile
@@ -106,7 +106,7 @@ def _sweep_connection(connection: Connection, result: SweepResult, dispatch_jobs
     while True:
         # The host lists at most `limit` ids; invoices already on their way still count against it, so ask
         # for more until the host has no more to give (each round re-reads at most as many as before).
-        ids = [str(i) for i in ext.adapter.list_invoice_ids(connection.company_id, connection.transfer_status_id,
+        ids = [str(i) for i in ext.adapter.list_invoice_ids(connection.company_id, connection.transfer_status_id or "",
                                                             limit)]
         fresh = [i for i in dict.fromkeys(ids) if i not in seen]
         seen.update(fresh)
@@ -126,7 +126,7 @@ def _sweep_connection(connection: Connection, result: SweepResult, dispatch_jobs
         limit *= 2
 
 
-def create_transfers(session: Session, connection: Connection, invoice_ids: list[str]) -> list[int]:
+def create_transfers(session: DbSession, connection: Connection, invoice_ids: list[str]) -> list[int]:
     """One queued transfer (revision 1) per invoice that has none yet, with its event; one transaction.
 
     Whatever state an invoice's latest revision is in, the invoice has been handled: a failed one comes
@@ -158,15 +158,12 @@ def create_transfers(session: Session, connection: Connection, invoice_ids: list
     return sorted(transfer_id for transfer_id, _ in commit_retrying(session, write, what="sweep"))
 
 
-def _insert_new(session: Session, rows: list[dict[str, Any]]) -> list[tuple[int, str]]:
+def _insert_new(session: DbSession, rows: list[dict[str, Any]]) -> list[tuple[int, str]]:
     """Insert the rows a concurrent sweep has not; ``(id, invoice_id)`` of those inserted."""
-    table = Transfer.__table__
+    table = TABLE
     dialect = session.get_bind().dialect
     if dialect.name in ("postgresql", "sqlite") and dialect.insert_executemany_returning:
-        if dialect.name == "postgresql":
-            from sqlalchemy.dialects.postgresql import insert
-        else:
-            from sqlalchemy.dialects.sqlite import insert
+        insert = postgresql.insert if dialect.name == "postgresql" else sqlite.insert
         statement = insert(table).on_conflict_do_nothing().returning(table.c.id, table.c.invoice_id)
         return [(row.id, row.invoice_id) for row in session.execute(statement, rows)]
     inserted = []  # other databases: row by row, the unique constraint refusing a twin
@@ -180,7 +177,7 @@ def _insert_new(session: Session, rows: list[dict[str, Any]]) -> list[tuple[int,
     return inserted
 
 
-def _signal_created(session: Session, transfer_ids: list[int]) -> None:
+def _signal_created(session: DbSession, transfer_ids: list[int]) -> None:
     if not transfer_ids or not signals.transfer_queued.receivers:
         return  # loading every row only to tell nobody would be most of the sweep's cost
     from .sending import send_signal
