@@ -25,8 +25,9 @@ import pytest
 from tests.fixtures.services import free_port
 
 ROOT = Path(__file__).resolve().parents[2]
-pytestmark = [pytest.mark.slow, pytest.mark.skipif(not Path("/proc/self/environ").exists(),
-                                                    reason="needs Linux /proc")]
+pytestmark = [pytest.mark.slow, pytest.mark.skipif(not Path("/proc/self/environ").exists(), reason="needs Linux /proc"),
+              # `make demo` shares the checkout's .venv and .demo/setup.log: one xdist worker runs them all.
+              pytest.mark.xdist_group("make-demo")]
 
 
 def processes() -> dict[int, tuple[int, str, bytes, str]]:
