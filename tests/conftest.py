@@ -1,4 +1,7 @@
+import weakref
+
 import pytest
+import sqlalchemy as sa
 
 pytest_plugins = [
     "pytester",
@@ -14,3 +17,19 @@ pytest_plugins = [
 def sandbox(maventa_sandbox):
     """Our tests' short name for the shipped plugin's ``maventa_sandbox``."""
     return maventa_sandbox
+
+
+@pytest.fixture(autouse=True)
+def _close_database_connections():
+    """Every engine a test connected with is disposed when the test ends: its pooled connections are closed
+    now, not whenever they are collected (psycopg warns about those, and warnings are errors here)."""
+    engines: weakref.WeakSet[sa.engine.Engine] = weakref.WeakSet()
+
+    def remember(connection: sa.engine.Connection) -> None:
+        engines.add(connection.engine)
+
+    sa.event.listen(sa.engine.Engine, "engine_connect", remember)
+    yield
+    sa.event.remove(sa.engine.Engine, "engine_connect", remember)
+    for engine in list(engines):
+        engine.dispose()

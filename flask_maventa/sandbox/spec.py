@@ -323,7 +323,8 @@ def problems_for(requests: Iterable[httpx.Request]) -> dict[str, list[str]]:
     spec = load_spec()
     found: dict[str, list[str]] = {}
     for request in requests:
-        issues = spec.validate_request(request_from_httpx(request))
+        with request_from_httpx(request) as parsed:  # closes the uploaded files it parsed
+            issues = spec.validate_request(parsed)
         if issues:
             found.setdefault(f"{request.method} {request.url.path}", []).extend(issues)
     return found

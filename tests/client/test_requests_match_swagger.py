@@ -68,14 +68,14 @@ def test_send_invoice_is_multipart_with_our_uuid_and_array_fields():
     company = client_for(router).for_company(COMPANY, API_KEY)
     company.send_invoice(b"<Invoice/>", "invoice.xml", uuid="our-uuid", disabled_routes=["print", "email"],
                          print_own_image=True, lang="FI", recipient_email="b@example.test")
-    request = request_from_httpx(router.calls.last.request)
-    assert request.mimetype == "multipart/form-data"
-    assert request.files["file"].filename == "invoice.xml"
-    assert request.files["file"].mimetype == "application/xml"
-    assert request.form["uuid"] == "our-uuid"
-    assert request.form.getlist("disabled_routes[]") == ["print", "email"]
-    assert request.form["print_settings[print_own_image]"] == "true"
-    assert request.form["format"] == "PEPPOLBIS30"
+    with request_from_httpx(router.calls.last.request) as request:
+        assert request.mimetype == "multipart/form-data"
+        assert request.files["file"].filename == "invoice.xml"
+        assert request.files["file"].mimetype == "application/xml"
+        assert request.form["uuid"] == "our-uuid"
+        assert request.form.getlist("disabled_routes[]") == ["print", "email"]
+        assert request.form["print_settings[print_own_image]"] == "true"
+        assert request.form["format"] == "PEPPOLBIS30"
     assert router.calls.last.request.headers["Authorization"].startswith("Bearer ")
 
 
@@ -120,7 +120,8 @@ def test_token_request_is_form_encoded_client_credentials():
      "grant_type does not have a valid value"),
 ])
 def test_the_validator_catches_what_the_swagger_forbids(request_, problem):
-    problems = load_spec().validate_request(request_from_httpx(request_))
+    with request_from_httpx(request_) as parsed:
+        problems = load_spec().validate_request(parsed)
     assert any(problem in p for p in problems), problems
 
 

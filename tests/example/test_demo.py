@@ -97,10 +97,11 @@ class DemoRun:
         else:
             argv = [sys.executable, "-m", "example_app.demo", "--port", str(self.port),
                     "--sandbox-port", str(self.sandbox_port), "--instance", str(self.instance), *args]
-        self.process = subprocess.Popen(
-            argv, cwd=ROOT, env=env, stdout=self.output.open("wb"), stderr=subprocess.STDOUT,
-            start_new_session=True,  # like a terminal: our SIGINT goes to the demo alone
-        )
+        with self.output.open("wb") as output:  # the demo writes to its own copy of the file
+            self.process = subprocess.Popen(
+                argv, cwd=ROOT, env=env, stdout=output, stderr=subprocess.STDOUT,
+                start_new_session=True,  # like a terminal: our SIGINT goes to the demo alone
+            )
         self.url = f"http://127.0.0.1:{self.port}"
 
     def wait_until_up(self, timeout: float = 90) -> None:

@@ -139,9 +139,10 @@ class Host:
     def start(self, *args: str) -> subprocess.Popen:
         log = self.tmp_path / f"proc{len(self.processes)}.log"
         self.logs.append(log)
-        process = subprocess.Popen(
-            [sys.executable, "-m", "flask", "maventa", *args], cwd=ROOT, env=self.env(),
-            stdout=log.open("wb"), stderr=subprocess.STDOUT, start_new_session=True)
+        with log.open("wb") as output:  # the process writes to its own copy of the file
+            process = subprocess.Popen(
+                [sys.executable, "-m", "flask", "maventa", *args], cwd=ROOT, env=self.env(),
+                stdout=output, stderr=subprocess.STDOUT, start_new_session=True)
         self.processes.append(process)
         return process
 
