@@ -34,7 +34,7 @@ def _version() -> str:
         return "dev"
 
 
-USER_AGENT = f"flask-maventa/{_version()} (+https://pypi.org/project/flask-maventa/)"
+USER_AGENT = f"flask-maventa/{_version()} python-httpx/{httpx.__version__}"
 HEADERS = {"Accept": "application/json", "User-Agent": USER_AGENT}
 
 _NEVER_SENT = (httpx.ConnectError, httpx.ConnectTimeout, httpx.PoolTimeout, httpx.ProxyError,

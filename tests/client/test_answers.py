@@ -99,6 +99,7 @@ def test_every_request_carries_our_user_agent():
     client_for(router).for_company(COMPANY, API_KEY).current()
     assert {c.request.headers["User-Agent"] for c in router.calls} == {USER_AGENT}
     assert USER_AGENT.startswith("flask-maventa/")
+    assert "pypi" not in USER_AGENT and "://" not in USER_AGENT  # our name and version, no registry host
 
 
 # -- registration answers ---------------------------------------------------------------------------------
