@@ -9,6 +9,7 @@ import threading
 import time
 from datetime import timedelta
 
+import httpx
 import pytest
 import sqlalchemy as sa
 
@@ -52,34 +53,46 @@ def test_a_batch_sends_every_due_transfer_concurrently_and_records_each_answer(m
         assert transfer.send_due() == {}  # nothing left: the next job ends at once
 
 
-def test_sqlite_locked_after_maventa_accepted_is_retried_at_once_not_left_to_the_lease(make_host):
-    """Another process holds SQLite's write lock just when the answer comes back: the accept waits for it
-    and lands, instead of leaving the row `sending` until its lease expires."""
+def test_sqlite_locked_after_maventa_accepted_is_retried_at_once_not_left_to_the_lease(make_host, monkeypatch):
+    """Another connection holds SQLite's write lock just when the answer comes back: the accept waits for it
+    and lands, instead of leaving the row `sending` until its lease expires.
+
+    Driven by the events themselves, not by sleeps: the lock is taken when Maventa's answer to the send
+    arrives, and given back when the engine reports its first retry."""
     host = make_host(SQLALCHEMY_ENGINE_OPTIONS={"connect_args": {"timeout": 0.05}})  # a short busy timeout
     with host.app.app_context():
         host.sandbox.seed_receivers({"eia": BUYER_EIA, "operator": "PEPPOL"})
         host.connect()
         host.add_invoice("1")
         (transfer_id,) = transfer.sweep(dispatch=False).created
-        host.sandbox.config(latency_ms=600)
-        path = host.db.engine.url.database
-        released = threading.Event()
+        blocker = sqlite3.connect(host.db.engine.url.database, timeout=30, isolation_level=None,
+                                  check_same_thread=False)
+        held, released = threading.Event(), threading.Event()
+        real_send = httpx.Client.send
 
-        def hold_the_lock():
-            blocker = sqlite3.connect(path, timeout=5, isolation_level=None)
-            time.sleep(0.2)  # the request is on its way
-            blocker.execute("BEGIN EXCLUSIVE")
-            time.sleep(1.5)  # ... and still locked when the answer comes (at ~0.6 s)
-            blocker.execute("ROLLBACK")
-            blocker.close()
-            released.set()
+        def send_then_lock(client, request, **kwargs):
+            response = real_send(client, request, **kwargs)
+            if request.method == "POST" and request.url.path == "/v1/invoices" and not held.is_set():
+                blocker.execute("BEGIN EXCLUSIVE")  # Maventa has the invoice; our accept is next
+                held.set()
+            return response
 
+        class ReleaseOnRetry(logging.Handler):
+            def emit(self, record):
+                if held.is_set() and not released.is_set() and "step=db_retry" in record.getMessage():
+                    blocker.execute("ROLLBACK")  # "database is locked" happened: let the retry through
+                    released.set()
+
+        monkeypatch.setattr(httpx.Client, "send", send_then_lock)
+        engine_log, handler = logging.getLogger("flask_maventa.transfer"), ReleaseOnRetry(logging.WARNING)
+        engine_log.addHandler(handler)
         retries_before = counters.DB_RETRIES._value.get()
-        thread = threading.Thread(target=hold_the_lock)
-        thread.start()
-        outcome = transfer.send(transfer_id)
-        thread.join()
-        assert released.is_set()
+        try:
+            outcome = transfer.send(transfer_id)
+        finally:
+            engine_log.removeHandler(handler)
+            blocker.close()
+        assert held.is_set() and released.is_set()
         assert outcome.state == "accepted"
         assert counters.DB_RETRIES._value.get() > retries_before  # "database is locked" happened, and passed
         row = host.transfers("1")[0]

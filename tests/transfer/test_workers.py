@@ -28,6 +28,16 @@ def _processes(host, kind):
     return host.db.session.scalars(sa.select(Process).where(Process.kind == kind)).all()
 
 
+def _waits_for_redis_after_restart(host) -> bool:
+    """A process log says its worker loop restarted and then that it waits for Redis."""
+    for log in host.logs:
+        text = log.read_text(errors="replace") if log.exists() else ""
+        restarted = text.find("starting it again")
+        if restarted >= 0 and "Redis is not reachable" in text[restarted:]:
+            return True
+    return False
+
+
 def _send_queue(host):
     return Queue(transfer.queue_name(transfer.SEND), connection=host.ext.redis())
 
@@ -185,7 +195,7 @@ def test_worker_survives_a_redis_restart_mid_job_and_nothing_is_lost(make_host, 
         host.sandbox.config(latency_ms=700)  # 8 invoices, 2 at a time: the job runs for ~3 s
         worker = host.worker()
         host.scheduler()
-        wait_for(lambda: "sending" in host.states().values(), timeout=30, what="the job is running")
+        wait_for(lambda: "sending" in host.states().values(), timeout=120, what="the job is running")
 
         redis_server.process.terminate()  # mid-job
         redis_server.process.wait(10)
@@ -197,14 +207,16 @@ def test_worker_survives_a_redis_restart_mid_job_and_nothing_is_lost(make_host, 
         page = host.app.test_client().get("/settings/integrations/maventa/transfers")
         assert page.status_code == 200 and 'data-state="queued"' in page.get_data(as_text=True)
         # The job finishes while Redis is down: RQ's bookkeeping fails and its loop gives up.
-        wait_for(lambda: "starting it again" in host.output(None), timeout=30, what="the worker loop to restart")
-        time.sleep(2)
+        wait_for(lambda: "starting it again" in host.output(None), timeout=120, what="the worker loop to restart")
+        # The loop came round and now waits for Redis: its own line says so, no fixed pause needed.
+        wait_for(lambda: _waits_for_redis_after_restart(host) or worker.poll() is not None, timeout=120,
+                 what="the worker to wait for Redis")
         assert worker.poll() is None, host.output()  # still running, waiting for Redis
 
         redis_server.restart()  # empty: every job in Redis is gone
         host.sandbox.config(latency_ms=0)
         host.add_invoice("11")  # due while nothing else moves: the next sweep takes it
-        wait_for(lambda: _all_in(host, ["accepted", "delivered"], 11), timeout=90,
+        wait_for(lambda: _all_in(host, ["accepted", "delivered"], 11), timeout=240,
                  what="everything sent after Redis came back")
         assert worker.poll() is None
         assert set(host.sandbox.invoices()["invoices_per_number"].values()) == {1}
