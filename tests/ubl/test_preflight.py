@@ -202,3 +202,24 @@ def test_official_findings_are_mapped_to_the_json_field_with_a_human_hint(peppol
 def test_preflight_with_rules_dir_reports_official_findings_on_fields(peppol_dir):
     findings = preflight(_case("no_factoring_payee"), rules_dir=peppol_dir)
     assert [f for f in findings if f.severity == "error"] == []
+
+
+@pytest.mark.parametrize(("account", "ok"), [
+    ("NO9386011117947", True),        # Norway's IBAN is 15 characters
+    ("NO268601111794712", False),     # 17 characters, its check digits right: the length refuses it
+    ("NO9386011117948", False),       # a check digit off
+    ("FI2112345600000785", True),
+    ("FI21 1234 5600 0007 85", True),  # as printed
+])
+def test_ibans_are_checked_by_country_length_and_check_digits(account, ok):
+    """python-stdnum checks each country's own IBAN format, not just the mod-97 sum."""
+    from flask_maventa.document.identifiers import iban_ok
+    from flask_maventa.document.invoice import PaymentMeans
+
+    assert iban_ok(account) is ok
+    doc = _no_basic()
+    doc = dataclasses.replace(doc, payment_means=(PaymentMeans(code="30", account=account),))
+    iban_findings = [f for f in check_document(doc) if f.code == "IBAN_INVALID"]
+    assert bool(iban_findings) is not ok
+    if iban_findings:
+        assert iban_findings[0].field == "payment_means[0].account"
