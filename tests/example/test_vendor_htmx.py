@@ -42,6 +42,7 @@ def registry(monkeypatch):
     monkeypatch.setattr(vendor_htmx.shutil, "which", lambda name: None)  # a machine without Node
     yield served
     server.shutdown()
+    server.server_close()  # its listening socket, closed now rather than when collected
 
 
 def test_without_npm_the_tarball_comes_from_the_registry_and_is_checked(registry, tmp_path):

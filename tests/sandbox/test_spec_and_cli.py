@@ -54,14 +54,19 @@ def test_an_unexpected_failure_is_a_maventa_shaped_500_not_a_traceback():
         app.extensions["maventa_sandbox_ticker"].stop()
 
 
-def test_command_line_serves_with_the_given_knobs():
+def test_command_line_serves_with_the_given_knobs(tmp_path):
     port = free_port()
-    process = subprocess.Popen(
-        [sys.executable, "-m", "flask_maventa.sandbox", "--port", str(port), "--vendor-api-key", "cli-key",
-         "--token-lifetime", "120", "--duplicate-uuid", "conflict", "--fault-path", "POST /v1/invoices"],
-        cwd=ROOT, env={**os.environ, "PYTHONPATH": str(ROOT)}, stdout=subprocess.PIPE, stderr=subprocess.PIPE)
+    log = tmp_path / "sandbox.log"
+    with log.open("wb") as output:  # a file, not a pipe nobody reads; the process writes to its own copy
+        process = subprocess.Popen(
+            [sys.executable, "-m", "flask_maventa.sandbox", "--port", str(port), "--vendor-api-key", "cli-key",
+             "--token-lifetime", "120", "--duplicate-uuid", "conflict", "--fault-path", "POST /v1/invoices"],
+            cwd=ROOT, env={**os.environ, "PYTHONPATH": str(ROOT)}, stdout=output, stderr=subprocess.STDOUT)
     try:
-        wait_for_port(port)
+        try:
+            wait_for_port(port, timeout=120)  # ends when it listens; a loaded machine starts Python slowly
+        except TimeoutError:
+            raise AssertionError(log.read_text(errors="replace")) from None
         knobs = httpx.get(f"http://127.0.0.1:{port}/_sandbox/config").json()
         assert (knobs["token_lifetime"], knobs["duplicate_uuid"], knobs["fault_paths"]) == (
             120.0, "conflict", ["POST /v1/invoices"])
