@@ -42,6 +42,13 @@ class FaultInjector:
         path, method = environ.get("PATH_INFO", ""), environ.get("REQUEST_METHOD", "GET")
         if path.startswith("/_sandbox"):
             return self.app(environ, start_response)
+        if method == "POST" and path.rstrip("/") == "/v1/invoices":
+            with self.sandbox.invoice_post():
+                return self._answer(path, method, environ, start_response)
+        return self._answer(path, method, environ, start_response)
+
+    def _answer(self, path: str, method: str, environ: WSGIEnvironment,
+                start_response: StartResponse) -> Iterable[bytes]:
         knobs = self.sandbox.knobs
         if knobs.latency_ms:
             time.sleep(knobs.latency_ms / 1000)

@@ -7,6 +7,7 @@ means "on the next read or tick" and no test needs to control a clock.
 """
 from __future__ import annotations
 
+import contextlib
 import copy
 import datetime as dt
 import random
@@ -15,7 +16,7 @@ import secrets
 import threading
 import time
 import uuid as uuidlib
-from collections.abc import Mapping
+from collections.abc import Iterator, Mapping
 from dataclasses import dataclass
 from typing import Literal, TypedDict
 
@@ -91,6 +92,8 @@ class Stats(TypedDict):
     requests: dict[str, int]         # per operation
     faults: dict[str, int]           # per injected fault
     response_problems: list[dict[str, str | int | list[str]]]  # answers the swagger does not describe
+    invoice_posts_in_flight: int     # POST /v1/invoices being answered now
+    peak_invoice_posts_in_flight: int  # the most at once since the last reset (how concurrently we send)
 
 
 def default_settings(name: str, bid: str, country: str, email: str, address: JSONObject) -> JSONObject:
@@ -146,7 +149,8 @@ class Sandbox(InvoiceBook, WebhookBook):
             self.reset_invoices()
             self.reset_webhooks()
             self.stats: Stats = {"token_requests": 0, "tokens_issued": 0, "requests": {}, "faults": {},
-                          "response_problems": []}
+                          "response_problems": [], "invoice_posts_in_flight": 0,
+                          "peak_invoice_posts_in_flight": 0}
             self.rng = random.Random(self.knobs.seed)
             self.buckets: dict[str, tuple[float, float]] = {}
 
@@ -327,6 +331,19 @@ class Sandbox(InvoiceBook, WebhookBook):
                 return 0.0
             self.buckets[client] = (tokens, now)
             return (1 - tokens) / rate
+
+    @contextlib.contextmanager
+    def invoice_post(self) -> Iterator[None]:
+        """Count a POST of an invoice while it is answered (latency included), and the peak."""
+        with self.lock:
+            self.stats["invoice_posts_in_flight"] += 1
+            self.stats["peak_invoice_posts_in_flight"] = max(self.stats["peak_invoice_posts_in_flight"],
+                                                             self.stats["invoice_posts_in_flight"])
+        try:
+            yield
+        finally:
+            with self.lock:
+                self.stats["invoice_posts_in_flight"] -= 1
 
     def count(self, kind: Literal["requests", "faults"], key: str) -> None:
         with self.lock:
