@@ -12,6 +12,7 @@ import os
 from collections.abc import Iterator
 from contextlib import contextmanager
 
+from ..infra import redaction
 from ..infra.state import current_state
 from ..services import transfer
 from ..services.onboarding import poll_pending_signings
@@ -19,6 +20,10 @@ from ..services.onboarding import poll_pending_signings
 log = logging.getLogger("flask_maventa.jobs")
 
 _engine_pid: int | None = None
+
+
+class JobFailed(Exception):
+    """What RQ keeps of a failed job: the original exception's type and message, scrubbed of secrets."""
 
 
 @contextmanager
@@ -41,6 +46,11 @@ def job_context() -> Iterator[None]:
             _engine_pid = os.getpid()
         try:
             yield
+        except Exception as exc:
+            # RQ stores a failed job's traceback text in Redis, where no log filter reaches: log the whole
+            # story through our (scrubbing) logger, and give RQ only a scrubbed one-line summary.
+            log.exception("job failed")
+            raise JobFailed(redaction.scrub_text(f"{type(exc).__name__}: {exc}")) from None
         finally:
             db.session.remove()
 

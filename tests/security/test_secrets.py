@@ -194,3 +194,33 @@ def test_bearer_tokens_in_redis_are_encrypted(tmp_path, sandbox, redis_url):
         fresh = TokenCache(lambda: RedisTokenStore(current_maventa().redis()), current_maventa().secrets())
         assert fresh.get(key.decode()[len("maventa:token:"):]) is None
         current_maventa().company_client(connection).check_credentials()
+
+
+def test_a_failed_jobs_exception_text_in_redis_has_no_secret(tmp_path, sandbox, redis_url, monkeypatch):
+    """RQ keeps a failed job's exception text in Redis; a secret in the message never gets there."""
+    from redis import Redis
+    from rq import Queue, SimpleWorker
+    from rq.registry import FailedJobRegistry
+
+    from flask_maventa.runtime import jobs
+
+    app = make_app(tmp_path, MAVENTA_SANDBOX_URL=sandbox.url, MAVENTA_VENDOR_API_KEY=VENDOR_KEY,
+                   MAVENTA_REDIS_URL=redis_url)
+    with app.app_context():
+        connection = _connect("c1", "00000000-0000-4000-8000-000000000001", "failed-job-user-api-key-42")
+        current_maventa().api_key(connection)  # the process now knows this secret
+
+        def leaky_send_due():
+            raise RuntimeError("Maventa said: bad key failed-job-user-api-key-42 for " + VENDOR_KEY)
+
+        monkeypatch.setattr(transfer, "send_due", leaky_send_due)
+        redis = Redis.from_url(redis_url)
+        queue = Queue("leaky-test", connection=redis)
+        job = queue.enqueue(jobs.send_due)
+        SimpleWorker([queue], connection=redis).work(burst=True)
+        assert job.id in FailedJobRegistry(queue=queue).get_job_ids()
+        job.refresh()
+        result = job.latest_result()
+        stored = result.exc_string if result else ""
+        assert "RuntimeError: Maventa said: bad key [redacted]" in stored  # what failed is kept ...
+        assert "failed-job-user-api-key-42" not in stored and VENDOR_KEY not in stored  # ... no secret
