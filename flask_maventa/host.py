@@ -18,7 +18,14 @@ from .document.invoice import Address
 if TYPE_CHECKING:
     from .document.invoice import InvoiceDocument
 
-__all__ = ["Address", "Company", "HostAdapter", "InvoiceStatus", "Person"]
+__all__ = ["HOST_ID_LENGTH", "Address", "Company", "HostAdapter", "InvoiceStatus", "Person", "storable_id"]
+
+HOST_ID_LENGTH = 64  # the extension's columns for host ids (company, invoice, person, status)
+
+
+def storable_id(value: str) -> bool:
+    """Can a host id be kept in our tables? At most HOST_ID_LENGTH characters, no NUL (PostgreSQL refuses it)."""
+    return 0 < len(value) <= HOST_ID_LENGTH and "\x00" not in value
 
 
 @dataclass(frozen=True)
@@ -71,6 +78,9 @@ class InvoiceStatus:
 
 class HostAdapter(ABC):
     """What the extension needs from the host ERP. Subclass it and pass it to ``Maventa``.
+
+    Ids are strings of at most :data:`HOST_ID_LENGTH` characters (an integer key or a UUID fits); an
+    invoice with a longer id is left alone by the sweep and named in the worker's log.
 
     Every method runs inside the host's app context and request (when there is one), so
     it may use ``flask_login.current_user`` or the like.

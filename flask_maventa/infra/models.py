@@ -35,6 +35,24 @@ def utcnow() -> datetime:
     return datetime.now(UTC).replace(tzinfo=None)
 
 
+class Clipped(sa.types.TypeDecorator[str]):
+    """A display copy of a host text (an invoice number): cut to the column's length, with an ellipsis,
+    rather than refused by PostgreSQL after Maventa has already taken the invoice."""
+
+    impl = sa.String
+    cache_ok = True
+
+    def __init__(self, length: int) -> None:
+        super().__init__(length)
+        self.length = length
+
+    def process_bind_param(self, value: Any, dialect: sa.Dialect) -> str | None:
+        if value is None:
+            return None
+        text = str(value).replace("\x00", "")
+        return text if len(text) <= self.length else text[: self.length - 1] + "\u2026"
+
+
 class Base(DeclarativeBase):
     metadata = metadata
 
@@ -119,7 +137,7 @@ class Transfer(Base):
     connection_id: Mapped[int] = mapped_column(sa.ForeignKey("maventa_connection.id"))
     invoice_id: Mapped[str] = mapped_column(sa.String(64))
     revision: Mapped[int] = mapped_column(default=1)
-    invoice_number: Mapped[str | None] = mapped_column(sa.String(64))
+    invoice_number: Mapped[str | None] = mapped_column(Clipped(64))
     state: Mapped[str] = mapped_column(sa.String(16), default="queued")
     maventa_uuid: Mapped[str] = mapped_column(sa.String(36), unique=True)
     maventa_invoice_id: Mapped[str | None] = mapped_column(sa.String(64))

@@ -61,3 +61,12 @@ def test_one_email_check_for_every_form(email, ok):
     assert email_ok(email) is ok
     if email and "," not in email and email == email.strip():  # the list splits at commas, trims each
         assert (parse_error_emails(email)[1] == []) is ok
+
+
+@pytest.mark.parametrize("company_id", ["c" * 65, "c\x001"])
+def test_a_company_whose_id_we_cannot_keep_is_refused_before_maventa_is_asked(company_id):
+    company = Company(company_id, "Long AS", "923456789", "NO", vat_number="NO923456789MVA")
+    with pytest.raises(registration.OnboardingError) as caught:
+        registration.connect_existing(company, "0b0e7a8e-1d2c-4c53-9d3f-9a1d2b3c4d5e", "a-user-api-key")
+    assert caught.value.field == "company" and "64" in caught.value.message
+    assert current_maventa().session.query(Connection).count() == 0

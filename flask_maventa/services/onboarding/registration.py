@@ -32,7 +32,7 @@ from ...client import (
 )
 from ...client.api import COMPANY_COUNTRIES
 from ...document.identifiers import email_ok
-from ...host import Company, Person
+from ...host import HOST_ID_LENGTH, Company, Person, storable_id
 from ...infra import audit, redaction
 from ...infra.crypto import SecretUnreadable
 from ...infra.i18n import gettext as _
@@ -94,6 +94,13 @@ def _actor() -> str | None:
 
 
 def _require_eligible(company: Company) -> None:
+    """Checked before anything is asked of Maventa, so a refusal leaves nothing half made there."""
+    if not storable_id(company.id):
+        raise OnboardingError(
+            _("This company's id in the ERP is longer than %(length)s characters, so it cannot be connected to "
+              "Maventa. Ask your ERP administrator to give it a shorter id.", length=HOST_ID_LENGTH),
+            field="company",
+        )
     if not company.eligible:
         raise OnboardingError(
             _("%(name)s has no VAT number of its own, so it cannot have its own Maventa account.", name=company.name),

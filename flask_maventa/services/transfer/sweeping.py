@@ -21,6 +21,7 @@ import sqlalchemy as sa
 from sqlalchemy.dialects import postgresql, sqlite
 from sqlalchemy.exc import IntegrityError
 
+from ...host import HOST_ID_LENGTH, storable_id
 from ...infra import audit, signals
 from ...infra.i18n import company_locale, gettext
 from ...infra.models import Connection, DbSession, Transfer, utcnow
@@ -41,6 +42,7 @@ class SweepResult:
     blocked: dict[str, str] = field(default_factory=dict)  # company id -> reason
     expired_leases: int = 0
     redis_error: str | None = None
+    unstorable: int = 0  # due invoices whose host id we cannot keep (see host.storable_id), left alone
 
 
 def transfer_blockers(connection: Connection) -> list[str]:
@@ -110,6 +112,7 @@ def _sweep_connection(connection: Connection, result: SweepResult, dispatch_jobs
                                                             limit)]
         fresh = [i for i in dict.fromkeys(ids) if i not in seen]
         seen.update(fresh)
+        fresh = _storable(connection, fresh, result)
         start = 0
         while start < len(fresh):
             size = next(sizes)
@@ -124,6 +127,18 @@ def _sweep_connection(connection: Connection, result: SweepResult, dispatch_jobs
         if len(ids) < limit:
             return
         limit *= 2
+
+
+def _storable(connection: Connection, invoice_ids: list[str], result: SweepResult) -> list[str]:
+    """The ids our table can hold; the others are named in the log on every sweep, and nothing else of the
+    company's stops for them (one bad id must not hold back every other invoice's transfer)."""
+    good = [i for i in invoice_ids if storable_id(i)]
+    for bad in (i for i in invoice_ids if not storable_id(i)):
+        result.unstorable += 1
+        log.error("step=sweep_skip company=%s invoice_id=%r: the host's invoice id is longer than %d characters "
+                  "or holds a NUL; it cannot be sent until the ERP gives it a shorter id",
+                  connection.company_id, bad[:80], HOST_ID_LENGTH)
+    return good
 
 
 def create_transfers(session: DbSession, connection: Connection, invoice_ids: list[str]) -> list[int]:
