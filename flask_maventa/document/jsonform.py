@@ -81,14 +81,27 @@ def _problem(path: str, message: str, rules: tuple[str, ...] = (), **params: Any
 def is_blank(value: Any) -> bool:
     """``None``, ``""``/whitespace, ``b""``, ``()``, or a dataclass whose every field is blank
     (booleans do not count: ``{"is_charge": true}`` alone describes nothing)."""
-    if value is None or value == () or value == b"":
+    if value is None:
         return True
     if isinstance(value, str):
         return not value.strip()
-    if dataclasses.is_dataclass(value) and not isinstance(value, type):
-        return all(is_blank(getattr(value, f.name)) or isinstance(getattr(value, f.name), bool)
-                   for f in dataclasses.fields(value))
-    return False
+    names = _dataclass_field_names(type(value))
+    if names is not None:
+        return all(isinstance(v := getattr(value, name), bool) or is_blank(v) for name in names)
+    return bool(value == () or value == b"")
+
+
+_FIELD_NAMES: dict[type, tuple[str, ...] | None] = {}
+
+
+def _dataclass_field_names(cls: type) -> tuple[str, ...] | None:
+    """The field names of a dataclass type (None for any other type), looked up once per type."""
+    try:
+        return _FIELD_NAMES[cls]
+    except KeyError:
+        names = tuple(f.name for f in dataclasses.fields(cls)) if dataclasses.is_dataclass(cls) else None
+        _FIELD_NAMES[cls] = names
+        return names
 
 
 def blank_json(value: Any) -> bool:
@@ -126,18 +139,35 @@ class Blankless:
     """
 
     def __post_init__(self) -> None:
-        for f in dataclasses.fields(self):  # type: ignore[arg-type]  # a mixin: its subclasses are dataclasses
-            value = getattr(self, f.name)
+        for name, multiline, f in _blankless_fields(type(self)):
+            original = value = getattr(self, name)
             if isinstance(value, str):
                 value = NOT_XML.sub("", value)
-                value = value.strip(" \t") if f.metadata.get("multiline") and value.strip() else value.strip()
-            elif isinstance(value, tuple):
-                value = tuple(v for v in value if not is_blank(v))
-            if is_blank(value) and not isinstance(value, bool):
+                value = value.strip(" \t") if multiline and value.strip() else value.strip()
+                blank = not value
+            else:
+                if isinstance(value, tuple):
+                    value = tuple(v for v in value if not is_blank(v))
+                blank = not isinstance(value, bool) and is_blank(value)
+            if blank:
                 default = _default(f)
                 value = ("" if isinstance(value, str) else value) if default is dataclasses.MISSING else default
-            if value is not getattr(self, f.name):
-                object.__setattr__(self, f.name, value)
+            if value is not original:
+                object.__setattr__(self, name, value)
+
+
+_BLANKLESS_FIELDS: dict[type, tuple[tuple[str, bool, dataclasses.Field[Any]], ...]] = {}
+
+
+def _blankless_fields(cls: type) -> tuple[tuple[str, bool, dataclasses.Field[Any]], ...]:
+    """``(name, multiline, field)`` of each field of a model class, worked out once per class: every
+    document built runs :meth:`Blankless.__post_init__` on each of its objects."""
+    try:
+        return _BLANKLESS_FIELDS[cls]
+    except KeyError:
+        found = tuple((f.name, bool(f.metadata.get("multiline")), f) for f in dataclasses.fields(cls))
+        _BLANKLESS_FIELDS[cls] = found
+        return found
 
 
 @cache
@@ -168,61 +198,88 @@ def _join(path: str, name: str) -> str:
     return f"{path}.{name}" if path else name
 
 
+@dataclasses.dataclass(frozen=True)
+class _Kind:
+    """A field's type as the parser needs it, worked out once per type hint instead of per value."""
+
+    name: str  # "dataclass", "tuple", "bool", "decimal", "date", "bytes", "str" or "unsupported"
+    optional: bool
+    inner: Any = None  # the dataclass; a tuple's item _Kind; an unsupported type
+
+
+@cache
+def _kind(tp: Any) -> _Kind:
+    tp, optional = _unwrap_optional(tp)
+    if isinstance(tp, type) and dataclasses.is_dataclass(tp):
+        return _Kind("dataclass", optional, tp)
+    if typing.get_origin(tp) is tuple:
+        return _Kind("tuple", optional, _kind(typing.get_args(tp)[0]))
+    simple = {bool: "bool", Decimal: "decimal", dt.date: "date", bytes: "bytes", str: "str"}
+    return _Kind(simple.get(tp, "unsupported"), optional, tp)
+
+
+@cache
+def _parse_plan(cls: type) -> tuple[dict[str, Any], tuple[tuple[str, _Kind, bool, Any], ...]]:
+    """A model class's fields for the parser: ``(fields by name, ((name, kind, has default, metadata), ...))``."""
+    hints = _hints(cls)
+    fields = {f.name: f for f in dataclasses.fields(cls)}
+    return fields, tuple((name, _kind(hints[name]), _default(f) is not dataclasses.MISSING, f.metadata)
+                         for name, f in fields.items())
+
+
 def _parse_dataclass(cls: type, data: Any, path: str, problems: list[Finding]) -> Any:
     if not isinstance(data, dict):
         problems.append(_problem(path or "(document)", N_("Expected an object.")))
         return None
-    hints = _hints(cls)
-    fields = {f.name: f for f in dataclasses.fields(cls)}
+    fields, plan = _parse_plan(cls)
     for key in data:
         if key not in fields:
             problems.append(_problem(_join(path, str(key)), N_("Unknown field \"{name}\"."), name=str(key)))
     kwargs = {}
     before = len(problems)
-    for name, f in fields.items():
-        fpath = _join(path, name)
-        tp = _unwrap_optional(hints[name])[0]
-        absent = name not in data or (blank_json(data[name]) and not (tp is str and isinstance(data[name], str)))
-        if absent and (name not in data or _default(f) is not dataclasses.MISSING):
-            if _default(f) is dataclasses.MISSING:
-                problems.append(_problem(fpath, N_("Required field \"{name}\" is missing."),
-                                         f.metadata.get("rules", ()), name=name))
+    for name, kind, has_default, meta in plan:
+        if name not in data:
+            if not has_default:
+                problems.append(_problem(_join(path, name), N_("Required field \"{name}\" is missing."),
+                                         meta.get("rules", ()), name=name))
             continue
-        kwargs[name] = _parse_value(hints[name], data[name], fpath, problems, f.metadata)
+        value = data[name]
+        if has_default and blank_json(value) and not (kind.name == "str" and isinstance(value, str)):
+            continue  # blank is absent: the default
+        kwargs[name] = _parse_value(kind, value, _join(path, name), problems, meta)
     if len(problems) > before:
         return None
     return cls(**kwargs)
 
 
-def _parse_value(tp: Any, value: Any, path: str, problems: list[Finding], meta: Any = None) -> Any:
-    tp, optional = _unwrap_optional(tp)
-    if value is None or (isinstance(value, str) and not value.strip() and tp is not str):
-        if not optional:
+def _parse_value(kind: _Kind, value: Any, path: str, problems: list[Finding], meta: Any = None) -> Any:
+    if value is None or (isinstance(value, str) and kind.name != "str" and not value.strip()):
+        if not kind.optional:
             problems.append(_problem(path, N_("A value is required here, not null."), (meta or {}).get("rules", ())))
         return None
-    meta = meta or {}
-    if isinstance(tp, type) and dataclasses.is_dataclass(tp):
-        return _parse_dataclass(tp, value, path, problems)
-    if typing.get_origin(tp) is tuple:
+    name = kind.name
+    if name == "str":
+        return _parse_str(value, path, problems, meta or {})
+    if name == "dataclass":
+        return _parse_dataclass(kind.inner, value, path, problems)
+    if name == "tuple":
         if not isinstance(value, list):
             problems.append(_problem(path, N_("Expected a list.")))
             return ()
-        item_tp = typing.get_args(tp)[0]
-        return tuple(_parse_value(item_tp, v, f"{path}[{i}]", problems) for i, v in enumerate(value)
+        item = kind.inner
+        return tuple(_parse_value(item, v, f"{path}[{i}]", problems) for i, v in enumerate(value)
                      if not blank_json(v))
-    if tp is bool:
+    if name == "bool":
         if not isinstance(value, bool):
             problems.append(_problem(path, N_("Expected true or false.")))
         return value
-    if tp is Decimal:
+    if name == "decimal":
         return _parse_decimal(value, path, problems)
-    if tp is dt.date:
+    if name == "date":
         return _parse_date(value, path, problems)
-    if tp is bytes:
+    if name == "bytes":
         return _parse_base64(value, path, problems)
-    if tp is str:
-        return _parse_str(value, path, problems, meta)
-    raise TypeError(f"unsupported field type {tp!r} at {path}")  # a programming error, not bad input
+    raise TypeError(f"unsupported field type {kind.inner!r} at {path}")  # a programming error, not bad input
 
 
 def _parse_decimal(value: Any, path: str, problems: list[Finding]) -> Decimal | None:
