@@ -6,10 +6,15 @@ Email addresses are checked by email-validator, for their syntax only (no networ
 Where a Peppol rule defines an identifier's format itself (PEPPOL-COMMON-R040..R053, the
 scheme-specific formats of party identifiers), :func:`scheme_value_ok` follows that rule
 exactly, so pre-flight never refuses what the official rules accept and the other way round.
+
+The checks are remembered (:data:`remembered`): a company's own identifiers -- its organisation and VAT
+numbers, its account -- are on every invoice it sends, and stdnum's checks cost more than the rest of
+the pre-flight together.
 """
 
 from __future__ import annotations
 
+import functools
 import re
 from collections.abc import Callable
 
@@ -20,6 +25,9 @@ from stdnum.exceptions import ValidationError
 from stdnum.gr import vat as _gr_vat
 from stdnum.no import orgnr as _no_orgnr
 from stdnum.se import orgnr as _se_orgnr
+
+remembered = functools.lru_cache(maxsize=4096)
+"""The answer for a value already checked (pure functions of their text): bounded, thread-safe."""
 
 
 def email_ok(value: str | None) -> bool:
@@ -33,21 +41,25 @@ def email_ok(value: str | None) -> bool:
     return True
 
 
+@remembered
 def luhn_ok(digits: str) -> bool:
     """Mod 10 (Luhn): Swedish organisation numbers and OCR, Norwegian KID mod 10."""
     return digits.isdigit() and luhn.is_valid(digits)
 
 
+@remembered
 def mod11_no_ok(number: str) -> bool:
     """Norwegian organisation number (9 digits, mod 11) -- PEPPOL-COMMON-R041, NO-R-001."""
     return bool(re.fullmatch(r"[0-9]{9}", number)) and _no_orgnr.is_valid(number)
 
 
+@remembered
 def se_orgnr_ok(number: str) -> bool:
     """Swedish organisation number: 10 digits, Luhn check digit -- PEPPOL-COMMON-R049, SE-R-003/004/013."""
     return bool(re.fullmatch(r"[0-9]{10}", number)) and _se_orgnr.is_valid(number)
 
 
+@remembered
 def kid_ok(kid: str) -> bool:
     """Norwegian KID: 2-25 digits with a mod 10 or mod 11 check digit ("-" allowed as mod 11 check)."""
     if not re.fullmatch(r"[0-9]{1,24}[0-9-]", kid):
@@ -61,6 +73,7 @@ def kid_ok(kid: str) -> bool:
     return kid[-1] == expected
 
 
+@remembered
 def finnish_reference_ok(ref: str) -> bool:
     """Finnish national reference (viitenumero): 4-20 digits, weights 7 3 1 from the right."""
     ref = ref.replace(" ", "")
@@ -71,11 +84,13 @@ def finnish_reference_ok(ref: str) -> bool:
     return (10 - s % 10) % 10 == int(ref[-1])
 
 
+@remembered
 def rf_reference_ok(ref: str) -> bool:
     """ISO 11649 creditor reference: ``RF`` + 2 check digits + up to 21 characters."""
     return iso11649.is_valid(ref)
 
 
+@remembered
 def iban_ok(value: str) -> bool:
     """IBAN: country, check digits and the country's length and format."""
     return iban.is_valid(value)
@@ -85,15 +100,18 @@ def looks_like_iban(account: str) -> bool:
     return bool(re.match(r"^[A-Za-z]{2}[0-9]{2}", account.replace(" ", "")))
 
 
+@remembered
 def bic_ok(value: str) -> bool:
     return bool(re.fullmatch(r"[A-Z0-9]{8}([A-Z0-9]{3})?", value)) and _bic.is_valid(value)
 
 
+@remembered
 def gln_ok(gln: str) -> bool:
     """GS1 GLN (13 digits, GS1 check digit)."""
     return bool(re.fullmatch(r"[0-9]{13}", gln)) and ean.is_valid(gln)
 
 
+@remembered
 def greek_tin_ok(tin: str) -> bool:
     """Greek TIN (AFM): 9 digits with a mod 11 check digit -- the GR-R rules' u:TinVerification."""
     return bool(re.fullmatch(r"[0-9]{9}", tin)) and _gr_vat.is_valid(tin)
@@ -134,12 +152,14 @@ SCHEME_RULES: dict[str, tuple[str, Callable[[str], bool]]] = {
 """The identifier formats the Peppol rules check, per ICD/EAS scheme: rule id and check."""
 
 
+@remembered
 def scheme_value_ok(scheme: str | None, value: str) -> bool:
     """Whether ``value`` has the format Peppol requires for ``scheme`` (any value for other schemes)."""
     rule = SCHEME_RULES.get(scheme or "")
     return rule is None or rule[1](value)
 
 
+@remembered
 def vat_number_valid(vat: str) -> bool | None:
     """The country's own VAT number check (format and check digits) by python-stdnum; ``None``
     when stdnum does not know the country."""
