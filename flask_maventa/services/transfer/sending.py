@@ -362,9 +362,11 @@ def _prepare(transfer: Transfer, connection: Connection) -> Prepared | Outcome:
         return fail(transfer, "NO_DOCUMENT", f"{type(exc).__name__}: {exc}", N_(
             "The ERP could not produce the invoice data. Check that the invoice still exists, then retry."))
     pdf = adapter.get_invoice_pdf(transfer.invoice_id) if connection.send_pdf else None
-    findings = errors(preflight(doc, rules_dir=cfg("MAVENTA_PEPPOL_RULES_DIR"), pdf=pdf))
-    if findings:
-        return _fail_findings(transfer, findings, doc.number)
+    rules_dir = cfg("MAVENTA_PEPPOL_RULES_DIR")
+    if rules_dir:  # the official rules too; without them the pre-flight is build_ubl's own checks
+        findings = errors(preflight(doc, rules_dir=rules_dir, pdf=pdf))
+        if findings:
+            return _fail_findings(transfer, findings, doc.number)
     try:
         xml = build_ubl(doc, pdf=pdf, pdf_filename=pdf_attachment_filename(doc) if pdf else None)
     except DocumentError as exc:
