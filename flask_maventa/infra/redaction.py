@@ -15,11 +15,12 @@ loggers (:data:`SECRET_FILTER`).
 
 from __future__ import annotations
 
+import functools
 import logging
 import re
 import threading
 from collections import OrderedDict
-from collections.abc import Mapping
+from collections.abc import Mapping, Sequence
 from typing import Any
 
 import sqlalchemy as sa
@@ -46,25 +47,40 @@ _PATTERNS = (
 _pinned: set[str] = set()  # configured secrets of every app initialised in this process
 _recent: OrderedDict[str, None] = OrderedDict()
 _lock = threading.Lock()
+_version = 0  # bumped whenever the set of remembered secrets changes
+_cached: tuple[Any, tuple[str, ...]] = (None, ())  # (what it was computed from, the secrets longest first)
+
+# Text shorter than this can hold no known secret (MIN_LENGTH) and match no pattern: nothing to scrub.
+_SHORTEST_MATCH = MIN_LENGTH
+# Every pattern needs one of these words; text without any (most text) skips the patterns.
+_PATTERN_WORDS = re.compile(r"client_secret|api_key|apikey|access_token|refresh_token|password|webhook_secret"
+                            r"|bearer|/webhooks/", re.I)
 
 
 def remember(secret: str | None) -> None:
     """Note a secret that passes through this process, so it is scrubbed wherever it turns up."""
+    global _version
     if not isinstance(secret, str) or len(secret) < MIN_LENGTH:
         return
     with _lock:
+        if secret in _recent:  # the usual case: a token or key used again
+            _recent.move_to_end(secret)
+            return
         _recent[secret] = None
-        _recent.move_to_end(secret)
         while len(_recent) > RECENT_LIMIT:
             _recent.popitem(last=False)
+        _version += 1
 
 
 def remember_config(config: Mapping[str, Any]) -> None:
     """The app's own secrets (vendor and partner keys, mail password, the secret keys) -- kept for good."""
+    global _version
     for key in SECRET_CONFIG_KEYS:
         for value in _config_values(config.get(key), key):
             with _lock:
-                _pinned.add(value)
+                if value not in _pinned:
+                    _pinned.add(value)
+                    _version += 1
 
 
 def _config_values(value: object, key: str) -> list[str]:
@@ -76,36 +92,87 @@ def _config_values(value: object, key: str) -> list[str]:
     return [p for p in parts if len(p) >= MIN_LENGTH]
 
 
-def known_secrets() -> list[str]:
-    """Every secret this process knows of, longest first (so a secret inside another goes whole)."""
+def known_secrets() -> tuple[str, ...]:
+    """Every secret this process knows of, longest first (so a secret inside another goes whole).
+
+    Worked out again only when the remembered secrets or the current app's secret settings change:
+    every event, log line and page is scrubbed with it.
+    """
+    global _cached
+    config = tuple(current_app.config.get(key) for key in SECRET_CONFIG_KEYS) if has_app_context() else None
+    basis, secrets = _cached
+    if basis == (_version, config):
+        return secrets
     with _lock:
+        basis = (_version, config)
         found = set(_pinned) | set(_recent)
-    if has_app_context():
-        for key in SECRET_CONFIG_KEYS:
-            found.update(_config_values(current_app.config.get(key), key))
-    return sorted(found, key=len, reverse=True)
+    if config is not None:
+        for key, value in zip(SECRET_CONFIG_KEYS, config, strict=True):
+            found.update(_config_values(value, key))
+    secrets = tuple(sorted(found, key=len, reverse=True))
+    _cached = (basis, secrets)
+    return secrets
 
 
-def scrub_text(text: str, secrets: list[str] | None = None) -> str:
-    for secret in known_secrets() if secrets is None else secrets:
-        if secret in text:
-            text = text.replace(secret, REDACTED)
-    for pattern, replacement in _PATTERNS:
-        text = pattern.sub(replacement, text)
-    return text
+def scrub_text(text: str, secrets: Sequence[str] | None = None) -> str:
+    if len(text) < _SHORTEST_MATCH:
+        return text
+    if secrets is None:
+        secrets = known_secrets()
+    short = len(text) <= _MEMO_LENGTH
+    if short:
+        memo = _memo_for(secrets)
+        clean = memo.get(text)
+        if clean is not None:
+            return clean
+    clean = text
+    for secret in secrets:
+        if secret in clean:
+            clean = clean.replace(secret, REDACTED)
+    if _PATTERN_WORDS.search(clean):
+        for pattern, replacement in _PATTERNS:
+            clean = pattern.sub(replacement, clean)
+    if short:
+        if len(memo) >= _MEMO_LIMIT:
+            memo.clear()
+        memo[text] = clean
+    return clean
 
 
-def scrub(value: Any, secrets: list[str] | None = None) -> Any:
+# Short texts come again and again (field names, states, formats, the same messages): their scrubbed
+# form is remembered for one set of secrets -- a new set starts an empty memo, so a text is never
+# served as scrubbed of fewer secrets than are known.
+_MEMO_LENGTH = 256
+_MEMO_LIMIT = 8192
+_memo: tuple[Sequence[str], dict[str, str]] = ((), {})
+
+
+def _memo_for(secrets: Sequence[str]) -> dict[str, str]:
+    global _memo
+    known, memo = _memo
+    if known is not secrets and known != secrets:
+        memo = {}
+        _memo = (secrets, memo)
+    return memo
+
+
+def scrub(value: Any, secrets: Sequence[str] | None = None) -> Any:
     """A copy of ``value`` with every secret replaced: by field name in mappings, by value everywhere."""
     secrets = known_secrets() if secrets is None else secrets
     if isinstance(value, dict):
-        return {scrub_text(str(k), secrets): REDACTED if _SECRET_NAME.search(str(k)) else scrub(v, secrets)
+        return {scrub_text(str(k), secrets): REDACTED if _secret_name(str(k)) else scrub(v, secrets)
                 for k, v in value.items()}
     if isinstance(value, (list, tuple)):
         return [scrub(v, secrets) for v in value]
     if isinstance(value, str):
         return scrub_text(value, secrets)
     return value
+
+
+@functools.lru_cache(maxsize=1024)
+def _secret_name(key: str) -> bool:
+    """Whether a mapping key names a secret (the same few keys come again and again)."""
+    return _SECRET_NAME.search(key) is not None
 
 
 # -- storage: columns that can never hold a secret ------------------------------------------------
