@@ -242,7 +242,7 @@ def test_claim_batch_never_hands_one_row_to_two_claimers(make_host, database, re
         try:
             with host.app.app_context():
                 while batch := transfer.claim_batch(3):
-                    claimed.extend(transfer_id for transfer_id, _ in batch)
+                    claimed.extend(claimed_transfer.id for claimed_transfer, _ in batch)
         except BaseException as exc:  # noqa: BLE001 - reported below
             errors.append(exc)
 

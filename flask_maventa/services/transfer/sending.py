@@ -158,17 +158,20 @@ def claim(transfer_id: int) -> tuple[Transfer | None, bool]:
     return transfer, doubtful
 
 
-def claim_batch(limit: int) -> list[tuple[int, bool]]:
-    """Take up to ``limit`` due transfers, oldest first: ``[(transfer id, reconcile), ...]``; one transaction.
+def claim_batch(limit: int) -> list[tuple[Transfer, bool]]:
+    """Take up to ``limit`` due transfers, oldest first: ``[(transfer, reconcile), ...]``; one transaction.
 
     On PostgreSQL the due rows are locked with ``FOR UPDATE SKIP LOCKED``, so workers on many hosts
     take disjoint batches without waiting for each other. Elsewhere the conditional UPDATE (same state,
     still due) decides: a row another worker took a moment ago is simply not ours.
+
+    The transfers come loaded with their connections, detached (one query for the batch instead of one
+    per send); :func:`send_claimed` gives each its own copy in the session of the thread that sends it.
     """
     session = current_maventa().session
     postgres = session.get_bind().dialect.name == "postgresql"
     returning = session.get_bind().dialect.update_returning
-    claimed: list[tuple[int, bool]] = []
+    claimed: list[tuple[Transfer, bool]] = []
     lease = timedelta(seconds=float(cfg("MAVENTA_LEASE_SECONDS")))
     for _ in range(3):  # lost races (SQLite): look again, so a short batch means "nothing more is due"
         lost = 0
@@ -176,6 +179,7 @@ def claim_batch(limit: int) -> list[tuple[int, bool]]:
             now = utcnow()
             rows = session.execute(_DUE_ROWS_LOCKED if postgres else _DUE_ROWS,
                                    {"now": now, "limit": limit - len(claimed)}).all()
+            reconcile: dict[int, bool] = {}
             for state in (IN_DOUBT, QUEUED):
                 ids = [row.id for row in rows if row.state == state]
                 if not ids:
@@ -186,8 +190,15 @@ def claim_batch(limit: int) -> list[tuple[int, bool]]:
                 else:
                     got = [i for i in ids if cast("sa.CursorResult[Any]", session.execute(
                         _CLAIM, {**params, "ids": [i]})).rowcount == 1]
-                claimed += [(transfer_id, state == IN_DOUBT) for transfer_id in got]
+                reconcile.update((transfer_id, state == IN_DOUBT) for transfer_id in got)
                 lost += len(ids) - len(got)
+            if reconcile:
+                transfers = session.scalars(_CLAIMED, {"ids": list(reconcile)}).unique().all()
+                for transfer in transfers:  # out of this session before the commit expires them
+                    session.expunge(transfer)
+                    if transfer.connection in session:
+                        session.expunge(transfer.connection)
+                claimed += [(transfer, reconcile[transfer.id]) for transfer in transfers]
             session.commit()
         if not lost or len(claimed) >= limit:
             break
@@ -198,6 +209,10 @@ def claim_batch(limit: int) -> list[tuple[int, bool]]:
 def with_connection() -> tuple[Any, ...]:
     """Load a transfer and its connection in one query."""
     return (sa.orm.joinedload(Transfer.connection),)
+
+
+_CLAIMED = (sa.select(Transfer).options(*with_connection())
+            .where(Transfer.id.in_(sa.bindparam("ids", expanding=True))).order_by(Transfer.id))
 
 
 # -- one attempt -------------------------------------------------------------------------------------------
@@ -249,10 +264,14 @@ def send(transfer_id: int) -> Outcome:
         return attempt(transfer, reconcile)
 
 
-def send_claimed(transfer_id: int, reconcile: bool) -> Outcome:
-    """The attempt for a transfer :func:`claim_batch` gave this process (runs in a worker thread)."""
-    transfer = current_maventa().session.get(Transfer, transfer_id, options=with_connection())
-    if transfer is None or transfer.state != SENDING:
+def send_claimed(claimed: Transfer, reconcile: bool) -> Outcome:
+    """The attempt for a transfer :func:`claim_batch` gave this process (runs in a worker thread).
+
+    The claimed (detached) transfer is copied into this thread's session without a query: each thread
+    has its own objects, as if it had loaded them.
+    """
+    transfer = current_maventa().session.merge(claimed, load=False)
+    if transfer.state != SENDING:
         return Outcome("skipped", "no longer ours")
     with company_locale(transfer.connection):
         return attempt(transfer, reconcile)
