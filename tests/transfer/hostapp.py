@@ -45,6 +45,15 @@ host_status_change = sa.Table(
     sa.Column("status_id", sa.String(64), nullable=False),
 )
 
+# The adapter's statements, built once with parameters (as an ERP's data layer keeps its queries): the
+# worker runs them for every invoice it sends.
+_DOCUMENT = sa.select(host_invoice.c.document).where(host_invoice.c.id == sa.bindparam("invoice_id"))
+_PDF = sa.select(host_invoice.c.pdf).where(host_invoice.c.id == sa.bindparam("invoice_id"))
+_SET_STATUS = (host_invoice.update().where(host_invoice.c.id == sa.bindparam("invoice_id"))
+               .values(status_id=sa.bindparam("new_status")))
+_STATUS_CHANGE = host_status_change.insert().values(invoice_id=sa.bindparam("invoice_id"),
+                                                    status_id=sa.bindparam("new_status"))
+
 
 class SqlAdapter(HostAdapter):
     """The demo companies and statuses, invoices in SQL; ``send_mail`` is the default SMTP one."""
@@ -71,20 +80,18 @@ class SqlAdapter(HostAdapter):
         return [r[0] for r in rows]
 
     def get_invoice_document(self, invoice_id: str) -> InvoiceDocument:
-        row = self.db.session.execute(
-            sa.select(host_invoice.c.document).where(host_invoice.c.id == invoice_id)).first()
-        if row is None:
+        document = self.db.session.execute(_DOCUMENT, {"invoice_id": invoice_id}).scalar()
+        if document is None:
             raise LookupError(f"no invoice {invoice_id}")
-        return InvoiceDocument.from_json(row[0])
+        return InvoiceDocument.from_json(document)
 
     def get_invoice_pdf(self, invoice_id: str):
-        return self.db.session.execute(
-            sa.select(host_invoice.c.pdf).where(host_invoice.c.id == invoice_id)).scalar()
+        return self.db.session.execute(_PDF, {"invoice_id": invoice_id}).scalar()
 
     def set_invoice_status(self, invoice_id: str, status_id: str) -> None:
-        self.db.session.execute(
-            host_invoice.update().where(host_invoice.c.id == invoice_id).values(status_id=status_id))
-        self.db.session.execute(host_status_change.insert().values(invoice_id=invoice_id, status_id=status_id))
+        params = {"invoice_id": invoice_id, "new_status": status_id}
+        self.db.session.execute(_SET_STATUS, params)
+        self.db.session.execute(_STATUS_CHANGE, params)
 
     def can_manage(self, company_id: str) -> bool:
         return True
