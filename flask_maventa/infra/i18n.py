@@ -6,11 +6,13 @@ The host's Flask-Babel locale selector decides the language. Strings in pure mod
 
 from __future__ import annotations
 
+import functools
 from collections.abc import Callable
 from contextlib import AbstractContextManager, nullcontext
 from pathlib import Path
 from typing import TYPE_CHECKING
 
+from babel import Locale
 from flask import current_app, g, has_request_context
 from flask_babel import Domain, force_locale, get_locale
 from flask_babel.speaklater import LazyString
@@ -81,7 +83,14 @@ def _locale() -> AbstractContextManager[object]:
     chosen = getattr(g.get("_flask_babel"), "babel_locale", None)  # where Flask-Babel keeps it per context
     if has_request_context() or chosen is not None:
         return nullcontext()
-    return force_locale(current_app.config.get("BABEL_DEFAULT_LOCALE", "en"))
+    return force_locale(_parsed(current_app.config.get("BABEL_DEFAULT_LOCALE", "en")))
+
+
+@functools.lru_cache(maxsize=64)
+def _parsed(locale: str | Locale) -> Locale:
+    """The locale, parsed once: every text a worker writes outside a request passes here, and parsing
+    looks for the locale's data file each time."""
+    return Locale.parse(locale)
 
 
 def company_locale(connection: Connection) -> AbstractContextManager[object]:
@@ -90,7 +99,7 @@ def company_locale(connection: Connection) -> AbstractContextManager[object]:
     locale = language_of(connection.auth_locale, LANGUAGES)
     if has_request_context() or locale is None or not _babel_ready():
         return nullcontext()
-    return force_locale(locale)
+    return force_locale(_parsed(locale))
 
 
 _ = gettext
