@@ -197,19 +197,22 @@ def add_invoices(app, company_id: str, count: int, *, prefix: str, status: str, 
     """``count`` host invoices in one transaction (executemany); returns their ids."""
     import sqlalchemy as sa
 
-    from tests.transfer.hostapp import host_invoice
+    from tests.transfer.hostapp import host_invoice, host_invoice_pdf
 
-    rows, ids = [], []
+    rows, pdfs, ids = [], [], []
     for n in range(start, start + count):
         invoice_id = f"{prefix}{n:07d}"
         document = invoice_document(f"{prefix}-{n}")
         rows.append({"id": invoice_id, "company_id": company_id, "status_id": status,
-                     "document": json.dumps(document), "pdf": pdf})
+                     "document": json.dumps(document)})
+        if pdf is not None:
+            pdfs.append({"invoice_id": invoice_id, "pdf": pdf})
         ids.append(invoice_id)
     with app.app_context():
         session = app.extensions["maventa"].session
-        for offset in range(0, len(rows), 5000):
-            session.execute(host_invoice.insert(), rows[offset:offset + 5000])
+        for table, values in ((host_invoice, rows), (host_invoice_pdf, pdfs)):
+            for offset in range(0, len(values), 5000):
+                session.execute(table.insert(), values[offset:offset + 5000])
         session.commit()
         session.execute(sa.text("ANALYZE"))  # fresh planner statistics, as a live database keeps them
         session.commit()

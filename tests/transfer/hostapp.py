@@ -35,8 +35,14 @@ host_invoice = sa.Table(
     sa.Column("company_id", sa.String(64), nullable=False),
     sa.Column("status_id", sa.String(64), nullable=False),
     sa.Column("document", sa.Text, nullable=False),
-    sa.Column("pdf", sa.LargeBinary),
     sa.Index("ix_host_invoice_status", "company_id", "status_id"),
+)
+# The invoice PDFs apart from the invoices, as ERPs keep files: the status written with every transfer
+# step must not rewrite a 100 KB row (SQLite rewrites a whole row, its overflow pages too, on any UPDATE).
+host_invoice_pdf = sa.Table(
+    "host_invoice_pdf", host_metadata,
+    sa.Column("invoice_id", sa.String(64), primary_key=True),
+    sa.Column("pdf", sa.LargeBinary, nullable=False),
 )
 host_status_change = sa.Table(
     "host_status_change", host_metadata,
@@ -48,7 +54,7 @@ host_status_change = sa.Table(
 # The adapter's statements, built once with parameters (as an ERP's data layer keeps its queries): the
 # worker runs them for every invoice it sends.
 _DOCUMENT = sa.select(host_invoice.c.document).where(host_invoice.c.id == sa.bindparam("invoice_id"))
-_PDF = sa.select(host_invoice.c.pdf).where(host_invoice.c.id == sa.bindparam("invoice_id"))
+_PDF = sa.select(host_invoice_pdf.c.pdf).where(host_invoice_pdf.c.invoice_id == sa.bindparam("invoice_id"))
 _SET_STATUS = (host_invoice.update().where(host_invoice.c.id == sa.bindparam("invoice_id"))
                .values(status_id=sa.bindparam("new_status")))
 _STATUS_CHANGE = host_status_change.insert().values(invoice_id=sa.bindparam("invoice_id"),
@@ -104,7 +110,9 @@ class SqlAdapter(HostAdapter):
     def add_invoice(self, invoice_id: str, document: dict, *, company_id: str = "c1", status_id: str = "ready",
                     pdf: bytes | None = None) -> None:
         self.db.session.execute(host_invoice.insert().values(
-            id=invoice_id, company_id=company_id, status_id=status_id, document=json.dumps(document), pdf=pdf))
+            id=invoice_id, company_id=company_id, status_id=status_id, document=json.dumps(document)))
+        if pdf is not None:
+            self.db.session.execute(host_invoice_pdf.insert().values(invoice_id=invoice_id, pdf=pdf))
         self.db.session.commit()
 
     def status_of(self, invoice_id: str) -> str | None:
