@@ -52,9 +52,17 @@ _cached: tuple[Any, tuple[str, ...]] = (None, ())  # (what it was computed from,
 
 # Text shorter than this can hold no known secret (MIN_LENGTH) and match no pattern: nothing to scrub.
 _SHORTEST_MATCH = MIN_LENGTH
-# Every pattern needs one of these words; text without any (most text) skips the patterns.
-_PATTERN_WORDS = re.compile(r"client_secret|api_key|apikey|access_token|refresh_token|password|webhook_secret"
-                            r"|bearer|/webhooks/", re.I)
+# Every pattern needs one of these words (in any case); text without any (most text) skips the patterns.
+_WORDS = ("client_secret", "api_key", "access_token", "refresh_token", "password", "webhook_secret", "bearer",
+          "/webhooks/")
+_PATTERN_WORDS = re.compile("|".join(map(re.escape, _WORDS)), re.I)
+
+
+def _may_match_a_pattern(text: str) -> bool:
+    if text.isascii():  # ASCII text lower-cases exactly as the patterns' re.I compares: a plain search will do
+        lowered = text.lower()
+        return any(word in lowered for word in _WORDS)
+    return _PATTERN_WORDS.search(text) is not None  # re.I also folds a few non-ASCII letters (ſ, K, ı)
 
 
 def remember(secret: str | None) -> None:
@@ -129,7 +137,7 @@ def scrub_text(text: str, secrets: Sequence[str] | None = None) -> str:
     for secret in secrets:
         if secret in clean:
             clean = clean.replace(secret, REDACTED)
-    if _PATTERN_WORDS.search(clean):
+    if _may_match_a_pattern(clean):
         for pattern, replacement in _PATTERNS:
             clean = pattern.sub(replacement, clean)
     if short:

@@ -118,17 +118,21 @@ def test_secrets_are_replaced_by_value_wherever_they_appear(app):
 def test_a_text_scrubbed_before_a_secret_was_known_is_scrubbed_of_it_afterwards(app):
     """Scrubbing remembers short texts it has cleaned, for one set of secrets only: a secret learnt later,
     or a secret setting changed, is replaced in the very texts seen before."""
-    text = "echo: a-later-user-api-key-000 and more"
+    import uuid
+
+    later, partner = f"later-{uuid.uuid4().hex}", f"partner-{uuid.uuid4().hex}"  # no other test's secrets in them
+    text = f"echo: {later} and more"
     assert redaction.scrub_text(text) == text  # remembered as clean while the key is unknown
-    redaction.remember("a-later-user-api-key-000")
+    redaction.remember(later)
     assert redaction.scrub_text(text) == "echo: [redacted] and more"
-    app.config["MAVENTA_PARTNER_API_KEY"] = "partner-key-set-at-run-time"
-    assert redaction.scrub_text("key partner-key-set-at-run-time") == "key [redacted]"
+    app.config["MAVENTA_PARTNER_API_KEY"] = partner
+    assert redaction.scrub_text(f"key {partner}") == "key [redacted]"
     assert redaction.scrub_text("tiny") == "tiny"  # shorter than any secret: untouched
     # The shapes of secrets are caught whatever their case, in short and long texts alike.
     for filler in ("", " " * 300):
         assert "abc123456789" not in redaction.scrub_text(f"{filler}CLIENT_SECRET=abc123456789")
         assert "eyJhbGciOiJIUzI1NiJ9" not in redaction.scrub_text(f"{filler}bEaReR eyJhbGciOiJIUzI1NiJ9")
+        assert "abc123456789" not in redaction.scrub_text(f"{filler}pa\u017f\u017fword=abc123456789 \u00e6")  # ſ: re.I's s
 
 
 def test_a_bulk_update_of_an_error_message_is_scrubbed_too(app):
