@@ -62,7 +62,7 @@ def _may_match_a_pattern(text: str) -> bool:
     if text.isascii():  # ASCII text lower-cases exactly as the patterns' re.I compares: a plain search will do
         lowered = text.lower()
         return any(word in lowered for word in _WORDS)
-    return _PATTERN_WORDS.search(text) is not None  # re.I also folds a few non-ASCII letters (ſ, K, ı)
+    return _PATTERN_WORDS.search(text) is not None  # re.I also folds a few non-ASCII letters (long s, Kelvin sign, dotless i)
 
 
 def remember(secret: str | None) -> None:
@@ -107,7 +107,11 @@ def known_secrets() -> tuple[str, ...]:
     every event, log line and page is scrubbed with it.
     """
     global _cached
-    config = tuple(current_app.config.get(key) for key in SECRET_CONFIG_KEYS) if has_app_context() else None
+    if has_app_context():
+        settings = current_app._get_current_object().config  # one context lookup, not one per key
+        config: tuple[Any, ...] | None = tuple(settings.get(key) for key in SECRET_CONFIG_KEYS)
+    else:
+        config = None
     basis, secrets = _cached
     if basis == (_version, config):
         return secrets
