@@ -62,7 +62,7 @@ def _may_match_a_pattern(text: str) -> bool:
     if text.isascii():  # ASCII text lower-cases exactly as the patterns' re.I compares: a plain search will do
         lowered = text.lower()
         return any(word in lowered for word in _WORDS)
-    return _PATTERN_WORDS.search(text) is not None  # re.I also folds a few non-ASCII letters (long s, Kelvin sign, dotless i)
+    return _PATTERN_WORDS.search(text) is not None  # re.I folds some non-ASCII letters too (long s, Kelvin)
 
 
 def remember(secret: str | None) -> None:

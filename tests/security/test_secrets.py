@@ -132,7 +132,8 @@ def test_a_text_scrubbed_before_a_secret_was_known_is_scrubbed_of_it_afterwards(
     for filler in ("", " " * 300):
         assert "abc123456789" not in redaction.scrub_text(f"{filler}CLIENT_SECRET=abc123456789")
         assert "eyJhbGciOiJIUzI1NiJ9" not in redaction.scrub_text(f"{filler}bEaReR eyJhbGciOiJIUzI1NiJ9")
-        assert "abc123456789" not in redaction.scrub_text(f"{filler}pa\u017f\u017fword=abc123456789 \u00e6")  # ſ: re.I's s
+        long_s = "pa\u017f\u017fword=abc123456789 \u00e6"  # LATIN SMALL LETTER LONG S matches "s" under re.I
+        assert "abc123456789" not in redaction.scrub_text(f"{filler}{long_s}")
 
 
 def test_a_bulk_update_of_an_error_message_is_scrubbed_too(app):
