@@ -13,6 +13,7 @@
 
 from __future__ import annotations
 
+import functools
 import logging
 import threading
 import time
@@ -110,17 +111,19 @@ def poll_due(now: Any) -> sa.ColumnElement[bool]:
     return sa.and_(Transfer.state == ACCEPTED, Transfer.next_poll_at <= now)
 
 
-# Built once: the SET clause comes from the parameters' column names, so one statement (and one cached
-# compilation per set of columns) serves every transition.
-_TRANSITION = TABLE.update().where(TABLE.c.id == sa.bindparam("_id"),
-                                   TABLE.c.state.in_(sa.bindparam("_from", expanding=True)))
+# Built once per set of states it moves out of (plain comparisons: an IN list would be rendered again on
+# every execution); the SET clause comes from the parameters' column names, so one statement (and one
+# cached compilation per set of columns) serves every transition from there.
+@functools.cache
+def _transition_from(states: tuple[str, ...]) -> sa.Update:
+    return TABLE.update().where(TABLE.c.id == sa.bindparam("_id"), sa.or_(*(TABLE.c.state == s for s in states)))
 
 
 def transition(session: DbSession, transfer: Transfer, from_states: Iterable[str], **values: Any) -> bool:
     """Move ``transfer`` out of one of ``from_states`` atomically; False if someone else moved it first."""
     values.setdefault("updated_at", utcnow())
     result = cast("sa.CursorResult[Any]", session.execute(
-        _TRANSITION, {"_id": transfer.id, "_from": list(from_states), **values}))
+        _transition_from(tuple(from_states)), {"_id": transfer.id, **values}))
     if result.rowcount != 1:
         return False
     for key, value in values.items():  # keep the loaded object in step without a reload
