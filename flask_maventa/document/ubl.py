@@ -67,7 +67,7 @@ def build_ubl(doc: InvoiceDocument, *, pdf: bytes | None = None, pdf_filename: s
     problems = errors(check_document(doc, pdf=pdf, totals=totals))
     if problems:
         raise DocumentError(problems)
-    writer = _UblWriter(doc, totals)
+    writer = _UblWriter(doc, totals, track_origin=False)
     return writer.serialize(writer.document(pdf, pdf_filename))
 
 
@@ -114,13 +114,15 @@ class _UblWriter:
     """Writes one document; each method writes one UBL group in schema order.
 
     ``origin`` remembers which JSON-form field each element was written from, so an official
-    rule that fails on an element can be reported on the field the finance user can change.
+    rule that fails on an element can be reported on the field the finance user can change
+    (:func:`write_ubl`; :func:`build_ubl` does not need it).
     """
 
-    def __init__(self, doc: InvoiceDocument, totals: Totals) -> None:
+    def __init__(self, doc: InvoiceDocument, totals: Totals, *, track_origin: bool = True) -> None:
         self.doc, self.totals = doc, totals
         self.currency = doc.currency
         self.origin: dict[etree._Element, str] = {}
+        self.track = track_origin
         self.nonce = secrets.token_hex(8)
         self.embedded: list[tuple[bytes, bytes]] = []  # (placeholder, file content) -- see embed()
 
@@ -151,15 +153,16 @@ class _UblWriter:
         text = _text(value)
         if not text:
             return None
-        el = etree.SubElement(parent, f"{{{CBC}}}{name}", {k: _text(v) for k, v in attrs.items() if v})
+        given = {k: _text(v) for k, v in attrs.items() if v} if attrs else None
+        el = etree.SubElement(parent, f"{{{CBC}}}{name}", given)
         el.text = text
-        if src:
+        if src and self.track:
             self.origin[el] = src
         return el
 
     def cac(self, parent: etree._Element, name: str, src: str | None = None) -> etree._Element:
         el = etree.SubElement(parent, f"{{{CAC}}}{name}")
-        if src:
+        if src and self.track:
             self.origin[el] = src
         return el
 
@@ -167,7 +170,7 @@ class _UblWriter:
                src: str | None = None) -> etree._Element:
         el = etree.SubElement(parent, f"{{{CBC}}}{name}", currencyID=currency or self.currency)
         el.text = format(value, "f")
-        if src:
+        if src and self.track:
             self.origin[el] = src
         return el
 
@@ -284,7 +287,8 @@ class _UblWriter:
                 obj = etree.SubElement(attachment, f"{{{CBC}}}EmbeddedDocumentBinaryObject",
                                        {k: v for k, v in (("mimeCode", mime), ("filename", name)) if v})
                 obj.text = self.embed(content)
-                self.origin[obj] = f"{src}.content"
+                if self.track:
+                    self.origin[obj] = f"{src}.content"
             if uri:
                 self.cbc(self.cac(attachment, "ExternalReference", f"{src}.uri"), "URI", uri, f"{src}.uri")
 
