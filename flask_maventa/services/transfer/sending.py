@@ -24,6 +24,7 @@ import sqlalchemy as sa
 
 from ...client import errors as maventa_errors
 from ...client.languages import maventa_language
+from ...client.package import invoice_zip
 from ...document.findings import Finding
 from ...document.markers import N_
 from ...infra import audit, heartbeat, signals
@@ -296,18 +297,17 @@ def attempt(transfer: Transfer, reconcile: bool) -> Outcome:
     prepared = _prepare(transfer, connection)
     if isinstance(prepared, Outcome):
         return prepared
-    xml, params, summary, number, route = prepared
+    upload, filename, params, summary, number, route = prepared
 
     session = ext.session
-    log_step(transfer, "request", bytes=len(xml))
+    log_step(transfer, "request", bytes=summary["bytes"])
     transfer.pending_request = Request(utcnow(), number, route, gettext(
         "Sending to Maventa (attempt %(n)s).", n=transfer.attempts), summary)
-    filename = f"invoice_{summary['transfer']}_r{summary['revision']}.xml"
     with request_slot(session):
         started = time.monotonic()
         answer: Mapping[str, Any] | maventa_errors.MaventaError
         try:
-            answer = company.send_invoice(xml, filename, uuid=summary["uuid"], **params)
+            answer = company.send_invoice(upload, filename, uuid=summary["uuid"], **params)
         except maventa_errors.MaventaError as exc:
             answer = exc
         seconds = time.monotonic() - started
@@ -364,8 +364,9 @@ def _refused(transfer: Transfer, company: Any, exc: maventa_errors.MaventaError)
         "then retry."), error=exc)
 
 
-# One attempt's UBL, send_invoice's arguments, the request event's summary, the invoice number, the expected route.
-Prepared = tuple[bytes, dict[str, Any], dict[str, Any], str, str]
+# One attempt's upload (the UBL, or the ZIP of it and the company's PDF) and its file name, send_invoice's
+# arguments, the request event's summary, the invoice number, the expected route.
+Prepared = tuple[bytes, str, dict[str, Any], dict[str, Any], str, str]
 
 
 def _prepare(transfer: Transfer, connection: Connection) -> Prepared | Outcome:
@@ -395,7 +396,6 @@ def _prepare(transfer: Transfer, connection: Connection) -> Prepared | Outcome:
     params: dict[str, Any] = {
         **send_params(routing, connection),
         "print_own_image": True if pdf else None,
-        "image_pdf": pdf,  # with it the client uploads a ZIP of the XML and this PDF (client/package.py)
         "lang": maventa_language(doc.language),
     }
     if routing.eia:
@@ -411,7 +411,11 @@ def _prepare(transfer: Transfer, connection: Connection) -> Prepared | Outcome:
         "recipient_email": params["recipient_email"], "disabled_routes": list(params["disabled_routes"]),
         "lang": params["lang"], "expected_route": route, "transfer": transfer.id,
     }
-    return xml, params, summary, doc.number, route
+    filename = f"invoice_{transfer.id}_r{transfer.revision}.xml"
+    # With the company's own PDF the upload is a ZIP of the XML and the PDF (client/package.py), packed
+    # here, before a request slot is taken: a slot is only held while Maventa has the request.
+    upload, filename = invoice_zip(xml, pdf, filename) if pdf else (xml, filename)
+    return upload, filename, params, summary, doc.number, route
 
 
 def _fail_findings(transfer: Transfer, findings: Sequence[Finding], number: str | None) -> Outcome:
