@@ -10,7 +10,7 @@ import functools
 from collections.abc import Callable
 from contextlib import AbstractContextManager, nullcontext
 from pathlib import Path
-from typing import TYPE_CHECKING
+from typing import TYPE_CHECKING, Any
 
 from babel import Locale
 from flask import current_app, g, has_request_context
@@ -37,8 +37,11 @@ def _babel_ready() -> bool:
 def gettext(message: str, **variables: object) -> str:
     if not _babel_ready():
         return message % variables if variables else message
-    with _locale():
+    locale = _locale_outside_request()
+    if locale is None:  # in a request: the host's locale selector decides, through Flask-Babel
         return str(domain.gettext(message, **variables))
+    text = str(_catalogue(locale).ugettext(message))
+    return text % variables if variables else text
 
 
 def ngettext(singular: str, plural: str, num: int, **variables: object) -> str:
@@ -84,6 +87,27 @@ def _locale() -> AbstractContextManager[object]:
     if has_request_context() or chosen is not None:
         return nullcontext()
     return force_locale(_parsed(current_app.config.get("BABEL_DEFAULT_LOCALE", "en")))
+
+
+def _locale_outside_request() -> str | None:
+    """The locale of texts written outside a request (what :func:`_locale` would force), or None in a request."""
+    if has_request_context():
+        return None
+    chosen = getattr(g.get("_flask_babel"), "babel_locale", None)
+    return str(chosen) if chosen is not None else str(current_app.config.get("BABEL_DEFAULT_LOCALE", "en"))
+
+
+_catalogues: dict[str, Any] = {}
+
+
+def _catalogue(locale: str) -> Any:
+    """Our translations for ``locale``, loaded once per process: a worker writes texts for every invoice it
+    sends, and going through Flask-Babel's context each time costs more than the rest of the step."""
+    found = _catalogues.get(locale)
+    if found is None:
+        with force_locale(_parsed(locale)):
+            found = _catalogues[locale] = domain.get_translations()
+    return found
 
 
 @functools.lru_cache(maxsize=64)
