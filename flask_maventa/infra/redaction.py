@@ -108,7 +108,7 @@ def known_secrets() -> tuple[str, ...]:
     """
     global _cached
     if has_app_context():
-        settings = current_app._get_current_object().config  # one context lookup, not one per key
+        settings = current_app.config  # one context lookup, not one per key
         config: tuple[Any, ...] | None = tuple(settings.get(key) for key in SECRET_CONFIG_KEYS)
     else:
         config = None
@@ -131,9 +131,8 @@ def scrub_text(text: str, secrets: Sequence[str] | None = None) -> str:
         return text
     if secrets is None:
         secrets = known_secrets()
-    short = len(text) <= _MEMO_LENGTH
-    if short:
-        memo = _memo_for(secrets)
+    memo = _memo_for(secrets) if len(text) <= _MEMO_LENGTH else None
+    if memo is not None:
         clean = memo.get(text)
         if clean is not None:
             return clean
@@ -144,7 +143,7 @@ def scrub_text(text: str, secrets: Sequence[str] | None = None) -> str:
     if _may_match_a_pattern(clean):
         for pattern, replacement in _PATTERNS:
             clean = pattern.sub(replacement, clean)
-    if short:
+    if memo is not None:
         if len(memo) >= _MEMO_LIMIT:
             memo.clear()
         memo[text] = clean
