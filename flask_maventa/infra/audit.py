@@ -6,7 +6,7 @@ data columns scrub whatever is written to them, so a caller never has to remembe
 
 from __future__ import annotations
 
-from typing import Any
+from typing import Any, cast
 
 import sqlalchemy as sa
 
@@ -69,4 +69,4 @@ def record_many(session: DbSession, events: list[dict[str, Any]]) -> None:
     session.execute(_INSERT, rows)
 
 
-_INSERT = sa.insert(Event.__table__)
+_INSERT = sa.insert(cast(sa.Table, Event.__table__))
