@@ -71,6 +71,10 @@ def main() -> None:
     stack = Stack(database=args.database, latency_ms=args.latency_ms)
     try:
         result = run(stack, args)
+    except BaseException:
+        for process in stack.processes:  # what the sandbox and the workers said, before their files go
+            log(f"--- {process.log_path.name}\n{process.log_path.read_text(errors='replace')[-3000:]}")
+        raise
     finally:
         stack.close()
     print(json.dumps(result, indent=2))
