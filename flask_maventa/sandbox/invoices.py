@@ -102,6 +102,10 @@ class InvoiceBook:
                         content_type: str) -> tuple[Invoice, bool]:
         """Store an uploaded invoice; returns (invoice, created). A known uuid returns the existing one."""
         with self.lock:
+            if self.companies.get(company.id) is not company:  # reset while this upload was read: it never came
+                from .state import ApiError
+
+                raise ApiError(401, "invalid_token", "The company is gone (the sandbox was reset)")
             invoice_id = params.get("uuid") or str(uuidlib.uuid4())
             self.receipts.append({"company_id": company.id, "uuid": invoice_id, "number": doc.number,
                                   "received_at": _iso(time.time())})
@@ -147,7 +151,10 @@ class InvoiceBook:
                     self.finish(invoice, Route(False, None, None, None, "action_error", VALIDATION_FAILURE, []),
                                 at=now)
                     continue
-                block = self.companies[invoice.company_id].settings["send_invoice_print"]
+                company = self.companies.get(invoice.company_id)
+                if company is None:  # nothing to route it by (cannot happen since receive_invoice checks)
+                    continue
+                block = company.settings["send_invoice_print"]
                 settings = block if isinstance(block, dict) else {}
                 self.finish(invoice, decide_route(invoice.doc, invoice.params, self.receivers,
                                                   bool(settings.get("enabled")), bool(settings.get("use_own_pdf"))),
