@@ -45,9 +45,10 @@ class SecretBox:
     def encrypt(self, plaintext: str) -> str:
         return self._fernet.encrypt(plaintext.encode()).decode("ascii")
 
-    def decrypt(self, token: str) -> str:
+    def decrypt(self, token: str, ttl: int | None = None) -> str:
+        """``ttl``: refuse a token made longer ago than this many seconds."""
         try:
-            return self._fernet.decrypt(token.encode("ascii")).decode()
+            return self._fernet.decrypt(token.encode("ascii"), ttl=ttl).decode()
         except (InvalidToken, UnicodeEncodeError):
             raise SecretUnreadable() from None  # never echo the token: it is a secret too
 

@@ -98,6 +98,11 @@ class Connection(Base):
     webhook_secret_hash: Mapped[str | None] = mapped_column(sa.String(64))
     webhook_id: Mapped[str | None] = mapped_column(sa.String(64))
 
+    # What the pages' forms were made from: every change a user makes bumps it with a conditional UPDATE
+    # (services/versions.py), so a form made from an older version is refused instead of undoing it.
+    # Workers never bump it: the signing poll or the sweep changing their own columns is no conflict.
+    version: Mapped[int] = mapped_column(default=0, server_default="0")
+
     created_at: Mapped[datetime] = mapped_column(default=utcnow)
     updated_at: Mapped[datetime] = mapped_column(default=utcnow, onupdate=utcnow)
 

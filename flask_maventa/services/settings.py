@@ -26,6 +26,7 @@ from ..infra.crypto import UNREADABLE, UNREADABLE_HINT, SecretUnreadable
 from ..infra.i18n import gettext
 from ..infra.models import Connection, utcnow
 from ..infra.state import current_state
+from . import versions
 
 __all__ = [
     "ActivationRefused",
@@ -325,13 +326,18 @@ def save_settings(
     transfer_status_id: str | None,
     success_status_id: str | None,
     failure_status_id: str | None,
+    version: int | None = None,
 ) -> list[Problem]:
     """Store the settings; return what still stops activation (e.g. the Sent flag).
 
     Raises :class:`SettingsRejected` and changes nothing for bad input (an unknown status, an
     invalid address) — and, while the integration is active, for any problem at all, so an
-    active integration never runs on a broken mapping.
+    active integration never runs on a broken mapping. Raises :class:`~.versions.StaleForm` and
+    changes nothing when the form was made from an older ``version`` of the connection (None: a caller
+    that is no form, e.g. a script).
     """
+    if version is not None:
+        versions.check(connection, version)
     _require_verified(connection)
     emails, email_problems = parse_error_emails(error_emails)
     mapping = StatusMapping(transfer_status_id or None, success_status_id or None, failure_status_id or None)
@@ -340,6 +346,7 @@ def save_settings(
     if refused:
         raise SettingsRejected(refused)
 
+    versions.claim(connection, connection.version if version is None else version)
     connection.send_pdf = bool(send_pdf)
     connection.send_customer_email = bool(send_customer_email)
     connection.error_emails = ", ".join(emails) or None
@@ -350,38 +357,48 @@ def save_settings(
     ext = current_state()
     record(
         ext.session, "settings.saved", "Settings saved", connection=connection, actor=ext.adapter.current_actor(),
-        data={
+        data=versions.stamp(connection, {
             "send_pdf": connection.send_pdf, "send_customer_email": connection.send_customer_email,
             "error_emails": emails, **{f: getattr(mapping, f) for f in STATUS_FIELDS},
-        },
+        }),
     )
     return problems
 
 
-def activate(connection: Connection, *, live: bool = True) -> None:
-    """Turn synchronisation on, or raise :class:`ActivationRefused` and leave it off."""
+def activate(connection: Connection, *, live: bool = True, version: int | None = None) -> None:
+    """Turn synchronisation on, or raise :class:`ActivationRefused` and leave it off.
+
+    ``version``: the form's (:class:`~.versions.StaleForm` when it is not the connection's any more);
+    None for a caller that is no form (a script, a test).
+    """
+    if version is not None:
+        versions.check(connection, version)
     problems = activation_problems(connection, live=live)
     ext = current_state()
     if problems:  # whatever it was stays: a refused click never turns a running integration off
         record(ext.session, "activation.refused", "; ".join(p.code for p in problems), connection=connection,
                actor=ext.adapter.current_actor(), data={"problems": [p.code for p in problems]})
         raise ActivationRefused(problems)
+    versions.claim(connection, connection.version if version is None else version)
     connection.active = True
     connection.activated_at = utcnow()
     connection.blocked_reason = None
     record(ext.session, "activation.on", "Synchronisation activated", connection=connection,
-           actor=ext.adapter.current_actor())
+           actor=ext.adapter.current_actor(), data=versions.stamp(connection))
 
 
-def deactivate(connection: Connection) -> None:
+def deactivate(connection: Connection, *, version: int | None = None) -> None:
     """Stop new transfers at once. Transfers Maventa already accepted still get their delivery
-    status: the polling ignores ``active``."""
+    status: the polling ignores ``active``. ``version`` as for :func:`activate`."""
+    if version is not None:
+        versions.check(connection, version)
     if not connection.active:
         return
     ext = current_state()
+    versions.claim(connection, connection.version if version is None else version)
     connection.active = False
     record(ext.session, "activation.off", "Synchronisation deactivated", connection=connection,
-           actor=ext.adapter.current_actor())
+           actor=ext.adapter.current_actor(), data=versions.stamp(connection))
 
 
 # -- Maventa's own print setting ---------------------------------------------------------------
@@ -404,9 +421,16 @@ def read_print_settings(connection: Connection) -> dict[str, Any]:
     return dict((answer or {}).get("send_invoice_print") or {})
 
 
-def set_use_own_pdf(connection: Connection, on: bool) -> dict[str, Any]:
+def set_use_own_pdf(connection: Connection, on: bool, *, version: int | None = None) -> dict[str, Any]:
     """Set Maventa's ``send_invoice_print.use_own_pdf`` so the user need not open Maventa's UI;
-    returns the block as Maventa has it afterwards. :class:`SettingsRejected` when Maventa did not take it."""
+    returns the block as Maventa has it afterwards. :class:`SettingsRejected` when Maventa did not take it,
+    :class:`~.versions.StaleForm` (before Maventa is asked) when the form is older than the connection.
+
+    The version is claimed after Maventa's answer (no transaction is held during a request): two clicks
+    that pass the early check together come from the same page state, so they ask for the same value.
+    """
+    if version is not None:
+        versions.check(connection, version)
     _require_verified(connection)
     state = current_state()
     try:
@@ -418,6 +442,7 @@ def set_use_own_pdf(connection: Connection, on: bool) -> dict[str, Any]:
             "maventa_unreachable", None,
             gettext("Maventa did not accept the change, so its print setting is unchanged."),
             gettext("Try again in a moment."))]) from None
+    versions.claim(connection, connection.version if version is None else version)
     record(state.session, "settings.print_own_pdf", f"use_own_pdf set to {bool(on)}", connection=connection,
-           actor=state.adapter.current_actor(), data={"use_own_pdf": bool(on)})
+           actor=state.adapter.current_actor(), data=versions.stamp(connection, {"use_own_pdf": bool(on)}))
     return read_print_settings(connection)

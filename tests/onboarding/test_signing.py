@@ -63,7 +63,7 @@ def test_send_email_asks_maventa_and_shows_to_whom_and_when(client, sandbox):
     assert (connection.approver_person_id, connection.auth_locale, connection.auth_state) == ("p1", "SE", "SENT")
     [event] = events("signing.sent")
     assert event.data == {"approver_person_id": "p1", "email": "signer@fjord.example", "locale": "SE",
-                          "automatic": False}
+                          "automatic": False, "version": connection.version}
 
 
 def test_send_without_javascript_redirects_to_the_page(client, sandbox):

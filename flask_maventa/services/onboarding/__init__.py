@@ -12,12 +12,15 @@ from .registration import (
     MASK_CHAR,
     Connected,
     Registration,
+    check_api_key,
     check_business_id,
     connect_existing,
     masked_key,
     parse_company_uuid,
     refused,
     register,
+    seal_key,
+    unseal_key,
 )
 from .signing import (
     announce_if_verified,
@@ -32,6 +35,7 @@ from .signing import (
 __all__ = [
     "MASK_CHAR", "PENDING_AUTH_STATES", "SIGNING_LOCALES", "AccessRefused", "BusinessIdTaken", "Connected",
     "CredentialsRefused", "MaventaUnreachable", "OnboardingError", "Registration", "announce_if_verified",
-    "check_business_id", "check_signing_if_due", "connect_existing", "locale_for", "masked_key", "parse_company_uuid",
-    "poll_pending_signings", "refresh_signing_state", "refused", "register", "send_authorization", "signing_due",
+    "check_api_key", "check_business_id", "check_signing_if_due", "connect_existing", "locale_for", "masked_key",
+    "parse_company_uuid", "poll_pending_signings", "refresh_signing_state", "refused", "register", "seal_key",
+    "send_authorization", "signing_due", "unseal_key",
 ]

@@ -38,6 +38,7 @@ from ...infra.crypto import SecretUnreadable
 from ...infra.i18n import gettext as _
 from ...infra.models import Connection
 from ...infra.state import current_state
+from .. import versions
 from ..companies import PENDING_AUTH_STATES, connection_for
 from .errors import (
     CredentialsRefused,
@@ -67,8 +68,70 @@ def masked_key(connection: Connection | None) -> str:
     return MASK_CHAR * 12 + (key[-4:] if len(key) > 12 else "")
 
 
+MAX_API_KEY = 255
+
+
+def _not_ascii(text: str, field: str, what: str) -> None:
+    """Credentials are ASCII: a pasted value with anything else (a typographic quote, an invisible space,
+    a letter from a word processor) is refused before it is sent, naming the character and its place."""
+    bad = next(((i, c) for i, c in enumerate(text) if not (c.isascii() and c.isprintable())), None)
+    if bad is not None:
+        position, char = bad
+        shown = char if char.isprintable() and not char.isspace() else f"U+{ord(char):04X}"
+        raise OnboardingError(
+            _("%(what)s can only contain the letters A\u2013Z, digits and punctuation, but character %(position)s is "
+              "\u201c%(char)s\u201d. Copy it again from Maventa (Settings > Company settings), without anything "
+              "around it.", what=what, position=position + 1, char=shown),
+            field=field, code="not_ascii")
+
+
+def check_api_key(key: str) -> str:
+    """The pasted User API key, trimmed, or :class:`OnboardingError` saying what is wrong with it (nothing is
+    sent to Maventa before it passes)."""
+    key = key.strip()
+    if not key:
+        raise OnboardingError(_("Enter the User API key from Maventa."), field="api_key")
+    if MASK_CHAR in key:
+        raise OnboardingError(
+            _("Enter the whole User API key, or leave the masked value unchanged to keep the stored key."),
+            field="api_key")
+    _not_ascii(key.replace(" ", ""), "api_key", _("The User API key"))
+    if len(key) > MAX_API_KEY:
+        raise OnboardingError(
+            _("This is not a User API key: it has %(length)s characters, and a User API key has at most %(max)s. "
+              "Copy only the key from Maventa (Settings > Company settings).", length=len(key), max=MAX_API_KEY),
+            field="api_key", code="too_long")
+    if any(c.isspace() for c in key):
+        raise OnboardingError(_("This is not a User API key: it must not contain spaces."), field="api_key")
+    return key
+
+
+SEALED_PREFIX = "maventa-form-key:"
+SEALED_SECONDS = 15 * 60
+
+
+def seal_key(key: str) -> str:
+    """A pasted key for a form shown again after a conflict, encrypted like a stored key (never the key
+    itself on a page) and readable for :data:`SEALED_SECONDS`, so the user re-applies it in one click."""
+    return current_state().secrets().encrypt(SEALED_PREFIX + key)
+
+
+def unseal_key(token: str) -> str | None:
+    """The key :func:`seal_key` sealed, or None when it is too old, tampered with or not one."""
+    try:
+        text = current_state().secrets().decrypt(token, ttl=SEALED_SECONDS)
+    except SecretUnreadable:
+        return None
+    if not text.startswith(SEALED_PREFIX):
+        return None
+    key = text[len(SEALED_PREFIX):]
+    redaction.remember(key)
+    return key
+
+
 def parse_company_uuid(value: str | None) -> str:
     text = (value or "").strip()
+    _not_ascii(text, "company_uuid", _("The Company UUID"))
     try:
         parsed = uuidlib.UUID(text)
     except ValueError:
@@ -178,13 +241,14 @@ def register(company: Company, person: Person) -> Registration:
     if not user_api_key:
         # Maventa returns no key for an existing user (for security): the person finishes in Maventa.
         connection = connection or _new_connection(company)
+        versions.claim(connection, connection.version or 0)
         connection.registered_via = "register"
         connection.registrant_email = person.email
         connection.needs_manual_credentials = True
         audit.record(ext.session, "registration.existing_user",
                      f"{person.name} already has a Maventa account; the User API key and Company UUID "
                      "must be copied from Maventa by hand.",
-                     connection=connection, actor=_actor(), data={"person_id": person.id})
+                     connection=connection, actor=_actor(), data=versions.stamp(connection, {"person_id": person.id}))
         return Registration(connection, needs_manual_credentials=True)
 
     try:
@@ -197,6 +261,7 @@ def register(company: Company, person: Person) -> Registration:
         raise map_client_error(exc, field="company") from None
 
     connection = connection or _new_connection(company)
+    versions.claim(connection, connection.version or 0)
     connection.company_uuid = company_uuid
     connection.api_key_encrypted = ext.secrets().encrypt(user_api_key)
     connection.registered_via = "register"
@@ -207,7 +272,7 @@ def register(company: Company, person: Person) -> Registration:
     audit.record(ext.session, "registration.created",
                  f"Registered {company.name} in Maventa with {person.name} as its user.",
                  connection=connection, actor=_actor(),
-                 data={"person_id": person.id, "company_uuid": company_uuid})
+                 data=versions.stamp(connection, {"person_id": person.id, "company_uuid": company_uuid}))
     return Registration(connection, needs_manual_credentials=False)
 
 
@@ -230,17 +295,21 @@ class Connected:
     signing_error: str | None = None    # ...or why it could not (the credentials are saved anyway)
 
 
-def connect_existing(company: Company, company_uuid: str, api_key: str | None) -> Connected:
+def connect_existing(company: Company, company_uuid: str, api_key: str | None, *,
+                     version: int | None = None) -> Connected:
     """Save a User API key + Company UUID pair after Maventa accepted it (PRODUCT §1B).
 
     ``api_key`` equal to the masked value (or None) keeps the stored key. The pair is tested with a
     token request and ``/oauth2/current`` BEFORE anything is saved; then the signing state is read,
     and the signing request goes out by itself when an approver was chosen before (see module doc).
+    ``version``: the form's (:class:`~..versions.StaleForm` when the connection changed since; None: no form).
     """
     ext = current_state()
     _require_eligible(company)
-    company_uuid = parse_company_uuid(company_uuid)
     connection = connection_for(company)
+    if version is not None:
+        versions.check(connection, version)
+    company_uuid = parse_company_uuid(company_uuid)
 
     keep_stored = api_key is None or (connection is not None and api_key == masked_key(connection))
     if keep_stored:
@@ -251,15 +320,7 @@ def connect_existing(company: Company, company_uuid: str, api_key: str | None) -
         except SecretUnreadable:
             raise OnboardingError(_("Enter the User API key from Maventa."), field="api_key") from None
     else:
-        key = (api_key or "").strip()  # not None here: only a kept key is None
-        if not key:
-            raise OnboardingError(_("Enter the User API key from Maventa."), field="api_key")
-        if MASK_CHAR in key:
-            raise OnboardingError(
-                _("Enter the whole User API key, or leave the masked value unchanged to keep the stored key."),
-                field="api_key")
-        if len(key) > 255 or any(c.isspace() for c in key) or not key.isprintable():
-            raise OnboardingError(_("This is not a User API key: it must not contain spaces."), field="api_key")
+        key = check_api_key(api_key or "")  # not None here: only a kept key is None
         redaction.remember(key)  # a refused key must not reach an event through Maventa's answer either
 
     cc = ext.client().for_company(company_uuid, key)
@@ -281,7 +342,11 @@ def connect_existing(company: Company, company_uuid: str, api_key: str | None) -
               other=maventa_company.get("name") or "?", bid=maventa_company.get("bid"), name=company.name),
             field="company_uuid")
 
+    if connection is not None and connection.company_uuid != company_uuid:
+        _require_nothing_in_doubt(connection)
+    seen = versions.current_version(connection) if version is None else version
     connection = connection or _new_connection(company)
+    versions.claim(connection, seen)
     if connection.company_uuid and connection.company_uuid != company_uuid:
         # Another Maventa company: the signing state of the old one means nothing any more.
         connection.auth_sent_at = connection.auth_next_check_at = None
@@ -296,8 +361,9 @@ def connect_existing(company: Company, company_uuid: str, api_key: str | None) -
                  "User API key and Company UUID accepted by Maventa "
                  f"({'key unchanged' if keep_stored else 'new key'}).",
                  connection=connection, actor=_actor(),
-                 data={"company_uuid": company_uuid, "company_state": connection.company_state,
-                       "auth_state": connection.auth_state})
+                 data=versions.stamp(connection, {"company_uuid": company_uuid,
+                                                  "company_state": connection.company_state,
+                                                  "auth_state": connection.auth_state}))
 
     if connection.verified:
         connection.auth_next_check_at = None
@@ -314,6 +380,20 @@ def connect_existing(company: Company, company_uuid: str, api_key: str | None) -
                 return Connected(connection, signing_error=exc.message)
             return Connected(connection, signing_sent=True)
     return Connected(connection)
+
+
+def _require_nothing_in_doubt(connection: Connection) -> None:
+    """Another Maventa company may not take over while an invoice may have reached the old one and is not
+    settled yet: it is settled by reading it from the old company, and only then may anything be resent."""
+    from ..transfer.queries import in_flight_count
+
+    count = in_flight_count(connection)
+    if count:
+        raise OnboardingError(
+            _("%(count)s invoices are being sent to the Maventa company this company was connected to, and "
+              "may have reached it. Connect that Maventa company again (or wait until they are settled) before "
+              "connecting another one; otherwise they could be sent twice.", count=count),
+            field="company_uuid", code="in_flight")
 
 
 def refused(step: str, company: Company, exc: OnboardingError) -> None:

@@ -28,6 +28,7 @@ from ...infra.crypto import UNREADABLE, UNREADABLE_HINT, SecretUnreadable
 from ...infra.i18n import gettext as _
 from ...infra.models import Connection, utcnow
 from ...infra.state import current_state
+from .. import versions
 from ..companies import PENDING_AUTH_STATES
 from .errors import CredentialsRefused, MaventaUnreachable, OnboardingError, map_client_error
 
@@ -48,8 +49,15 @@ def _person(company_id: str, person_id: str | None) -> Person | None:
     return next((p for p in current_state().adapter.list_persons(company_id) if p.id == person_id), None)
 
 
-def send_authorization(connection: Connection, approver: Person, email: str, locale: str) -> Connection:
-    """Ask Maventa to send the signing invitation (Visma Sign) to ``email`` in ``locale``."""
+def send_authorization(connection: Connection, approver: Person, email: str, locale: str, *,
+                       version: int | None = None) -> Connection:
+    """Ask Maventa to send the signing invitation (Visma Sign) to ``email`` in ``locale``.
+
+    ``version``: the form's; a form older than the connection is refused before anything is sent
+    (:class:`~..versions.StaleForm`); None: no form.
+    """
+    if version is not None:
+        versions.check(connection, version)
     email = (email or "").strip()
     if not email_ok(email):
         raise OnboardingError(_("Enter a valid email address, like name@example.com."), field="email")
@@ -63,18 +71,23 @@ def send_authorization(connection: Connection, approver: Person, email: str, loc
     if connection.verified:
         raise OnboardingError(_("This company is already verified in Maventa."), field="approver", code="verified")
     cc = current_state().company_client(connection)
-    _send(connection, cc, approver, email, locale, automatic=False)
+    _send(connection, cc, approver, email, locale, automatic=False,
+          version=connection.version if version is None else version)
     return connection
 
 
 def _send(connection: Connection, cc: CompanyClient, approver: Person, email: str, locale: str, *,
-          automatic: bool) -> None:
+          automatic: bool, version: int | None = None) -> None:
+    """``version``: claim it once Maventa sent the email (no transaction is held during the request); None
+    when the caller claimed one already (the automatic send after the credentials were saved)."""
     try:
         cc.send_authorization(email, locale)
     except InvalidParametersError as exc:
         raise map_client_error(exc, field="email") from None
     except MaventaError as exc:
         raise map_client_error(exc, field="approver") from None
+    if version is not None:
+        versions.claim(connection, version)
     now = utcnow()
     connection.approver_person_id = approver.id
     connection.auth_email = email
@@ -88,7 +101,8 @@ def _send(connection: Connection, cc: CompanyClient, approver: Person, email: st
     audit.record(current_state().session, "signing.sent",
                  f"Signing request sent to {email} ({locale}), approver {approver.name}, {how}.",
                  connection=connection, actor=_actor(),
-                 data={"approver_person_id": approver.id, "email": email, "locale": locale, "automatic": automatic})
+                 data=versions.stamp(connection, {"approver_person_id": approver.id, "email": email, "locale": locale,
+                                                  "automatic": automatic}))
 
 
 def _apply_signing_state(connection: Connection, answer: Mapping[str, object]) -> bool:

@@ -7,7 +7,7 @@ from datetime import timedelta
 
 import sqlalchemy as sa
 
-from ...infra.models import Transfer, utcnow
+from ...infra.models import Connection, Transfer, utcnow
 from ...infra.state import current_state as current_maventa
 from .states import ACCEPTED, DELIVERED, FAILED, IN_DOUBT, OPEN_STATES, QUEUED, SENDING, STATES, cfg, due
 
@@ -50,3 +50,11 @@ def counters(connection_ids: Iterable[int] | None = None) -> dict[str, int]:
         "failed": by_state[FAILED],
         "stuck": stuck_count(ids),
     }
+
+
+def in_flight_count(connection: Connection) -> int:
+    """Transfers of ``connection`` that may have reached Maventa and are not settled yet (sending, in doubt):
+    only the Maventa company they went to can say whether it has them."""
+    return int(current_maventa().session.scalar(
+        sa.select(sa.func.count()).select_from(Transfer)
+        .where(Transfer.connection_id == connection.id, Transfer.state.in_([SENDING, IN_DOUBT]))) or 0)

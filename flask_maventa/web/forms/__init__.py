@@ -6,11 +6,12 @@ from typing import Any, cast
 
 from flask import request
 from flask_wtf import FlaskForm
+from wtforms import HiddenField
 from wtforms.fields.choices import SelectChoice  # type: ignore[attr-defined]  # WTForms 3.3; its stubs lag
 
 from ...infra.i18n import lazy_gettext
 
-__all__ = ["MaventaForm", "choice", "lazy_text"]
+__all__ = ["MaventaForm", "VersionedForm", "choice", "lazy_text"]
 
 _FROM_REQUEST = object()
 
@@ -41,3 +42,21 @@ class MaventaForm(FlaskForm):
         if formdata is _FROM_REQUEST:
             formdata = request.form if request.method in ("POST", "PUT", "PATCH", "DELETE") else None
         super().__init__(formdata=formdata, **kwargs)  # type: ignore[no-untyped-call]  # Flask-WTF's, unannotated
+
+
+class VersionedForm(MaventaForm):
+    """A form that changes a connection: it carries the connection's version it was made from, so a save
+    made from an older one is refused (:mod:`flask_maventa.services.versions`)."""
+
+    version = HiddenField()
+
+    def showing(self, version: int) -> VersionedForm:
+        """Carry ``version`` (the connection's now), e.g. for a form filled again after a conflict."""
+        self.version.data = str(version)
+        return self
+
+    @property
+    def seen_version(self) -> int | None:
+        from ...services.versions import parse_version
+
+        return parse_version(self.version.data)

@@ -8,13 +8,13 @@ from __future__ import annotations
 
 from collections.abc import Sequence
 
-from wtforms import Field, SelectField, StringField
+from wtforms import Field, HiddenField, SelectField, StringField
 from wtforms.validators import DataRequired, ValidationError
 
 from ...document.identifiers import email_ok
 from ...host import Company, Person
 from ...services.onboarding import SIGNING_LOCALES, OnboardingError, parse_company_uuid
-from . import MaventaForm, choice
+from . import MaventaForm, VersionedForm, choice
 from . import lazy_text as _l
 
 LOCALE_LABELS = {
@@ -66,12 +66,14 @@ class RegisterForm(MaventaForm):
         return self._persons[str(self.person.data)]
 
 
-class CredentialsForm(MaventaForm):
+class CredentialsForm(VersionedForm):
     """The User API key (*Bruker api-nøkkel*) and Company UUID (*Firma uuid*) from Maventa."""
 
     api_key = StringField(_l("User API key"), render_kw={"autocomplete": "off", "spellcheck": "false"})
     company_uuid = StringField(_l("Company UUID"), render_kw={"autocomplete": "off", "spellcheck": "false",
                                                               "placeholder": "123e4567-e89b-12d3-a456-426614174000"})
+    # The key the user pasted, sealed (services.onboarding.seal_key), when the form is shown again after a conflict.
+    sealed_key = HiddenField()
 
     def validate_company_uuid(self, field: Field) -> None:
         try:
@@ -80,11 +82,11 @@ class CredentialsForm(MaventaForm):
             raise ValidationError(exc.message) from None
 
     def validate_api_key(self, field: Field) -> None:
-        if not (field.data or "").strip():
+        if not (field.data or "").strip() and not self.sealed_key.data:
             raise ValidationError(_l("Enter the User API key from Maventa."))
 
 
-class SigningForm(MaventaForm):
+class SigningForm(VersionedForm):
     """*Send autentikasjon forespørsel*: approver, the email for the invitation, its language."""
 
     approver = SelectField(_l("Approver"), validate_choice=False,

@@ -22,6 +22,7 @@ from flask_wtf.csrf import generate_csrf
 from ...infra import i18n, redaction
 from ...infra.crypto import UNREADABLE, UNREADABLE_HINT, SecretUnreadable
 from ...services import companies
+from .. import htmx
 
 if TYPE_CHECKING:
     from ...host import Company
@@ -145,6 +146,19 @@ def company_view(view: View) -> View:
         return view(company=company, connection=connection, **kwargs)
 
     return wrapper
+
+
+# The connection's version for every versioned form of the page (an htmx swap replaces one section; the
+# other forms would otherwise still carry the version before the user's own save).
+VERSION_OOB = ('<input type="hidden" name="version" value="{version}" class="maventa-version" '
+               'hx-swap-oob="outerHTML:#maventa-company input.maventa-version">')
+
+
+def with_version(response: Response, connection: Connection | None) -> Response:
+    """Add the connection's version, out of band, to an htmx answer that changed the connection."""
+    if connection is not None and htmx.wants_fragment() and response.mimetype == "text/html":
+        response.set_data(response.get_data(as_text=True) + VERSION_OOB.format(version=int(connection.version)))
+    return response
 
 
 # -- the edge ------------------------------------------------------------------------------------

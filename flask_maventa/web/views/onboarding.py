@@ -21,10 +21,11 @@ from ...services import onboarding as registration
 from ...services.companies import company_rows, connection_for
 from ...services.onboarding import OnboardingError
 from ...services.settings import secret_unreadable
+from ...services.versions import StaleForm, changes_since, current_version
 from .. import htmx
 from ..forms import MaventaForm
 from ..forms.onboarding import ActionForm, CredentialsForm, RegisterForm, SigningForm
-from . import company_section, company_view, index_section
+from . import company_section, company_view, index_section, with_version
 
 if TYPE_CHECKING:
     from datetime import datetime
@@ -159,8 +160,10 @@ def credentials_section(company: Company, connection: Connection | None) -> dict
     form = g.get("maventa_credentials_form")
     if form is None:
         form = CredentialsForm(formdata=None, company_uuid=connection.company_uuid if connection else None)
-    # Never echo a key: the field shows the stored key masked, or nothing.
-    form.api_key.data = registration.masked_key(connection)
+        form.showing(current_version(connection))
+    # Never echo a key: the field shows the stored key masked, or nothing (a pasted one kept sealed after a
+    # conflict leaves it empty).
+    form.api_key.data = "" if form.sealed_key.data else registration.masked_key(connection)
     if connection is not None and connection.has_credentials:
         state = "connected"
     elif connection is not None and connection.needs_manual_credentials:
@@ -184,6 +187,8 @@ def credentials_section(company: Company, connection: Connection | None) -> dict
         "registrant_email": connection.registrant_email if connection else None,
         "has_key": bool(connection and connection.api_key_encrypted) and not unreadable,
         "unreadable": secret_unreadable() if unreadable else None,  # MAVENTA_SECRET_KEY changed
+        "conflict": g.get("maventa_credentials_conflict"),
+        "kept_key": bool(form.sealed_key.data),
     }
 
 
@@ -192,11 +197,23 @@ def save_credentials(company: Company, connection: Connection | None) -> Respons
     ext = current_state()
     form: CredentialsForm | None = CredentialsForm()
     trigger = None
+    status = 200
     if form is not None and form.validate():
+        key = _posted_key(form, connection)
         try:
-            result = registration.connect_existing(company, form.company_uuid.data or "", form.api_key.data)
+            if key is None:
+                raise OnboardingError(_("The key you pasted before is no longer kept. Paste it again."),
+                                      field="api_key")
+            result = registration.connect_existing(company, form.company_uuid.data or "", key,
+                                                   version=form.seen_version)
+        except StaleForm as stale:
+            ext.session.rollback()
+            connection = connection_for(company)
+            _credentials_conflict(form, connection, stale, key or "")
+            status = 409
         except OnboardingError as exc:
             registration.refused("credentials", company, exc)
+            form.sealed_key.data = ""
             _put_error(form, exc)
         else:
             ext.session.commit()
@@ -209,7 +226,31 @@ def save_credentials(company: Company, connection: Connection | None) -> Respons
             trigger = "maventa:credentials-saved"
             form = None  # the section shows the saved credentials, not the posted form
     g.maventa_credentials_form = form
-    return _company_page(company, trigger)
+    response = with_version(_company_page(company, trigger), connection_for(company))
+    if status != 200 and not htmx.htmx():
+        response.status_code = status
+    return response
+
+
+def _posted_key(form: CredentialsForm, connection: Connection | None) -> str | None:
+    """The key to test: the one typed, or the one sealed in the form after a conflict (None: it expired)."""
+    typed = form.api_key.data or ""
+    if form.sealed_key.data and (not typed.strip() or typed == registration.masked_key(connection)):
+        return registration.unseal_key(form.sealed_key.data)
+    return typed
+
+
+def _credentials_conflict(form: CredentialsForm, connection: Connection | None, stale: StaleForm,
+                          key: str) -> None:
+    """Nothing was saved: what changed and by whom; the user's own values wait in the form for one click."""
+    fields = []
+    if connection is not None and (form.company_uuid.data or "") != (connection.company_uuid or ""):
+        fields.append({"label": form.company_uuid.label.text, "now": connection.company_uuid or "\u2013",
+                       "yours": form.company_uuid.data})
+    new_key = key and key != registration.masked_key(connection) and registration.MASK_CHAR not in key
+    form.sealed_key.data = registration.seal_key(key) if new_key else ""
+    form.showing(current_version(connection))
+    g.maventa_credentials_conflict = {"changes": changes_since(connection, stale.seen), "fields": fields}
 
 
 # -- the signing section (order 20) ------------------------------------------------------------
@@ -238,6 +279,7 @@ def signing_section(company: Company, connection: Connection | None) -> dict[str
             locale=(connection.auth_locale if connection and connection.auth_locale
                     else registration.locale_for(approver)),
         )
+        form.showing(current_version(connection))
     form.fill(persons)
     approver = next((p for p in persons if connection and p.id == connection.approver_person_id), None)
     return {
@@ -253,6 +295,7 @@ def signing_section(company: Company, connection: Connection | None) -> dict[str
         "checked_at": _fmt(connection.auth_checked_at) if connection else "",
         "warning": g.get("maventa_signing_warning"),
         "notice": g.get("maventa_signing_notice"),
+        "conflict": g.get("maventa_signing_conflict"),
     }
 
 
@@ -302,7 +345,12 @@ def send_signing(company: Company, connection: Connection | None) -> ResponseRet
             if connection is None:
                 raise OnboardingError(_("Enter the User API key and Company UUID first."), field="approver")
             registration.send_authorization(connection, form.chosen_approver, form.email.data or "",
-                                            form.locale.data or "")
+                                            form.locale.data or "", version=form.seen_version)
+        except StaleForm as stale:
+            ext.session.rollback()
+            connection = connection_for(company)
+            g.maventa_signing_conflict = {"changes": changes_since(connection, stale.seen), "fields": []}
+            form.showing(current_version(connection))  # the user's values stay: Send applies them
         except OnboardingError as exc:
             registration.refused("signing", company, exc)
             _put_error(form, exc)
@@ -310,12 +358,16 @@ def send_signing(company: Company, connection: Connection | None) -> ResponseRet
             ext.session.commit()
             if not htmx.htmx():
                 return redirect(_company_url(company.id, anchor="maventa-signing"), 303)
-            return _signing_fragment(company, connection, "maventa/partials/_signing.html", "maventa:signing-sent")
+            return with_version(_signing_fragment(company, connection, "maventa/partials/_signing.html",
+                                                  "maventa:signing-sent"), connection)
     g.maventa_signing_form = form
     connection = connection_for(company)
     if htmx.htmx():
-        return _signing_fragment(company, connection, "maventa/partials/_signing.html")
-    return _company_page(company)
+        return with_version(_signing_fragment(company, connection, "maventa/partials/_signing.html"), connection)
+    response = _company_page(company)
+    if g.get("maventa_signing_conflict"):
+        response.status_code = 409
+    return response
 
 
 @company_view

@@ -27,10 +27,11 @@ from ...services.settings import (
     set_use_own_pdf,
     transfer_blockers,
 )
+from ...services.versions import StaleForm, changes_since, reapply
 from .. import htmx
 from ..forms import MaventaForm
-from ..forms.settings import ActivationForm, PrintOwnPdfForm, SettingsForm
-from . import company_section, company_view
+from ..forms.settings import SETTINGS_FIELDS, ActivationForm, PrintOwnPdfForm, SettingsForm, saved_values
+from . import company_section, company_view, with_version
 from .company import render_company
 
 if TYPE_CHECKING:
@@ -70,7 +71,7 @@ def _csrf_problems(form: MaventaForm) -> list[Problem]:
 
 def settings_context(company: Company, connection: Connection | None, *, form: SettingsForm | None = None,
                      problems: list[Problem] | None = None, saved: bool = False,
-                     refused: bool = False) -> dict[str, Any]:
+                     refused: bool = False, conflict: dict[str, Any] | None = None) -> dict[str, Any]:
     if not _unlocked(connection):
         return {"company": company, "connection": connection, "locked_reason": _locked_reason(connection)}
     statuses = current_state().adapter.list_invoice_statuses(company.id)
@@ -86,6 +87,7 @@ def settings_context(company: Company, connection: Connection | None, *, form: S
         "problems": problems or [],
         "saved": saved or request.args.get("saved") == "1",
         "refused": refused,
+        "conflict": conflict,
     }
 
 
@@ -115,7 +117,11 @@ def save(company: Company, connection: Connection | None) -> ResponseReturnValue
             send_customer_email=form.send_customer_email.data,
             error_emails=form.error_emails.data,
             **vars(form.mapping),
+            version=form.seen_version,
         )
+    except StaleForm as stale:
+        session.rollback()
+        return _settings_conflict(company, connection, form, stale)
     except SettingsRejected as rejected:
         session.rollback()
         ctx = settings_context(company, connection, form=form, problems=rejected.problems, refused=True)
@@ -123,8 +129,44 @@ def save(company: Company, connection: Connection | None) -> ResponseReturnValue
     session.commit()
     if not htmx.wants_fragment():
         return redirect(url_for("maventa.company", company_id=company.id, saved=1) + "#maventa-settings", 303)
-    ctx = settings_context(company, connection, form=form, problems=problems, saved=True)
-    return render_company(company, connection, SETTINGS, ctx, trigger="maventa:settings-saved")
+    fresh = SettingsForm.of(connection, current_state().adapter.list_invoice_statuses(company.id))
+    ctx = settings_context(company, connection, form=fresh, problems=problems, saved=True)
+    return with_version(render_company(company, connection, SETTINGS, ctx, trigger="maventa:settings-saved"),
+                        connection)
+
+
+def _settings_conflict(company: Company, connection: Connection, form: SettingsForm,
+                       stale: StaleForm) -> ResponseReturnValue:
+    """Nothing was saved: say what changed since the form was made and by whom, and offer the user's own
+    changes on top of the current values (one click on Save applies them)."""
+    session = current_state().session
+    session.refresh(connection)
+    statuses = current_state().adapter.list_invoice_statuses(company.id)
+    names = {s.id: s.name for s in statuses}
+    current, base, yours = saved_values(connection), form.base_values, form.values
+    fields = []
+    for name in SETTINGS_FIELDS:
+        if base and base.get(name) == current[name]:
+            continue  # nobody else changed it
+        if not base and yours[name] == current[name]:
+            continue
+        fields.append({"label": form[name].label.text, "now": _shown(name, current[name], names),
+                       "yours": _shown(name, yours[name], names) if yours[name] != current[name] else None})
+    merged = SettingsForm.of(connection, statuses, reapply(base, yours, current))
+    conflict = {"changes": changes_since(connection, stale.seen), "fields": fields}
+    ctx = settings_context(company, connection, form=merged, conflict=conflict)
+    response = render_company(company, connection, SETTINGS, ctx)
+    if not htmx.wants_fragment():
+        response.status_code = 409
+    return with_version(response, connection)
+
+
+def _shown(name: str, value: Any, status_names: dict[str, str]) -> str:
+    if name.startswith("send_"):
+        return gettext("On") if value else gettext("Off")
+    if name.endswith("_status_id"):
+        return status_names.get(value, value) if value else "\u2013"
+    return str(value) or "\u2013"
 
 
 @company_view
@@ -157,7 +199,8 @@ def print_context(company: Company, connection: Connection | None, *, problem: P
                   changed: bool = False) -> dict[str, Any]:
     ctx: dict[str, Any] = {
         "company": company, "connection": connection, "print_settings": None, "problem": problem,
-        "changed": changed, "locked_reason": _locked_reason(connection), "form": PrintOwnPdfForm(formdata=None)}
+        "changed": changed, "locked_reason": _locked_reason(connection), "conflict": None,
+        "form": PrintOwnPdfForm(formdata=None).showing(connection.version if connection else 0)}
     if _unlocked(connection) and problem is None:
         try:
             ctx["print_settings"] = read_print_settings(connection)
@@ -177,8 +220,16 @@ def print_settings(company: Company, connection: Connection | None) -> ResponseR
             problem = _csrf_problems(form)[0] if _csrf_problems(form) else None
         else:
             try:
-                set_use_own_pdf(connection, form.wanted)
+                set_use_own_pdf(connection, form.wanted, version=form.seen_version)
                 current_state().session.commit()
+            except StaleForm as stale:
+                current_state().session.rollback()
+                current_state().session.refresh(connection)
+                ctx = print_context(company, connection)
+                ctx["conflict"] = {"changes": changes_since(connection, stale.seen), "fields": []}
+                response = htmx.render("maventa/settings/print.html", PRINT, ctx=ctx, company=company,
+                                       status=200 if htmx.wants_fragment() else 409)
+                return with_version(response, connection)
             except SettingsRejected as refused:
                 current_state().session.rollback()
                 problem = refused.problems[0]
@@ -186,8 +237,8 @@ def print_settings(company: Company, connection: Connection | None) -> ResponseR
                 if not htmx.wants_fragment():
                     return redirect(url_for("maventa.print_settings", company_id=company.id), 303)
                 ctx = print_context(company, connection, changed=True)
-                return htmx.render("maventa/settings/print.html", PRINT, ctx=ctx, company=company,
-                                    trigger="maventa:print-settings-changed")
+                return with_version(htmx.render("maventa/settings/print.html", PRINT, ctx=ctx, company=company,
+                                                trigger="maventa:print-settings-changed"), connection)
         ctx = print_context(company, connection, problem=problem)
     else:
         ctx = print_context(company, connection)
@@ -198,7 +249,8 @@ def print_settings(company: Company, connection: Connection | None) -> ResponseR
 
 
 def activation_context(company: Company, connection: Connection | None, *,
-                       problems: list[Problem] | None = None) -> dict[str, Any]:
+                       problems: list[Problem] | None = None,
+                       conflict: dict[str, Any] | None = None) -> dict[str, Any]:
     blockers = transfer_blockers(connection) if connection is not None and connection.active else []
     return {
         "company": company,
@@ -206,7 +258,8 @@ def activation_context(company: Company, connection: Connection | None, *,
         "locked_reason": _locked_reason(connection),
         "problems": problems or [],
         "blockers": blockers,
-        "form": ActivationForm(formdata=None),
+        "conflict": conflict,
+        "form": ActivationForm(formdata=None).showing(connection.version if connection else 0),
     }
 
 
@@ -230,20 +283,29 @@ def activation(company: Company, connection: Connection | None) -> ResponseRetur
     if connection is None:
         return render_company(company, connection, ACTIVATION, activation_context(company, connection, problems=[
             Problem("no_credentials", None, _locked_reason(connection) or "")]))
-    if form.wanted:
-        try:
-            activate(connection)
-        except ActivationRefused as refused:
-            session.commit()  # the refusal is audited, and a live company_state refresh kept
-            return render_company(company, connection, ACTIVATION,
-                                  activation_context(company, connection, problems=refused.problems))
-    else:
-        deactivate(connection)
+    try:
+        if form.wanted:
+            activate(connection, version=form.seen_version)
+        else:
+            deactivate(connection, version=form.seen_version)
+    except StaleForm as stale:
+        session.rollback()
+        session.refresh(connection)
+        ctx = activation_context(company, connection,
+                                 conflict={"changes": changes_since(connection, stale.seen), "fields": []})
+        response = render_company(company, connection, ACTIVATION, ctx)
+        if not htmx.wants_fragment():
+            response.status_code = 409
+        return with_version(response, connection)
+    except ActivationRefused as refused:
+        session.commit()  # the refusal is audited, and a live company_state refresh kept
+        return render_company(company, connection, ACTIVATION,
+                              activation_context(company, connection, problems=refused.problems))
     session.commit()
     if not htmx.wants_fragment():
         return redirect(url_for("maventa.company", company_id=company.id), 303)
-    return render_company(company, connection, ACTIVATION, activation_context(company, connection),
-                           trigger="maventa:activation-changed")
+    return with_version(render_company(company, connection, ACTIVATION, activation_context(company, connection),
+                                       trigger="maventa:activation-changed"), connection)
 
 
 def register(bp: Blueprint) -> None:
