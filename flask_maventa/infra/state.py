@@ -22,7 +22,7 @@ from rq import Queue
 from .. import client as maventa_client
 from ..client import CompanyClient, MaventaClient, TokenStore
 from . import redaction
-from .crypto import SecretBox
+from .crypto import SecretBox, SecretUnreadable
 from .mail import Mailer
 from .token_cache import TokenCache
 
@@ -142,6 +142,19 @@ class MaventaState:
                 self._company_clients.clear()
             self._company_clients[key] = found
         return found
+
+
+    def forget_company(self, connection: Connection) -> None:
+        """Drop what this process keeps for the connection's credentials (its client) and the access token
+        cached for them (memory and Redis): after a disconnect nothing can use them any more."""
+        try:
+            client = self.company_client(connection)
+        except (ValueError, SecretUnreadable):
+            return
+        self.token_store().delete(client.auth.key)
+        for key, found in list(self._company_clients.items()):
+            if found is client:
+                del self._company_clients[key]
 
 
 def current_state() -> MaventaState:

@@ -149,6 +149,6 @@ def preview_due(connection: Connection, limit: int = PREVIEW_LIMIT) -> DuePrevie
         blockers = tuple(f.render(gettext) for f in errors(check_document(doc)))
         previews.append(Preview(invoice_id, doc.number, doc.buyer.name, steps, blockers))
     if None in asked.values() or print_enabled is None:
-        problems.append(gettext("Maventa could not be reached for every check; the routes marked \u201c?\u201d "
-                                "are unconfirmed. Try again in a moment."))
+        problems.append(gettext("Maventa did not answer every check (it could not be reached, or answered with an "
+                                "error); the routes marked \u201c?\u201d are unconfirmed. Try again in a moment."))
     return DuePreview(tuple(previews), tuple(problems))

@@ -27,6 +27,7 @@ from ..infra.i18n import gettext
 from ..infra.models import Connection, utcnow
 from ..infra.state import current_state
 from . import versions
+from .maventa_errors import kind_of, temporary_message
 
 __all__ = [
     "ActivationRefused",
@@ -264,15 +265,22 @@ def _check_live(connection: Connection) -> Problem | None:
         )
     except client_errors.UnverifiedCompanyError:
         state = "UNVERIFIED"
-    except client_errors.MaventaError:
-        return Problem(
-            "maventa_unreachable", None,
-            gettext("Maventa could not be reached to check the credentials, so nothing was changed."),
-            gettext("Try again in a moment."),
-        )
+    except client_errors.MaventaError as exc:
+        return _maventa_problem(exc, gettext("The credentials could not be checked with Maventa."))
     if state and state != connection.company_state:
         connection.company_state = state
     return None
+
+
+def _maventa_problem(exc: client_errors.MaventaError, what: str) -> Problem:
+    """A client error as a problem: ``what`` could not be done, and why, by the kind of error."""
+    kind = kind_of(exc)
+    if kind == "refused":
+        detail = "; ".join(str(d) for d in exc.details) or exc.message
+        return Problem("maventa_refused", None, what,
+                       gettext("Maventa refused the request: %(detail)s", detail=detail[:300]))
+    code = "maventa_unreachable" if kind in ("unreachable", "no_answer") else f"maventa_{kind}"
+    return Problem(code, None, what, temporary_message(exc))
 
 
 # -- error email addresses ---------------------------------------------------------------------
@@ -414,10 +422,9 @@ def read_print_settings(connection: Connection) -> dict[str, Any]:
         answer = current_state().company_client(connection).get_settings(["send_invoice_print"])
     except SecretUnreadable:
         raise SettingsRejected([secret_unreadable()]) from None
-    except client_errors.MaventaError:
-        raise SettingsRejected([Problem("maventa_unreachable", None,
-                                        gettext("Maventa's print setting could not be read just now."),
-                                        gettext("Reload the page to try again."))]) from None
+    except client_errors.MaventaError as exc:
+        raise SettingsRejected([_maventa_problem(exc, gettext("Maventa's print setting could not be read just now."))
+                                ]) from None
     return dict((answer or {}).get("send_invoice_print") or {})
 
 
@@ -437,11 +444,9 @@ def set_use_own_pdf(connection: Connection, on: bool, *, version: int | None = N
         state.company_client(connection).update_settings({"send_invoice_print": {"use_own_pdf": bool(on)}})
     except SecretUnreadable:
         raise SettingsRejected([secret_unreadable()]) from None
-    except client_errors.MaventaError:
-        raise SettingsRejected([Problem(
-            "maventa_unreachable", None,
-            gettext("Maventa did not accept the change, so its print setting is unchanged."),
-            gettext("Try again in a moment."))]) from None
+    except client_errors.MaventaError as exc:
+        raise SettingsRejected([_maventa_problem(
+            exc, gettext("Maventa's print setting was not changed."))]) from None
     versions.claim(connection, connection.version if version is None else version)
     record(state.session, "settings.print_own_pdf", f"use_own_pdf set to {bool(on)}", connection=connection,
            actor=state.adapter.current_actor(), data=versions.stamp(connection, {"use_own_pdf": bool(on)}))

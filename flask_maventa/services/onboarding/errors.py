@@ -11,11 +11,11 @@ from ...client import (
     InvalidScopeError,
     MaventaError,
     MissingScopeError,
-    RateLimitedError,
     TransientError,
     UnauthorizedError,
 )
 from ...infra.i18n import gettext as _
+from ..maventa_errors import kind_of, temporary_message
 
 log = logging.getLogger("flask_maventa.registration")
 
@@ -34,6 +34,9 @@ class OnboardingError(Exception):
 
 
 class MaventaUnreachable(OnboardingError):
+    """A temporary failure: no answer, or Maventa's own error (``code`` names which, see
+    :mod:`..maventa_errors`); the user tries again later."""
+
     code = "unreachable"
     retry_after: float | None = None  # Maventa's Retry-After, when it said one
 
@@ -53,16 +56,11 @@ class AccessRefused(OnboardingError):
 
 
 def unreachable(exc: MaventaError | None = None) -> MaventaUnreachable:
-    if isinstance(exc, RateLimitedError):
-        if exc.retry_after:
-            error = MaventaUnreachable(_(
-                "Maventa is receiving too many requests right now, nothing was changed. Try again in %(seconds)s "
-                "seconds.", seconds=max(1, round(exc.retry_after))))
-        else:
-            error = MaventaUnreachable(_(
-                "Maventa is receiving too many requests right now, nothing was changed. Try again in a minute."))
-    else:
+    """A temporary failure (:mod:`..maventa_errors` says which kind, and the message for it)."""
+    if exc is None:
         error = MaventaUnreachable(_("Maventa could not be reached, nothing was changed. Try again in a few minutes."))
+    else:
+        error = MaventaUnreachable(temporary_message(exc), code=kind_of(exc))
     error.retry_after = getattr(exc, "retry_after", None)
     return error
 

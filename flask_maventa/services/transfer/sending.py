@@ -33,6 +33,7 @@ from ...infra.crypto import UNREADABLE, UNREADABLE_HINT, SecretUnreadable
 from ...infra.i18n import company_locale, gettext
 from ...infra.models import Connection, DbSession, Transfer, utcnow
 from ...infra.state import current_state as current_maventa
+from ..maventa_errors import kind_of
 from ..routing import send_params
 from . import dispatch as dispatching
 from .states import (
@@ -284,10 +285,9 @@ def attempt(transfer: Transfer, reconcile: bool) -> Outcome:
     try:
         company = ext.company_client(connection)
     except SecretUnreadable:
-        return _pause(transfer)
-    except ValueError as exc:
-        return fail(transfer, "NO_CREDENTIALS", str(exc),
-                    N_("Enter the company's Maventa credentials on its Maventa page, then retry."))
+        return _pause(transfer, reconcile=reconcile)
+    except ValueError:  # disconnected (services/disconnect.py): the invoice waits for the next connection
+        return _pause(transfer, reconcile=reconcile, code="DISCONNECTED")
 
     if reconcile:
         outcome = reconcile_by_uuid(transfer, company)
@@ -318,19 +318,25 @@ def attempt(transfer: Transfer, reconcile: bool) -> Outcome:
     return accept(transfer, answer, http_status=201, duration_ms=seconds * 1000)
 
 
-def _pause(transfer: Transfer) -> Outcome:
-    """MAVENTA_SECRET_KEY cannot read the company's key: a configuration mistake, not the invoice's.
-    The transfer waits in the queue (the attempt not counted) until the key is right; nothing fails."""
+def _pause(transfer: Transfer, *, reconcile: bool = False, code: str = "SECRET_UNREADABLE") -> Outcome:
+    """The company's key cannot be used: MAVENTA_SECRET_KEY cannot read it (a configuration mistake, not the
+    invoice's), or the company was disconnected (``code="DISCONNECTED"``). The transfer waits (the attempt
+    not counted) until there is a key again; nothing fails, and one that may have reached Maventa stays in
+    doubt, to be asked about before anything is sent again."""
     session = current_maventa().session
     delay = float(cfg("MAVENTA_SWEEP_INTERVAL"))
-    already = transfer.last_error_code == "SECRET_UNREADABLE"
-    message = gettext(UNREADABLE)
+    already = transfer.last_error_code == code
+    if code == "DISCONNECTED":
+        message = gettext("The company is disconnected from Maventa: the invoice waits until it is connected again.")
+        hint = gettext("Connect the company to Maventa again on its Maventa page; the invoice is sent then.")
+    else:
+        message, hint = gettext(UNREADABLE), gettext(UNREADABLE_HINT)
 
     def write() -> bool:
-        if not transition(session, transfer, [SENDING], state=QUEUED, lease_until=None, claimed_by=None,
-                          attempts=max(transfer.attempts - 1, 0), next_attempt_at=utcnow() + timedelta(seconds=delay),
-                          last_error_code="SECRET_UNREADABLE", last_error_message=message,
-                          last_error_hint=gettext(UNREADABLE_HINT)):
+        if not transition(session, transfer, [SENDING], state=IN_DOUBT if reconcile else QUEUED, lease_until=None,
+                          claimed_by=None, attempts=max(transfer.attempts - 1, 0),
+                          next_attempt_at=utcnow() + timedelta(seconds=delay),
+                          last_error_code=code, last_error_message=message, last_error_hint=hint):
             return False
         log_step(transfer, "paused", level=logging.WARNING)
         if not already:  # once, not on every dispatch while the key stays wrong
@@ -339,7 +345,7 @@ def _pause(transfer: Transfer) -> Outcome:
 
     if not commit_retrying(session, write, what="pause"):
         return Outcome("skipped", "lease lost")
-    return Outcome(QUEUED, "paused: the stored key cannot be decrypted")
+    return Outcome(IN_DOUBT if reconcile else QUEUED, f"paused: {code}")
 
 
 def _refused(transfer: Transfer, company: Any, exc: maventa_errors.MaventaError) -> Outcome:
@@ -504,6 +510,10 @@ def _retry(transfer: Transfer, exc: maventa_errors.MaventaError, *, in_doubt: bo
     session = current_maventa().session
     schedule = cfg("MAVENTA_RETRY_SCHEDULE")
     if not in_doubt and transfer.attempts > len(schedule):
+        if kind_of(exc) == "maventa_error":  # Maventa answered, with its own error: it was reached
+            return fail(transfer, "MAVENTA_ERROR", str(exc), N_(
+                "Maventa answered with an error of its own on several attempts. Check Maventa's service status, "
+                "then retry."), error=exc)
         return fail(transfer, "UNREACHABLE", str(exc), N_(
             "Maventa could not be reached after several attempts. Check Maventa's service status, then retry."),
             error=exc)

@@ -120,3 +120,7 @@ class SigningForm(VersionedForm):
 
 class ActionForm(MaventaForm):
     """A button that only needs its CSRF token (Refresh)."""
+
+
+class DisconnectForm(VersionedForm):
+    """The confirmation of *Disconnect from Maventa*."""
