@@ -1,0 +1,76 @@
+"""Two admins in two real browsers (two Playwright contexts, so two sessions) on the same company's page.
+
+The first saves the settings and then turns the switch on in the same page (which must not count as stale:
+htmx updated the version of every form on her page); the second saves the page he opened before, is told
+what changed and by whom, nothing of his is saved, and one click applies his change on top of hers.
+"""
+
+from __future__ import annotations
+
+import pytest
+from flask import send_file
+from jinja2 import ChoiceLoader, DictLoader
+
+from flask_maventa.extension import current_maventa
+from flask_maventa.infra.models import Connection
+from tests.fixtures.apps import LiveServer
+from tests.onboarding.test_browser import LAYOUT, htmx_file
+
+from .conftest import PREFIX, sandbox_connection
+
+
+@pytest.fixture
+def server(app):
+    script = htmx_file()
+    app.jinja_env.loader = ChoiceLoader([DictLoader({"two_admins_layout.html": LAYOUT}), app.jinja_env.loader])
+    app.add_url_rule("/vendor/htmx.min.js", "test_htmx", lambda: send_file(script, mimetype="text/javascript"))
+    live = LiveServer(app)
+    yield live
+    live.stop()
+
+
+def stored() -> Connection:
+    session = current_maventa().session
+    session.expire_all()
+    return session.query(Connection).filter_by(company_id="c1").one()
+
+
+@pytest.mark.browser
+@pytest.mark.settings(MAVENTA_BASE_TEMPLATE="two_admins_layout.html")
+def test_two_admins_in_two_browsers(server, browser, sandbox, app):
+    sandbox_connection(sandbox)
+    url = f"{server.url}{PREFIX}/companies/c1"
+    contexts = [browser.new_context(), browser.new_context()]
+    try:
+        anna, bjorn = (context.new_page() for context in contexts)
+        anna.goto(url)
+        bjorn.goto(url)
+
+        anna.locator("input[name=error_emails]").fill("anna@fjord.example")
+        anna.locator("#maventa-settings").get_by_role("button", name="Save").click()
+        anna.get_by_text("Saved.").first.wait_for()
+        anna.get_by_role("switch").click()  # her page's forms carry the version her save made
+        anna.locator("#maventa-activation [role=switch][aria-checked=true]").wait_for()
+        assert stored().active and stored().error_emails == "anna@fjord.example"
+
+        bjorn.locator("input[name=send_pdf]").uncheck()
+        bjorn.locator("#maventa-settings").get_by_role("button", name="Save").click()
+        alert = bjorn.locator("#maventa-settings [data-conflict]")
+        alert.wait_for()
+        text = alert.inner_text()
+        assert "Nothing was saved" in text
+        assert "saved the settings" in text and "turned synchronisation on" in text
+        assert "Error email addresses: now \u201canna@fjord.example\u201d" in text
+        assert stored().send_pdf is True  # nothing of his was saved
+
+        # His change waits in the form, on top of hers: one click applies it.
+        assert bjorn.locator("input[name=error_emails]").input_value() == "anna@fjord.example"
+        assert not bjorn.locator("input[name=send_pdf]").is_checked()
+        bjorn.get_by_role("button", name="Apply my changes").click()
+        bjorn.get_by_text("Saved.").first.wait_for()
+        connection = stored()
+        assert (connection.send_pdf, connection.error_emails, connection.active) == (
+            False, "anna@fjord.example", True)
+    finally:
+        for context in contexts:
+            context.close()
