@@ -71,9 +71,12 @@ def test_every_string_is_translated(extracted, lang):
 
 @pytest.mark.parametrize("lang", ("en", *TRANSLATED))
 def test_the_compiled_catalogue_matches_the_po_file(lang):
-    po = {m.id: m.string for m in _po(lang) if m.id and m.string and not m.fuzzy}
+    def key(value):  # a plural message's id and strings are a tuple in the .po, a list in the .mo
+        return tuple(value) if isinstance(value, (list, tuple)) else value
+
+    po = {key(m.id): key(m.string) for m in _po(lang) if m.id and m.string and not m.fuzzy}
     with (ROOT / "flask_maventa" / "translations" / lang / "LC_MESSAGES" / "maventa.mo").open("rb") as f:
-        mo = {m.id: m.string for m in read_mo(f) if m.id}
+        mo = {key(m.id): key(m.string) for m in read_mo(f) if m.id}
     assert mo == po, f"{lang}: maventa.mo is older than maventa.po; run `python scripts/translations.py compile`"
 
 
