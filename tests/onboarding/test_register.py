@@ -129,7 +129,8 @@ def test_maventa_down_changes_nothing(client):
 def test_maventa_answering_500_changes_nothing(client, sandbox):
     sandbox.config(error_rate=1.0, fault_paths=["POST /v1/companies"])
     html = register(client).get_data(as_text=True)
-    assert "Maventa could not be reached, nothing was changed" in html
+    assert "Maventa answered with an error of its own (HTTP 500), nothing was changed" in html
+    assert "could not be reached" not in html  # it answered: a 5xx is Maventa's own error
     assert connection_row("c1") is None
 
 

@@ -268,6 +268,6 @@ def test_the_open_page_says_when_maventa_cannot_be_asked_and_keeps_polling(clien
     _pending(client)
     sandbox.config(error_rate=1.0, fault_paths=["GET /v1/company/authorization"])
     html = poll(client).get_data(as_text=True)
-    assert "Maventa could not be reached" in html
+    assert "Maventa answered with an error of its own (HTTP 500)" in html
     assert 'hx-trigger="every 3s"' in html
     assert connection_row("c1").auth_state == "SENT" and connection_row("c1").auth_check_count == 1

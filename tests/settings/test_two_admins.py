@@ -11,11 +11,12 @@ from flask import g
 
 from flask_maventa.infra.models import Connection, Event
 
-from .conftest import HTMX, PREFIX, offline_connection
+from .conftest import HTMX, PREFIX, offline_connection, sandbox_connection
 
 PAGE = f"{PREFIX}/companies/c1"
 SETTINGS = f"{PAGE}/settings"
 ACTIVATION = f"{PAGE}/activation"
+PRINT = f"{PAGE}/settings/print"
 
 
 def form_fields(html: str, selector: str) -> dict[str, str]:
@@ -136,3 +137,36 @@ def test_a_form_with_a_version_that_is_no_number_changes_nothing(app, db):
     data.update(version="1 OR 1=1", error_emails="x@fjord.example")
     response = post(client, SETTINGS, data)
     assert response.status_code == 409 and stored(db).error_emails is None
+
+
+def test_a_stale_print_switch_changes_nothing_in_maventa(app, db, sandbox, adapter):
+    connection = sandbox_connection(sandbox)
+    anna, bjorn = app.test_client(), app.test_client()
+    g.pop("csrf_token", None)
+    bjorns = form_fields(bjorn.get(PRINT).get_data(as_text=True), "#maventa-print form")
+    annas = settings_form(anna)
+    adapter.actor = "anna@fjord.example"
+    annas["error_emails"] = "anna@fjord.example"
+    assert post(anna, SETTINGS, annas).status_code == 303
+
+    response = post(bjorn, PRINT, bjorns)
+    html = unescape(response.get_data(as_text=True))
+    assert response.status_code == 409 and "print setting was not changed: someone changed" in html
+    assert "anna@fjord.example saved the settings." in html
+    in_maventa = sandbox.company(connection.company_uuid)["settings"]["send_invoice_print"]
+    assert in_maventa["use_own_pdf"] is False  # Maventa was not asked to change anything
+    again = form_fields(html, "#maventa-print form")
+    assert again["version"] == "1"
+    assert post(bjorn, PRINT, {**again, "use_own_pdf": "1"}).status_code == 303
+    assert sandbox.company(connection.company_uuid)["settings"]["send_invoice_print"]["use_own_pdf"] is True
+
+
+def test_a_5xx_while_checking_the_credentials_is_maventas_error_not_unreachable(app, db, sandbox):
+    sandbox_connection(sandbox)
+    client = app.test_client()
+    switch = form_fields(page(client), "#maventa-activation form")
+    sandbox.config(error_rate=1.0, fault_paths=["GET /oauth2/current"])
+    html = unescape(post(client, ACTIVATION, {**switch, "active": "1"}, **HTMX).get_data(as_text=True))
+    assert "The credentials could not be checked with Maventa." in html
+    assert "Maventa answered with an error of its own (HTTP 500)" in html and "could not be reached" not in html
+    assert stored(db).active is False
