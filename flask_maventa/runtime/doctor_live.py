@@ -16,6 +16,7 @@ from ..client.api import REQUIRED_SETTINGS_BLOCKS
 from ..client.scopes import COMPANY_SCOPE, PARTNER_SCOPE, uncovered
 from ..infra.models import Connection
 from ..infra.state import current_state
+from ..services.maventa_errors import kind_of
 
 __all__ = ["live_checks"]
 
@@ -135,5 +136,10 @@ def _fix_for(exc: errors.MaventaError) -> str:
     if isinstance(exc, errors.InvalidCredentialsError):
         return "check the Company UUID and User API key on the company's Maventa page, and MAVENTA_VENDOR_API_KEY"
     if isinstance(exc, errors.TransientError):
+        kind = kind_of(exc)  # the same classes as the pages: a 5xx is an answer, not "no answer"
+        if kind == "maventa_error":
+            return "Maventa answered with an error of its own; try again later (not caused by the settings)"
+        if kind == "rate_limited":
+            return "Maventa is rate limiting these requests; try again in a minute"
         return "Maventa did not answer; try again later"
     return "see the message; the README's table says what each answer means"

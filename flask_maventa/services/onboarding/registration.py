@@ -228,6 +228,8 @@ def register(company: Company, person: Person) -> Registration:
             _("%(name)s has no valid email address, which Maventa needs for the user account.", name=person.name),
             field="person")
 
+    if connection is not None:  # disconnected before: its unsettled invoices belong to the old company
+        _require_nothing_in_doubt(connection)
     if check_business_id(company) == "RESERVED":
         raise bid_taken()
 
