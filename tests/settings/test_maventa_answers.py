@@ -64,5 +64,6 @@ def test_429_while_activating_refuses_plainly(client, app, sandbox, retry_after)
     sandbox.config(throttle_rate=1.0, retry_after=retry_after, fault_paths=["GET /oauth2/current"])
     with pytest.raises(ActivationRefused) as refused:
         activate(connection)
-    assert [p.code for p in refused.value.problems] == ["maventa_unreachable"]
+    assert [p.code for p in refused.value.problems] == ["maventa_rate_limited"]  # an answer, not "unreachable"
+    assert "too many requests" in refused.value.problems[0].hint
     assert not connection.active

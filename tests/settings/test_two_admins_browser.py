@@ -49,8 +49,12 @@ def test_two_admins_in_two_browsers(server, browser, sandbox, app):
         anna.locator("input[name=error_emails]").fill("anna@fjord.example")
         anna.locator("#maventa-settings").get_by_role("button", name="Save").click()
         anna.get_by_text("Saved.").first.wait_for()
+        anna.wait_for_load_state("networkidle")  # the switch reloads itself after a save (maventa:settings-saved)
         anna.get_by_role("switch").click()  # her page's forms carry the version her save made
-        anna.locator("#maventa-activation [role=switch][aria-checked=true]").wait_for()
+        anna.wait_for_function(
+            "document.querySelector('#maventa-activation [role=switch]').getAttribute('aria-checked') === 'true'",
+            timeout=60_000)
+        assert anna.locator("#maventa-activation [data-conflict]").count() == 0
         assert stored().active and stored().error_emails == "anna@fjord.example"
 
         bjorn.locator("input[name=send_pdf]").uncheck()
