@@ -19,13 +19,12 @@ from ...infra.i18n import gettext as _
 from ...infra.state import current_state
 from ...services import onboarding as registration
 from ...services.companies import company_rows, connection_for
-from ...services.disconnect import DisconnectRefused, disconnect, transfer_counts
 from ...services.onboarding import OnboardingError
 from ...services.settings import secret_unreadable
 from ...services.versions import StaleForm, changes_since, current_version
 from .. import htmx
 from ..forms import MaventaForm
-from ..forms.onboarding import ActionForm, CredentialsForm, DisconnectForm, RegisterForm, SigningForm
+from ..forms.onboarding import ActionForm, CredentialsForm, RegisterForm, SigningForm
 from . import company_section, company_view, index_section, with_version
 
 if TYPE_CHECKING:
@@ -257,40 +256,6 @@ def _credentials_conflict(form: CredentialsForm, connection: Connection | None, 
     g.maventa_credentials_conflict = {"changes": changes_since(connection, stale.seen), "fields": fields}
 
 
-# -- disconnecting ---------------------------------------------------------------------------------
-
-
-@company_view
-def disconnect_page(company: Company, connection: Connection | None) -> ResponseReturnValue:
-    """A page that says what disconnecting does (to waiting invoices too), then one confirmation."""
-    if connection is None or not (connection.has_credentials or connection.needs_manual_credentials):
-        return redirect(_company_url(company.id), 303)
-    ext = current_state()
-    form = DisconnectForm()
-    conflict = refused_message = None
-    status = 200
-    if request.method == "POST":
-        if form.validate():
-            try:
-                disconnect(connection, version=form.seen_version)
-            except StaleForm as stale:
-                ext.session.rollback()
-                conflict = {"changes": changes_since(connection, stale.seen), "fields": []}
-                status = 409
-            except DisconnectRefused as refused:
-                ext.session.rollback()
-                refused_message, status = refused.message, 409
-            else:
-                ext.session.commit()
-                return redirect(_company_url(company.id, "disconnected"), 303)
-        else:
-            status = 400
-    form.showing(connection.version)
-    html = render_template("maventa/onboarding/disconnect.html", company=company, form=form,
-                           counts=transfer_counts(connection), conflict=conflict, refused=refused_message)
-    return html, status
-
-
 # -- the signing section (order 20) ------------------------------------------------------------
 
 
@@ -451,7 +416,6 @@ def _landing_context() -> dict[str, Any]:
 def register(bp: Blueprint) -> None:
     bp.add_url_rule("/register", "register", register_page, methods=["GET", "POST"])
     bp.add_url_rule("/companies/<company_id>/credentials", "credentials", save_credentials, methods=["POST"])
-    bp.add_url_rule("/companies/<company_id>/disconnect", "disconnect", disconnect_page, methods=["GET", "POST"])
     bp.add_url_rule("/companies/<company_id>/signing", "signing_state", signing_state, methods=["GET", "POST"])
     bp.add_url_rule("/companies/<company_id>/signing/approver", "signing_approver", approver_fields)
     bp.add_url_rule("/companies/<company_id>/signing/send", "signing_send", send_signing, methods=["POST"])
