@@ -47,9 +47,11 @@ def test_two_admins_in_two_browsers(server, browser, sandbox, app):
         bjorn.goto(url)
 
         anna.locator("input[name=error_emails]").fill("anna@fjord.example")
+        anna.evaluate("document.querySelector('#maventa-activation').dataset.before = 'save'")
         anna.locator("#maventa-settings").get_by_role("button", name="Save").click()
         anna.get_by_text("Saved.").first.wait_for()
-        anna.wait_for_load_state("networkidle")  # the switch reloads itself after a save (maventa:settings-saved)
+        # the switch reloads itself after a save (maventa:settings-saved): press the reloaded one
+        anna.wait_for_function("!document.querySelector('#maventa-activation').dataset.before", timeout=60_000)
         anna.get_by_role("switch").click()  # her page's forms carry the version her save made
         anna.wait_for_function(
             "document.querySelector('#maventa-activation [role=switch]').getAttribute('aria-checked') === 'true'",
