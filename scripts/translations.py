@@ -27,7 +27,7 @@ from babel.messages.pofile import read_po, write_po
 ROOT = Path(__file__).resolve().parent.parent
 LANGUAGES = ("en", "nb", "fi", "sv")
 TRANSLATED = ("nb", "fi", "sv")  # en is the source language
-KEYWORDS = ("_", "gettext", "ngettext:1,2", "lazy_gettext", "_l", "N_")
+KEYWORDS = ("_", "gettext", "ngettext:1,2", "lazy_gettext", "_l", "N_", "T_")
 
 
 class Catalogue(NamedTuple):

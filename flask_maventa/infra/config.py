@@ -16,6 +16,7 @@ DEFAULTS: dict[str, object] = {
     # Pages
     "MAVENTA_URL_PREFIX": "/settings/integrations/maventa",
     "MAVENTA_BASE_TEMPLATE": "maventa/layout.html",
+    "MAVENTA_TIMEZONE": None,  # IANA zone of the times on our pages; None: BABEL_DEFAULT_TIMEZONE, else UTC
     # Maventa
     "MAVENTA_ENVIRONMENT": "test",  # production | test | sandbox
     "MAVENTA_SANDBOX_URL": "http://127.0.0.1:8780",
@@ -123,6 +124,12 @@ def check(app: Flask) -> None:
             "MAVENTA_MAIL_USERNAME is set but neither MAVENTA_MAIL_USE_TLS nor MAVENTA_MAIL_USE_SSL is: "
             "the SMTP password would cross the network in clear. Turn one of them on."
         )
+    from .clock import ZoneUnknown, zone_of
+
+    try:
+        zone_of(config)
+    except ZoneUnknown as exc:
+        raise ConfigurationError(str(exc)) from None
     prefix = config["MAVENTA_URL_PREFIX"]
     if not isinstance(prefix, str) or not prefix.startswith("/"):
         raise ConfigurationError(f"MAVENTA_URL_PREFIX must start with '/', got {prefix!r}.")

@@ -118,12 +118,13 @@ def _parsed(locale: str | Locale) -> Locale:
 
 
 def company_locale(connection: Connection) -> AbstractContextManager[object]:
-    """Texts written for a company outside a request -- its stored errors, its error emails -- are in the
-    language chosen for its signing email (``connection.auth_locale``), else as :func:`_locale` decides."""
-    locale = language_of(connection.auth_locale, LANGUAGES)
-    if has_request_context() or locale is None or not _babel_ready():
+    """Texts sent to a company -- its error emails -- are in its chosen language (the signing email's,
+    ``connection.auth_locale``), else BABEL_DEFAULT_LOCALE: also inside a request, whose page may be in
+    the admin's language. (Stored texts are never translated: see :mod:`.texts`.)"""
+    if not _babel_ready():
         return nullcontext()
-    return force_locale(_parsed(locale))
+    chosen = language_of(connection.auth_locale, LANGUAGES)
+    return force_locale(_parsed(chosen or str(current_app.config.get("BABEL_DEFAULT_LOCALE", "en"))))
 
 
 _ = gettext

@@ -93,6 +93,7 @@ class Connection(Base):
     active: Mapped[bool] = mapped_column(default=False)
     activated_at: Mapped[datetime | None]
     blocked_reason: Mapped[str | None] = mapped_column(ScrubbedText)  # why the sweep skipped it last time
+    blocked: Mapped[Any] = mapped_column(ScrubbedJSON, nullable=True)  # the same, untranslated; None: old row
 
     # Delivery-status webhook: the secret in its URL is the authentication; only its SHA-256 is stored
     webhook_secret_hash: Mapped[str | None] = mapped_column(sa.String(64))
@@ -157,6 +158,8 @@ class Transfer(Base):
     last_error_code: Mapped[str | None] = mapped_column(sa.String(64))
     last_error_message: Mapped[str | None] = mapped_column(ScrubbedText)
     last_error_hint: Mapped[str | None] = mapped_column(ScrubbedText)
+    # {"message": text, "hint": text}, untranslated (infra/texts.py); the two columns above keep the English
+    last_error: Mapped[dict[str, Any] | None] = mapped_column(ScrubbedJSON)
     created_at: Mapped[datetime] = mapped_column(default=utcnow)
     updated_at: Mapped[datetime] = mapped_column(default=utcnow, onupdate=utcnow)
     accepted_at: Mapped[datetime | None]
@@ -182,7 +185,8 @@ class Event(Base):
     transfer_id: Mapped[int | None] = mapped_column(sa.ForeignKey("maventa_transfer.id"))
     kind: Mapped[str] = mapped_column(sa.String(48))
     actor: Mapped[str | None] = mapped_column(sa.String(255))
-    message: Mapped[str] = mapped_column(ScrubbedText, default="")
+    message: Mapped[str] = mapped_column(ScrubbedText, default="")  # English (or as written, in old rows)
+    text: Mapped[Any] = mapped_column(ScrubbedJSON, nullable=True)  # untranslated (infra/texts.py); None: old row
     http_status: Mapped[int | None]
     data: Mapped[dict[str, Any] | None] = mapped_column(ScrubbedJSON)
     created_at: Mapped[datetime] = mapped_column(default=utcnow)

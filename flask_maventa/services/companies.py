@@ -3,14 +3,16 @@ connection (ours, or None), where it stands, and why one cannot be connected."""
 
 from __future__ import annotations
 
+from collections.abc import Sequence
 from dataclasses import dataclass
 
 import sqlalchemy as sa
 
 from ..host import Company
 from ..infra.i18n import gettext
-from ..infra.models import Connection
+from ..infra.models import Connection, Event
 from ..infra.state import current_state
+from .settings import transfer_blockers
 
 # A signing request is under way in these states: keep asking Maventa until the company is VERIFIED.
 # UNKNOWN is a company_state in the swagger, but nothing stops Maventa from showing it here too.
@@ -51,6 +53,7 @@ class CompanyRow:
     company: Company
     connection: Connection | None
     parent_name: str | None
+    blocked: bool = False  # active, but a rule stops its invoices now (settings.transfer_blockers)
 
     @property
     def ineligible_reason(self) -> str | None:
@@ -58,12 +61,15 @@ class CompanyRow:
 
     @property
     def status(self) -> str:
-        """One word for the badge: none, registered, signing, verified, active."""
+        """One word for the badge: none, key_needed (registered, its key not entered yet), registered,
+        signing, verified, active, blocked (active, but nothing is sent until a rule is fixed)."""
         conn = self.connection
         if conn is None or not (conn.company_uuid or conn.needs_manual_credentials):
             return "none"
+        if not conn.has_credentials:
+            return "key_needed"
         if conn.active:
-            return "active"
+            return "blocked" if self.blocked else "active"
         if conn.verified:
             return "verified"
         if conn.auth_state in PENDING_AUTH_STATES:
@@ -93,7 +99,13 @@ def company_rows() -> list[CompanyRow]:
     connections = {c.company_id: c for c in state.session.scalars(
         sa.select(Connection).where(Connection.company_id.in_([c.id for c in companies])))}
     ordered = sorted(companies, key=lambda c: (names.get(c.parent_id or c.id, c.name), c.parent_id is not None, c.name))
-    return [CompanyRow(c, connections.get(c.id), names.get(c.parent_id) if c.parent_id else None) for c in ordered]
+    return [CompanyRow(c, conn := connections.get(c.id), names.get(c.parent_id) if c.parent_id else None,
+                       blocked=bool(conn and conn.active and _blocked(conn)))
+            for c in ordered]
+
+
+def _blocked(connection: Connection) -> bool:
+    return bool(transfer_blockers(connection))
 
 
 def managed_connections() -> dict[int, Connection]:
@@ -104,6 +116,17 @@ def managed_connections() -> dict[int, Connection]:
     if not companies:
         raise NotYours(403)
     return {c.id: c for c in state.session.scalars(sa.select(Connection).where(Connection.company_id.in_(companies)))}
+
+
+HISTORY_SIZE = 20
+
+
+def history(connection: Connection, limit: int = HISTORY_SIZE) -> Sequence[Event]:
+    """The company's audit trail, newest first: who changed its settings, credentials, signing and switch,
+    and when. Each invoice's events are in its own timeline, not here."""
+    return current_state().session.scalars(
+        sa.select(Event).where(Event.connection_id == connection.id, Event.transfer_id.is_(None))
+        .order_by(Event.created_at.desc(), Event.id.desc()).limit(limit)).all()
 
 
 def company_names() -> dict[str, str]:

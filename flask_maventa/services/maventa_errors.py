@@ -14,7 +14,7 @@ gave (a 5xx is Maventa's own error; a 4xx is a refusal and says what was refused
 from __future__ import annotations
 
 from ..client import errors as client_errors
-from ..infra.i18n import gettext
+from ..infra.texts import T_, Msg
 
 __all__ = ["TEMPORARY", "kind_of", "temporary_message"]
 
@@ -35,22 +35,23 @@ def kind_of(exc: client_errors.MaventaError) -> str:
     return "refused"
 
 
-def temporary_message(exc: client_errors.MaventaError) -> str:
-    """The message for a temporary error (:data:`TEMPORARY`), each ending with "nothing was changed"."""
+def temporary_message(exc: client_errors.MaventaError) -> Msg:
+    """The message for a temporary error (:data:`TEMPORARY`), each ending with "nothing was changed";
+    untranslated until read (it may be stored, e.g. in the audit trail)."""
     kind = kind_of(exc)
     if kind == "rate_limited":
         retry_after = getattr(exc, "retry_after", None)
         if retry_after:
-            return gettext("Maventa is receiving too many requests right now, nothing was changed. Try again in "
+            return T_("Maventa is receiving too many requests right now, nothing was changed. Try again in "
                            "%(seconds)s seconds.", seconds=max(1, round(retry_after)))
-        return gettext("Maventa is receiving too many requests right now, nothing was changed. Try again in a "
+        return T_("Maventa is receiving too many requests right now, nothing was changed. Try again in a "
                        "minute.")
     if kind == "maventa_error":
         if exc.status:
-            return gettext("Maventa answered with an error of its own (HTTP %(status)s), nothing was changed. It "
+            return T_("Maventa answered with an error of its own (HTTP %(status)s), nothing was changed. It "
                            "is not caused by what you entered: try again later.", status=exc.status)
-        return gettext("Maventa answered with something that could not be read, nothing was changed here. It is "
+        return T_("Maventa answered with something that could not be read, nothing was changed here. It is "
                        "not caused by what you entered: try again later.")
     if kind == "no_answer":
-        return gettext("Maventa did not answer in time, nothing was changed here. Try again in a few minutes.")
-    return gettext("Maventa could not be reached, nothing was changed. Try again in a few minutes.")
+        return T_("Maventa did not answer in time, nothing was changed here. Try again in a few minutes.")
+    return T_("Maventa could not be reached, nothing was changed. Try again in a few minutes.")

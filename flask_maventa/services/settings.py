@@ -13,6 +13,7 @@ Nothing here commits: the caller commits our rows together with whatever else ch
 
 from __future__ import annotations
 
+import dataclasses
 import re
 from collections.abc import Iterable, Sequence
 from dataclasses import dataclass
@@ -26,6 +27,7 @@ from ..infra.crypto import UNREADABLE, UNREADABLE_HINT, SecretUnreadable
 from ..infra.i18n import gettext
 from ..infra.models import Connection, utcnow
 from ..infra.state import current_state
+from ..infra.texts import T_, Msg, joined, stored
 from . import versions
 from .maventa_errors import kind_of, temporary_message
 
@@ -57,18 +59,32 @@ MAX_ERROR_EMAILS = 10
 class Problem:
     """One reason the settings cannot be used, in the current user's language.
 
-    ``field`` names the form field it belongs to (None: the connection as a whole);
+    Built from a :class:`~..infra.texts.Msg`, it also keeps the untranslated message (:meth:`text`) for
+    what is stored, such as the sweep's blocked reason. ``field`` names the form field it belongs
+    to (None: the connection as a whole);
     ``hint`` says where to fix it and ``hint_url`` links there when the host has a page.
     """
 
     code: str
     field: str | None
-    message: str
-    hint: str | None = None
+    message: str | Msg
+    hint: str | Msg | None = None
     hint_url: str | None = None
+    source: tuple[object, object] = dataclasses.field(default=(None, None), compare=False, repr=False)
+
+    def __post_init__(self) -> None:
+        # Shown now in the current locale; stored (the sweep's blocked reason) as given -- untranslated.
+        object.__setattr__(self, "source", (stored(self.message), stored(self.hint)))
+        object.__setattr__(self, "message", str(self.message))
+        object.__setattr__(self, "hint", None if self.hint is None else str(self.hint))
 
     def __str__(self) -> str:
-        return f"{self.message} {self.hint}" if self.hint else self.message
+        return f"{self.message} {self.hint}" if self.hint else str(self.message)
+
+    def text(self, *, hint: bool = True) -> Any:
+        """The message (and hint) as a stored text, untranslated when built from :func:`~..infra.texts.T_`."""
+        message, its_hint = self.source
+        return joined([message, its_hint]) if hint and its_hint is not None else message
 
 
 class SettingsRejected(ValueError):
@@ -96,11 +112,11 @@ class StatusMapping:
         return cls(connection.transfer_status_id, connection.success_status_id, connection.failure_status_id)
 
 
-def _missing_messages() -> dict[str, str]:
+def _missing_messages() -> dict[str, Msg]:
     return {
-        "transfer_status_id": gettext("Choose the status of invoices to be transferred."),
-        "success_status_id": gettext("Choose the status after a successful transfer."),
-        "failure_status_id": gettext("Choose the status after a failed transfer."),
+        "transfer_status_id": T_("Choose the status of invoices to be transferred."),
+        "success_status_id": T_("Choose the status after a successful transfer."),
+        "failure_status_id": T_("Choose the status after a failed transfer."),
     }
 
 
@@ -135,8 +151,8 @@ def mapping_problems(
             # An id the host does not list for this company: deleted, mistyped, or another company's.
             problems.append(Problem(
                 "status_unknown", field,
-                gettext("The chosen status is not one of this company's invoice statuses."),
-                gettext("Choose one of the statuses in the list; reload the page if it was changed meanwhile."),
+                T_("The chosen status is not one of this company's invoice statuses."),
+                T_("Choose one of the statuses in the list; reload the page if it was changed meanwhile."),
             ))
         else:
             chosen[field] = known[status_id]
@@ -147,39 +163,39 @@ def mapping_problems(
     if transfer is not None and transfer.is_sent:
         problems.append(Problem(
             "transfer_status_sent", "transfer_status_id",
-            gettext("Status of invoices to be transferred can not be sent"),
-            gettext(
-                "Open the invoice status settings, clear Sent on the status \u201c%(status)s\u201d and save. "
-                "Then the integration can be activated.",
-                status=transfer.name,
-            ),
+            T_("Status of invoices to be transferred can not be sent"),
+            # The next step depends on the switch: an active integration only waits for the fix.
+            T_("Open the invoice status settings, clear Sent on the status \u201c%(status)s\u201d and save. "
+               "Then invoices are sent again.", status=transfer.name) if connection.active else
+            T_("Open the invoice status settings, clear Sent on the status \u201c%(status)s\u201d and save. "
+               "Then the integration can be activated.", status=transfer.name),
             adapter.status_settings_url(connection.company_id),
         ))
     if transfer is not None and success is not None and transfer.id == success.id:
         problems.append(Problem(
             "transfer_equals_success", "success_status_id",
-            gettext("The status after a successful transfer must differ from the status of invoices to be "
+            T_("The status after a successful transfer must differ from the status of invoices to be "
                     "transferred."),
-            gettext("Otherwise a transferred invoice would be picked up again. Choose another status."),
+            T_("Otherwise a transferred invoice would be picked up again. Choose another status."),
         ))
     if transfer is not None and failure is not None and transfer.id == failure.id:
         problems.append(Problem(
             "transfer_equals_failure", "failure_status_id",
-            gettext("The status after a failed transfer must differ from the status of invoices to be transferred."),
-            gettext("Otherwise a failed invoice would be sent again and again. Choose another status."),
+            T_("The status after a failed transfer must differ from the status of invoices to be transferred."),
+            T_("Otherwise a failed invoice would be sent again and again. Choose another status."),
         ))
     if success is not None and failure is not None and success.id == failure.id:
         problems.append(Problem(
             "success_equals_failure", "failure_status_id",
-            gettext("The statuses after a successful and after a failed transfer must differ."),
-            gettext("Otherwise nobody can tell which invoices failed. Choose another status."),
+            T_("The statuses after a successful and after a failed transfer must differ."),
+            T_("Otherwise nobody can tell which invoices failed. Choose another status."),
         ))
     if failure is not None and failure.is_sent:
         # A failed invoice has to be corrected, and the host locks invoices in a Sent status.
         problems.append(Problem(
             "failure_status_sent", "failure_status_id",
-            gettext("Status after a failed transfer can not be sent"),
-            gettext(
+            T_("Status after a failed transfer can not be sent"),
+            T_(
                 "A failed invoice was not sent and must stay editable. Choose another status, or clear Sent on "
                 "the status \u201c%(status)s\u201d in the invoice status settings.",
                 status=failure.name,
@@ -192,23 +208,23 @@ def mapping_problems(
 def secret_unreadable() -> Problem:
     """The stored User API key cannot be decrypted: MAVENTA_SECRET_KEY changed. Nothing can be sent
     until the old key is back (or the User API key is entered again); nothing fails meanwhile."""
-    return Problem("secret_unreadable", None, gettext(UNREADABLE), gettext(UNREADABLE_HINT))
+    return Problem("secret_unreadable", None, T_(UNREADABLE), T_(UNREADABLE_HINT))
 
 
 def _company_problems(connection: Connection) -> list[Problem]:
     if not connection.has_credentials:
         return [Problem(
             "no_credentials", None,
-            gettext("This company is not connected to Maventa yet."),
-            gettext("Register the company or enter its User API key and Company UUID first."),
+            T_("This company is not connected to Maventa yet."),
+            T_("Register the company or enter its User API key and Company UUID first."),
         )]
     if not current_state().secrets().readable(connection.api_key_encrypted or ""):
         return [secret_unreadable()]
     if not connection.verified:
         return [Problem(
             "not_verified", None,
-            gettext("The company is not verified in Maventa yet."),
-            gettext("The approver must sign the agreement first; send the authentication request and press Refresh."),
+            T_("The company is not verified in Maventa yet."),
+            T_("The approver must sign the agreement first; send the authentication request and press Refresh."),
         )]
     return []
 
@@ -234,7 +250,7 @@ def activation_problems(connection: Connection, *, live: bool = True) -> list[Pr
     if connection.settings_saved_at is None:
         problems.append(Problem(
             "settings_not_saved", None,
-            gettext("Save the settings before activating the integration."),
+            T_("Save the settings before activating the integration."),
         ))
     else:
         problems += mapping_problems(connection)
@@ -250,8 +266,8 @@ def _check_live(connection: Connection) -> Problem | None:
     except (client_errors.InvalidScopeError, client_errors.MissingScopeError):
         return Problem(
             "scope_refused", None,
-            gettext("Maventa refused the access rights this integration asks for."),
-            gettext("The User API key and Company UUID are not the problem: ask the administrator of this system "
+            T_("Maventa refused the access rights this integration asks for."),
+            T_("The User API key and Company UUID are not the problem: ask the administrator of this system "
                     "to check the integration's Maventa scope and vendor API key (flask maventa doctor --live)."),
         )
     except SecretUnreadable:
@@ -259,26 +275,26 @@ def _check_live(connection: Connection) -> Problem | None:
     except client_errors.InvalidCredentialsError:
         return Problem(
             "credentials_invalid", None,
-            gettext("Maventa does not accept the stored User API key and Company UUID any more."),
-            gettext("Copy the User API key and Company UUID from the company's settings in Maventa and save them "
+            T_("Maventa does not accept the stored User API key and Company UUID any more."),
+            T_("Copy the User API key and Company UUID from the company's settings in Maventa and save them "
                     "again."),
         )
     except client_errors.UnverifiedCompanyError:
         state = "UNVERIFIED"
     except client_errors.MaventaError as exc:
-        return _maventa_problem(exc, gettext("The credentials could not be checked with Maventa."))
+        return _maventa_problem(exc, T_("The credentials could not be checked with Maventa."))
     if state and state != connection.company_state:
         connection.company_state = state
     return None
 
 
-def _maventa_problem(exc: client_errors.MaventaError, what: str) -> Problem:
+def _maventa_problem(exc: client_errors.MaventaError, what: str | Msg) -> Problem:
     """A client error as a problem: ``what`` could not be done, and why, by the kind of error."""
     kind = kind_of(exc)
     if kind == "refused":
         detail = "; ".join(str(d) for d in exc.details) or exc.message
         return Problem("maventa_refused", None, what,
-                       gettext("Maventa refused the request: %(detail)s", detail=detail[:300]))
+                       T_("Maventa refused the request: %(detail)s", detail=detail[:300]))
     code = "maventa_unreachable" if kind in ("unreachable", "no_answer") else f"maventa_{kind}"
     return Problem(code, None, what, temporary_message(exc))
 
@@ -364,7 +380,7 @@ def save_settings(
     connection.settings_saved_at = utcnow()
     ext = current_state()
     record(
-        ext.session, "settings.saved", "Settings saved", connection=connection, actor=ext.adapter.current_actor(),
+        ext.session, "settings.saved", T_("Settings saved."), connection=connection, actor=ext.adapter.current_actor(),
         data=versions.stamp(connection, {
             "send_pdf": connection.send_pdf, "send_customer_email": connection.send_customer_email,
             "error_emails": emails, **{f: getattr(mapping, f) for f in STATUS_FIELDS},
@@ -384,14 +400,15 @@ def activate(connection: Connection, *, live: bool = True, version: int | None =
     problems = activation_problems(connection, live=live)
     ext = current_state()
     if problems:  # whatever it was stays: a refused click never turns a running integration off
-        record(ext.session, "activation.refused", "; ".join(p.code for p in problems), connection=connection,
+        record(ext.session, "activation.refused", T_("Activation refused: %(reasons)s",
+                                                     reasons=joined(p.text() for p in problems)), connection=connection,
                actor=ext.adapter.current_actor(), data={"problems": [p.code for p in problems]})
         raise ActivationRefused(problems)
     versions.claim(connection, connection.version if version is None else version)
     connection.active = True
     connection.activated_at = utcnow()
-    connection.blocked_reason = None
-    record(ext.session, "activation.on", "Synchronisation activated", connection=connection,
+    connection.blocked_reason = connection.blocked = None
+    record(ext.session, "activation.on", T_("Synchronisation activated."), connection=connection,
            actor=ext.adapter.current_actor(), data=versions.stamp(connection))
 
 
@@ -405,7 +422,7 @@ def deactivate(connection: Connection, *, version: int | None = None) -> None:
     ext = current_state()
     versions.claim(connection, connection.version if version is None else version)
     connection.active = False
-    record(ext.session, "activation.off", "Synchronisation deactivated", connection=connection,
+    record(ext.session, "activation.off", T_("Synchronisation deactivated."), connection=connection,
            actor=ext.adapter.current_actor(), data=versions.stamp(connection))
 
 
@@ -445,9 +462,10 @@ def set_use_own_pdf(connection: Connection, on: bool, *, version: int | None = N
     except SecretUnreadable:
         raise SettingsRejected([secret_unreadable()]) from None
     except client_errors.MaventaError as exc:
-        raise SettingsRejected([_maventa_problem(
-            exc, gettext("Maventa's print setting was not changed."))]) from None
+        raise SettingsRejected([_maventa_problem(exc, T_("Maventa's print setting was not changed."))]) from None
     versions.claim(connection, connection.version if version is None else version)
-    record(state.session, "settings.print_own_pdf", f"use_own_pdf set to {bool(on)}", connection=connection,
+    record(state.session, "settings.print_own_pdf",
+           T_("Maventa's print service uses our own PDF.") if on
+           else T_("Maventa's print service uses its own layout."), connection=connection,
            actor=state.adapter.current_actor(), data=versions.stamp(connection, {"use_own_pdf": bool(on)}))
     return read_print_settings(connection)

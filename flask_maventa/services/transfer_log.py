@@ -20,6 +20,7 @@ from ..infra.models import MAX_ID, Connection, Event, Transfer
 from ..infra.state import current_state
 from . import transfer
 from .companies import managed_connections
+from .transfer.queries import latest
 
 PAGE_SIZE = 100
 
@@ -40,8 +41,9 @@ class Filters:
 
 
 def transfers(filters: Filters, connections: Mapping[int, Connection]) -> Sequence[Transfer]:
-    """The newest :data:`PAGE_SIZE` transfers of ``connections`` that match ``filters``."""
-    query = sa.select(Transfer).where(Transfer.connection_id.in_(list(connections) or [-1]))
+    """The newest :data:`PAGE_SIZE` invoices of ``connections`` that match ``filters``, each as its latest
+    revision (older revisions are in the invoice's timeline)."""
+    query = sa.select(Transfer).where(Transfer.connection_id.in_(list(connections) or [-1]), latest())
     if filters.company:
         query = query.where(Transfer.connection_id.in_(
             [c.id for c in connections.values() if c.company_id == filters.company] or [-1]))

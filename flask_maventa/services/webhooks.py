@@ -17,6 +17,7 @@ import secrets
 from ..infra import audit, redaction
 from ..infra.models import MAX_ID, Connection
 from ..infra.state import current_state
+from ..infra.texts import T_
 
 log = logging.getLogger("flask_maventa.webhooks")
 
@@ -78,7 +79,7 @@ def ensure_webhook(connection: Connection) -> bool:
         except Exception as exc:  # noqa: BLE001 - a stale subscription only costs Maventa 403s
             log.warning("old webhook of company %s could not be deleted: %s", connection.company_id, exc)
     connection.webhook_id = str((answer or {}).get("id") or "registered")[:64]
-    audit.record(state.session, "webhook.registered", "Delivery webhook registered with Maventa.",
+    audit.record(state.session, "webhook.registered", T_("Delivery webhook registered with Maventa."),
                  connection=connection)
     state.session.commit()
     return True

@@ -14,7 +14,7 @@ import os
 from collections.abc import Sequence
 
 import sqlalchemy as sa
-from flask import Flask
+from flask import Flask, request
 from flask_babel import Babel
 from flask_sqlalchemy import SQLAlchemy
 
@@ -130,7 +130,8 @@ def create_app(**overrides) -> Flask:
     app.config.update(config)
     db = SQLAlchemy()
     db.init_app(app)
-    Babel(app, locale_selector=lambda: "en")
+    # The reader's language from the browser (Accept-Language), English when it names none of ours.
+    Babel(app, locale_selector=lambda: request.accept_languages.best_match(("en", "nb", "fi", "sv"), "en"))
     adapter = SqlAdapter(db)
     Maventa(app, db=db, adapter=adapter)
     with app.app_context():

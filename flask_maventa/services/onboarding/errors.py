@@ -4,6 +4,7 @@ translated and whose ``field`` names the form field it belongs to, and the clien
 from __future__ import annotations
 
 import logging
+from typing import Any
 
 from ...client import (
     BusinessIdTakenError,
@@ -14,7 +15,8 @@ from ...client import (
     TransientError,
     UnauthorizedError,
 )
-from ...infra.i18n import gettext as _
+from ...infra.texts import T_ as _
+from ...infra.texts import Msg, render, stored
 from ..maventa_errors import kind_of, temporary_message
 
 log = logging.getLogger("flask_maventa.registration")
@@ -25,9 +27,10 @@ class OnboardingError(Exception):
 
     code = "invalid"
 
-    def __init__(self, message: str, *, field: str | None = None, code: str | None = None):
-        super().__init__(message)
-        self.message = message
+    def __init__(self, message: str | Msg | dict[str, Any], *, field: str | None = None, code: str | None = None):
+        super().__init__(render(message))
+        self.message = render(message)  # in the current user's language, for the page
+        self.text = stored(message)  # untranslated when it can be, for the audit trail (infra/texts.py)
         self.field = field
         if code:
             self.code = code

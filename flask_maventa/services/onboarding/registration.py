@@ -35,9 +35,10 @@ from ...document.identifiers import email_ok
 from ...host import HOST_ID_LENGTH, Company, Person, storable_id
 from ...infra import audit, redaction
 from ...infra.crypto import SecretUnreadable
-from ...infra.i18n import gettext as _
 from ...infra.models import Connection
 from ...infra.state import current_state
+from ...infra.texts import T_
+from ...infra.texts import T_ as _  # the page shows an error now, the audit trail keeps it untranslated
 from .. import versions
 from ..companies import PENDING_AUTH_STATES, connection_for
 from .errors import (
@@ -248,8 +249,8 @@ def register(company: Company, person: Person) -> Registration:
         connection.registrant_email = person.email
         connection.needs_manual_credentials = True
         audit.record(ext.session, "registration.existing_user",
-                     f"{person.name} already has a Maventa account; the User API key and Company UUID "
-                     "must be copied from Maventa by hand.",
+                     T_("%(name)s already has a Maventa account; the User API key and Company UUID must be "
+                        "copied from Maventa by hand.", name=person.name),
                      connection=connection, actor=_actor(), data=versions.stamp(connection, {"person_id": person.id}))
         return Registration(connection, needs_manual_credentials=True)
 
@@ -272,7 +273,8 @@ def register(company: Company, person: Person) -> Registration:
     connection.company_state = "UNVERIFIED"
     connection.auth_state = "NONE"
     audit.record(ext.session, "registration.created",
-                 f"Registered {company.name} in Maventa with {person.name} as its user.",
+                 T_("Registered %(company)s in Maventa with %(name)s as its user.",
+                    company=company.name, name=person.name),
                  connection=connection, actor=_actor(),
                  data=versions.stamp(connection, {"person_id": person.id, "company_uuid": company_uuid}))
     return Registration(connection, needs_manual_credentials=False)
@@ -360,8 +362,8 @@ def connect_existing(company: Company, company_uuid: str, api_key: str | None, *
     connection.needs_manual_credentials = False
     _apply_signing_state(connection, signing)
     audit.record(ext.session, "credentials.saved",
-                 "User API key and Company UUID accepted by Maventa "
-                 f"({'key unchanged' if keep_stored else 'new key'}).",
+                 T_("User API key and Company UUID accepted by Maventa (key unchanged).") if keep_stored else
+                 T_("User API key and Company UUID accepted by Maventa (new key)."),
                  connection=connection, actor=_actor(),
                  data=versions.stamp(connection, {"company_uuid": company_uuid,
                                                   "company_state": connection.company_state,
@@ -377,7 +379,7 @@ def connect_existing(company: Company, company_uuid: str, api_key: str | None, *
             try:
                 _send(connection, cc, approver, connection.auth_email, connection.auth_locale, automatic=True)
             except OnboardingError as exc:  # the credentials stay saved; the user sends it by hand
-                audit.record(ext.session, "signing.auto_send_failed", exc.message, connection=connection,
+                audit.record(ext.session, "signing.auto_send_failed", exc.text, connection=connection,
                              actor=_actor())
                 return Connected(connection, signing_error=exc.message)
             return Connected(connection, signing_sent=True)
@@ -402,7 +404,7 @@ def refused(step: str, company: Company, exc: OnboardingError) -> None:
     """Undo the attempt, then keep a trace of it: the refusal is an audit event of its own (commits)."""
     state = current_state()
     state.session.rollback()
-    audit.record(state.session, f"{step}.refused", exc.message, connection=connection_for(company),
+    audit.record(state.session, f"{step}.refused", exc.text, connection=connection_for(company),
                  actor=state.adapter.current_actor(),
                  data={"company_id": company.id, "code": exc.code, "field": exc.field})
     state.session.commit()

@@ -22,12 +22,14 @@ from ...client import (
 from ...client.api import SIGNING_LOCALES
 from ...client.languages import maventa_language
 from ...document.identifiers import email_ok
+from ...document.markers import N_
 from ...host import Person
 from ...infra import audit, signals
 from ...infra.crypto import UNREADABLE, UNREADABLE_HINT, SecretUnreadable
-from ...infra.i18n import gettext as _
 from ...infra.models import Connection, utcnow
 from ...infra.state import current_state
+from ...infra.texts import T_, Msg, joined
+from ...infra.texts import T_ as _  # the page shows an error now, the audit trail keeps it untranslated
 from .. import versions
 from ..companies import PENDING_AUTH_STATES
 from .errors import CredentialsRefused, MaventaUnreachable, OnboardingError, map_client_error
@@ -97,12 +99,28 @@ def _send(connection: Connection, cc: CompanyClient, approver: Person, email: st
         connection.company_state = "UNVERIFIED"
     connection.auth_sent_at = now
     _schedule_next_check(connection, restart=True, now=now)
-    how = "automatically after the credentials were accepted" if automatic else "by hand"
-    audit.record(current_state().session, "signing.sent",
-                 f"Signing request sent to {email} ({locale}), approver {approver.name}, {how}.",
+    how = (T_("Signing request sent to %(email)s (%(locale)s), approver %(name)s, automatically after the "
+              "credentials were accepted.", email=email, locale=locale, name=approver.name) if automatic else
+           T_("Signing request sent to %(email)s (%(locale)s), approver %(name)s, by hand.",
+              email=email, locale=locale, name=approver.name))
+    audit.record(current_state().session, "signing.sent", how,
                  connection=connection, actor=_actor(),
                  data=versions.stamp(connection, {"approver_person_id": approver.id, "email": email, "locale": locale,
                                                   "automatic": automatic}))
+
+
+# Maventa's signing and company states (API-NOTES), stored in events as message ids: read in any language.
+STATE_LABELS = {
+    "NONE": N_("not requested"), "PENDING": N_("pending"), "SENT": N_("sent"), "SIGNED": N_("signed"),
+    "CANCELED": N_("cancelled"), "VERIFIED": N_("verified"), "UNVERIFIED": N_("not verified"),
+    "UNKNOWN": N_("unknown"),
+}
+
+
+def state_label(state: str | None) -> Msg | str:
+    """A Maventa state as a translatable label; a state Maventa added since, as Maventa wrote it."""
+    label = STATE_LABELS.get(state or "")
+    return T_(label) if label else str(state)
 
 
 def _apply_signing_state(connection: Connection, answer: Mapping[str, object]) -> bool:
@@ -150,17 +168,18 @@ def refresh_signing_state(connection: Connection, *, by_hand: bool = True) -> bo
     except MaventaError as exc:
         raise map_client_error(exc, field="approver") from None
     except SecretUnreadable:
-        raise OnboardingError(f"{_(UNREADABLE)} {_(UNREADABLE_HINT)}", field="approver",
+        raise OnboardingError(joined([_(UNREADABLE), _(UNREADABLE_HINT)]), field="approver",
                               code="secret_unreadable") from None
     changed = _apply_signing_state(connection, answer)
     _after_check(connection)
     if by_hand or changed:
         audit.record(current_state().session, "signing.checked",
-                     f"Signing state from Maventa: {connection.auth_state}, company {connection.company_state}.",
+                     T_("Signing state from Maventa: %(auth)s, company %(company)s.",
+                        auth=state_label(connection.auth_state), company=state_label(connection.company_state)),
                      connection=connection, actor=_actor() if by_hand else "maventa-poller",
                      data={"auth_state": connection.auth_state, "company_state": connection.company_state})
     if connection.verified and not was_verified:
-        audit.record(current_state().session, "signing.verified", "The company is verified in Maventa.",
+        audit.record(current_state().session, "signing.verified", T_("The company is verified in Maventa."),
                      connection=connection, actor=_actor() if by_hand else "maventa-poller")
     return changed
 
@@ -225,7 +244,7 @@ def poll_pending_signings(now: datetime | None = None, limit: int = 200) -> dict
             _failed_check(connection, exc)
             if isinstance(exc, CredentialsRefused):
                 audit.record(session, "signing.check_failed",
-                             "Maventa refused the stored credentials while checking the signing state.",
+                             T_("Maventa refused the stored credentials while checking the signing state."),
                              connection=connection, actor="maventa-poller")
         summary["checked"] += 1
         verified = connection.verified

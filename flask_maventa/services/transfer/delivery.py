@@ -21,9 +21,9 @@ from ...client.api import ROUTES
 from ...document.markers import N_
 from ...infra import counters as metrics
 from ...infra import heartbeat, signals
-from ...infra.i18n import company_locale, gettext
 from ...infra.models import Transfer, utcnow
 from ...infra.state import current_state as current_maventa
+from ...infra.texts import T_
 from . import dispatch as dispatching
 from .sending import fail, send_signal, short_answer, with_connection
 from .states import (
@@ -79,8 +79,7 @@ def poll(transfer_id: int) -> Outcome:
     transfer = current_maventa().session.get(Transfer, transfer_id, options=with_connection())
     if transfer is None or transfer.state != ACCEPTED:
         return Outcome("skipped", "not accepted")
-    with company_locale(transfer.connection):
-        return _read_status(transfer)
+    return _read_status(transfer)
 
 
 poll_claimed = poll  # a claimed read is an ordinary read; the claim only kept others away
@@ -127,7 +126,7 @@ def _read_failed(transfer: Transfer, error: Exception) -> Outcome:
 
 def _delivered(transfer: Transfer, answer: Mapping[str, Any]) -> Outcome:
     session = current_maventa().session
-    message = gettext("Maventa delivered the invoice.")
+    message = T_("Maventa delivered the invoice.")
 
     def write() -> bool:
         if not transition(session, transfer, [ACCEPTED], state=DELIVERED, maventa_status="DELIVERED",
@@ -163,7 +162,7 @@ def _maventa_failed(transfer: Transfer, company: Any, answer: Mapping[str, Any])
     except maventa_errors.MaventaError:
         actions = []
     failure = failure_of(actions)
-    reason = failure.message or gettext("Maventa could not deliver the invoice.")
+    reason = failure.message or T_("Maventa could not deliver the invoice.")
     data = {"response": short_answer(answer), "actions": actions[-5:] if actions else [], "rule": failure.rule}
     values = {"route": route_of(failure.channel), "maventa_status": "FAILED"}  # the route Maventa failed on
     if failure.validation:

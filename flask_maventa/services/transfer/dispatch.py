@@ -18,9 +18,9 @@ from rq import Queue
 
 from ...infra import audit, heartbeat
 from ...infra import counters as metrics
-from ...infra.i18n import gettext
 from ...infra.models import Transfer, utcnow
 from ...infra.state import current_state as current_maventa
+from ...infra.texts import T_
 from .states import ACCEPTED, IN_DOUBT, SENDING, cfg, commit_retrying, due, log_step, poll_due, transition
 
 log = logging.getLogger("flask_maventa.transfer")
@@ -112,7 +112,7 @@ def expire_leases() -> int:
                                next_attempt_at=now, claimed_by=None)
             if moved:
                 log_step(transfer, "lease_expired")
-                audit.record(session, "transfer.in_doubt", gettext(
+                audit.record(session, "transfer.in_doubt", T_(
                     "The worker stopped while sending; Maventa will be asked whether the invoice arrived."),
                     transfer=transfer)
             return moved

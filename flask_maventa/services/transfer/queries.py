@@ -1,4 +1,8 @@
-"""Read-only questions about the transfers, for the pages, ``doctor`` and the metrics."""
+"""Read-only questions about the transfers, for the pages, ``doctor`` and the metrics.
+
+Counts are per invoice: its latest revision. A failed revision that was retried is history (the
+invoice's timeline shows it), not a failed invoice.
+"""
 
 from __future__ import annotations
 
@@ -12,9 +16,16 @@ from ...infra.state import current_state as current_maventa
 from .states import ACCEPTED, DELIVERED, FAILED, IN_DOUBT, OPEN_STATES, QUEUED, SENDING, STATES, cfg, due
 
 
+def latest() -> sa.ColumnElement[bool]:
+    """The transfer is its invoice's latest revision (no retry has superseded it)."""
+    newer = sa.orm.aliased(Transfer)
+    return ~sa.exists().where(newer.connection_id == Transfer.connection_id, newer.invoice_id == Transfer.invoice_id,
+                              newer.revision > Transfer.revision)
+
+
 def state_counts(connection_ids: Iterable[int] | None = None) -> dict[str, int]:
-    """Transfers per state (every state present, zero included)."""
-    query = sa.select(Transfer.state, sa.func.count()).group_by(Transfer.state)
+    """Invoices per state of their latest revision (every state present, zero included)."""
+    query = sa.select(Transfer.state, sa.func.count()).where(latest()).group_by(Transfer.state)
     if connection_ids is not None:
         query = query.where(Transfer.connection_id.in_(list(connection_ids)))
     found = dict(current_maventa().session.execute(query).all())
@@ -22,9 +33,9 @@ def state_counts(connection_ids: Iterable[int] | None = None) -> dict[str, int]:
 
 
 def stuck_count(connection_ids: Iterable[int] | None = None) -> int:
-    """Transfers not yet accepted by Maventa that were created longer than MAVENTA_STUCK_MINUTES ago."""
+    """Invoices whose latest revision Maventa has not accepted MAVENTA_STUCK_MINUTES after it was created."""
     query = sa.select(sa.func.count()).select_from(Transfer).where(
-        Transfer.state.in_(OPEN_STATES),
+        Transfer.state.in_(OPEN_STATES), latest(),
         Transfer.created_at < utcnow() - timedelta(minutes=int(cfg("MAVENTA_STUCK_MINUTES"))))
     if connection_ids is not None:
         query = query.where(Transfer.connection_id.in_(list(connection_ids)))

@@ -33,6 +33,7 @@ from ...infra.crypto import UNREADABLE, UNREADABLE_HINT, SecretUnreadable
 from ...infra.i18n import company_locale, gettext
 from ...infra.models import Connection, DbSession, Transfer, utcnow
 from ...infra.state import current_state as current_maventa
+from ...infra.texts import T_, Msg, english, finding_text, joined, render, stored
 from ..maventa_errors import kind_of
 from ..routing import send_params
 from . import dispatch as dispatching
@@ -232,7 +233,7 @@ class Request:
     at: datetime
     invoice_number: str | None
     route: str
-    message: str
+    message: Msg
     summary: dict[str, Any]
 
 
@@ -262,8 +263,7 @@ def send(transfer_id: int) -> Outcome:
     if transfer is None:
         return Outcome("skipped", "not queued, not due, or claimed by another worker")
     log_step(transfer, "claimed", reconcile=reconcile or None)
-    with company_locale(transfer.connection):
-        return attempt(transfer, reconcile)
+    return attempt(transfer, reconcile)
 
 
 def send_claimed(claimed: Transfer, reconcile: bool) -> Outcome:
@@ -275,8 +275,7 @@ def send_claimed(claimed: Transfer, reconcile: bool) -> Outcome:
     transfer = current_maventa().session.merge(claimed, load=False)
     if transfer.state != SENDING:
         return Outcome("skipped", "no longer ours")
-    with company_locale(transfer.connection):
-        return attempt(transfer, reconcile)
+    return attempt(transfer, reconcile)
 
 
 def attempt(transfer: Transfer, reconcile: bool) -> Outcome:
@@ -301,7 +300,7 @@ def attempt(transfer: Transfer, reconcile: bool) -> Outcome:
 
     session = ext.session
     log_step(transfer, "request", bytes=summary["bytes"])
-    transfer.pending_request = Request(utcnow(), number, route, gettext(
+    transfer.pending_request = Request(utcnow(), number, route, T_(
         "Sending to Maventa (attempt %(n)s).", n=transfer.attempts), summary)
     with request_slot(session):
         started = time.monotonic()
@@ -327,16 +326,16 @@ def _pause(transfer: Transfer, *, reconcile: bool = False, code: str = "SECRET_U
     delay = float(cfg("MAVENTA_SWEEP_INTERVAL"))
     already = transfer.last_error_code == code
     if code == "DISCONNECTED":
-        message = gettext("The company is disconnected from Maventa: the invoice waits until it is connected again.")
-        hint = gettext("Connect the company to Maventa again on its Maventa page; the invoice is sent then.")
+        message = T_("The company is disconnected from Maventa: the invoice waits until it is connected again.")
+        hint = T_("Connect the company to Maventa again on its Maventa page; the invoice is sent then.")
     else:
-        message, hint = gettext(UNREADABLE), gettext(UNREADABLE_HINT)
+        message, hint = T_(UNREADABLE), T_(UNREADABLE_HINT)
 
     def write() -> bool:
         if not transition(session, transfer, [SENDING], state=IN_DOUBT if reconcile else QUEUED, lease_until=None,
                           claimed_by=None, attempts=max(transfer.attempts - 1, 0),
                           next_attempt_at=utcnow() + timedelta(seconds=delay),
-                          last_error_code=code, last_error_message=message, last_error_hint=hint):
+                          **error_columns(code, message, hint)):
             return False
         log_step(transfer, "paused", level=logging.WARNING)
         if not already:  # once, not on every dispatch while the key stays wrong
@@ -425,8 +424,9 @@ def _prepare(transfer: Transfer, connection: Connection) -> Prepared | Outcome:
 
 
 def _fail_findings(transfer: Transfer, findings: Sequence[Finding], number: str | None) -> Outcome:
-    message = "; ".join(f.render_message(gettext) for f in findings)
-    hint = " ".join(dict.fromkeys(h for f in findings if (h := f.render_hint(gettext))))
+    message = joined((finding_text(f) for f in findings), "; ")
+    hints = {(f.hint, repr(sorted(f.params.items()))): f for f in findings if f.hint}  # each hint once
+    hint = joined(finding_text(f, "hint") for f in hints.values())
     return fail(transfer, "PREFLIGHT", message, hint, data={"findings": [f.to_json() for f in findings]},
                 values={"invoice_number": number})
 
@@ -438,7 +438,7 @@ def reconcile_by_uuid(transfer: Transfer, company: Any) -> Outcome | None:
         with request_slot(session):
             answer = company.get_invoice(transfer.maventa_uuid)
     except maventa_errors.NotFoundError:
-        message = gettext("Maventa does not have the invoice; sending it again with the same UUID.")
+        message = T_("Maventa does not have the invoice; sending it again with the same UUID.")
 
         def write_missing() -> None:
             log_step(transfer, "reconciled", found=False)
@@ -463,8 +463,8 @@ def accept(transfer: Transfer, answer: Mapping[str, Any], *, http_status: int, d
     session = current_maventa().session
     answer = answer if isinstance(answer, dict) else {}
     invoice_id = str(answer.get("id") or transfer.maventa_uuid)
-    notes = [Note("transfer.reconciled", gettext("Maventa already had the invoice."), 200)] if reconciled else []
-    notes.append(Note("transfer.accepted", gettext("Maventa accepted the invoice."), http_status,
+    notes = [Note("transfer.reconciled", T_("Maventa already had the invoice."), 200)] if reconciled else []
+    notes.append(Note("transfer.accepted", T_("Maventa accepted the invoice."), http_status,
                       {"response": short_answer(answer)}))
 
     def write() -> bool:
@@ -473,7 +473,8 @@ def accept(transfer: Transfer, answer: Mapping[str, Any], *, http_status: int, d
             session, transfer, [SENDING], state=ACCEPTED, lease_until=None, next_attempt_at=None, claimed_by=None,
             maventa_invoice_id=invoice_id, maventa_status=answer.get("status") or "PENDING", accepted_at=now,
             poll_count=0, next_poll_at=now + timedelta(seconds=float(cfg("MAVENTA_POLL_SCHEDULE")[0])),
-            last_error_code=None, last_error_message=None, last_error_hint=None, **_request_columns(transfer),
+            last_error_code=None, last_error_message=None, last_error_hint=None, last_error=None,
+            **_request_columns(transfer),
         )
         if not moved:  # our lease expired and someone else took over; they will reach the same answer
             return False
@@ -519,17 +520,17 @@ def _retry(transfer: Transfer, exc: maventa_errors.MaventaError, *, in_doubt: bo
             error=exc)
     delay = backoff(schedule, transfer.attempts, getattr(exc, "retry_after", None))
     state = IN_DOUBT if in_doubt else QUEUED
-    message = (gettext("The answer was lost; Maventa will be asked about the invoice in %(s)s s.", s=int(delay))
-               if in_doubt else gettext("Temporary failure; retrying in %(s)s s.", s=int(delay)))
-    hint = gettext("Temporary problem; it is retried automatically.")
+    message = (T_("The answer was lost; Maventa will be asked about the invoice in %(s)s s.", s=int(delay))
+               if in_doubt else T_("Temporary failure; retrying in %(s)s s.", s=int(delay)))
+    hint = T_("Temporary problem; it is retried automatically.")
 
     note = Note("transfer.in_doubt" if in_doubt else "transfer.retry", message, exc.status, error_data(exc))
 
     def write() -> bool:
         moved = transition(session, transfer, [SENDING], state=state, lease_until=None, claimed_by=None,
                            next_attempt_at=utcnow() + timedelta(seconds=delay),
-                           last_error_code=exc.code or type(exc).__name__, last_error_message=str(exc),
-                           last_error_hint=hint, **_request_columns(transfer))
+                           **error_columns(exc.code or type(exc).__name__, str(exc), hint),
+                           **_request_columns(transfer))
         if not moved:
             return False
         log_step(transfer, "in_doubt" if in_doubt else "retry", http_status=exc.status, delay_s=delay,
@@ -543,14 +544,24 @@ def _retry(transfer: Transfer, exc: maventa_errors.MaventaError, *, in_doubt: bo
     return Outcome(state, str(exc))
 
 
-def fail(transfer: Transfer, code: str, message: str, hint: str, *, error: Any = None,
+def error_columns(code: str, message: Any, hint: Any) -> dict[str, Any]:
+    """A transfer's error columns: the texts untranslated in ``last_error`` (read in the reader's language),
+    in English in the two text columns."""
+    return {"last_error_code": str(code)[:64], "last_error_message": english(message),
+            "last_error_hint": english(hint) or None,
+            "last_error": {"message": stored(message), "hint": stored(hint) if hint else None}}
+
+
+def fail(transfer: Transfer, code: str, message: Any, hint: Any, *, error: Any = None,
          data: dict[str, Any] | None = None, values: dict[str, Any] | None = None) -> Outcome:
     """A permanent failure: failed, the host's failure status, and an error email -- once.
 
+    ``message`` and ``hint`` are stored untranslated: a :class:`~...infra.texts.Msg`, a string marked
+    with ``N_`` (a hint), a stored text, or plain text nobody translates (Maventa's words, as the message).
     ``values`` are more columns to set in the same conditional UPDATE.
     """
     session = current_maventa().session
-    hint_text = gettext(hint) if hint else ""
+    hint_text = T_(hint) if isinstance(hint, str) and hint else hint
     event_data = dict(data or {})
     if error is not None:
         event_data.update(error_data(error))
@@ -560,7 +571,7 @@ def fail(transfer: Transfer, code: str, message: str, hint: str, *, error: Any =
     def write() -> bool:
         moved = transition(session, transfer, [SENDING, ACCEPTED], state=FAILED, lease_until=None, claimed_by=None,
                            next_attempt_at=None, next_poll_at=None, finished_at=utcnow(),
-                           last_error_code=str(code)[:64], last_error_message=message, last_error_hint=hint_text,
+                           **error_columns(code, message, hint_text),
                            **{**_request_columns(transfer), **(values or {})})
         if not moved:
             return False
@@ -574,7 +585,7 @@ def fail(transfer: Transfer, code: str, message: str, hint: str, *, error: Any =
     metrics.step("failed")
     _mail_failure(transfer)
     send_signal(signals.transfer_failed, transfer)
-    return Outcome(FAILED, message)
+    return Outcome(FAILED, english(message))
 
 
 def _mail_failure(transfer: Transfer) -> None:
@@ -583,26 +594,37 @@ def _mail_failure(transfer: Transfer) -> None:
     recipients = connection.error_email_list
     if not recipients:
         return
-    company = ext.adapter.get_company(connection.company_id)
+    with company_locale(connection):  # the recipients' language, whoever's page made the invoice fail
+        subject, body = failure_mail(transfer)
+    try:
+        ext.mailer.send(recipients, subject, body)
+        kind, message = "transfer.mail", T_("Error report sent to %(to)s.", to=", ".join(recipients))
+    except Exception as exc:  # noqa: BLE001 - the transfer is failed either way; say the mail did not go
+        log.warning("error email for transfer %s failed: %s", transfer.id, type(exc).__name__)
+        kind, message = "transfer.mail_failed", T_("The error report could not be sent: %(e)s", e=str(exc))
+    commit_retrying(ext.session, lambda: audit.record(ext.session, kind, message, transfer=transfer), what=kind)
+
+
+def failure_mail(transfer: Transfer) -> tuple[str, str]:
+    """The error email's subject and body, in the current locale."""
+    connection = transfer.connection
+    company = current_maventa().adapter.get_company(connection.company_id)
     number = transfer.invoice_number or transfer.invoice_id
+    error = transfer.last_error or {}
+    reason = render(error["message"]) if error.get("message") is not None else transfer.last_error_message
+    hint = render(error["hint"]) if error.get("hint") is not None else transfer.last_error_hint
     subject = gettext("Maventa: invoice %(number)s could not be sent", number=number)
     body = "\n".join([
         gettext("Invoice %(number)s of %(company)s did not reach the customer through Maventa.",
                 number=number, company=company.name if company else connection.company_id),
         "",
-        gettext("Reason: %(reason)s", reason=transfer.last_error_message or ""),
-        gettext("What to do: %(hint)s", hint=transfer.last_error_hint or ""),
+        gettext("Reason: %(reason)s", reason=reason or ""),
+        gettext("What to do: %(hint)s", hint=hint or ""),
         "",
         gettext("After fixing it, use Retry in the Maventa transfer log."),
         f"(transfer {transfer.id}, revision {transfer.revision}, uuid {transfer.maventa_uuid})",
     ])
-    try:
-        ext.mailer.send(recipients, subject, body)
-        kind, message = "transfer.mail", gettext("Error report sent to %(to)s.", to=", ".join(recipients))
-    except Exception as exc:  # noqa: BLE001 - the transfer is failed either way; say the mail did not go
-        log.warning("error email for transfer %s failed: %s", transfer.id, type(exc).__name__)
-        kind, message = "transfer.mail_failed", gettext("The error report could not be sent: %(e)s", e=exc)
-    commit_retrying(ext.session, lambda: audit.record(ext.session, kind, message, transfer=transfer), what=kind)
+    return subject, body
 
 
 # -- retry after a fix -------------------------------------------------------------------------------------
@@ -629,7 +651,7 @@ def retry(transfer: Transfer, *, actor: str | None = None) -> Transfer:
     session.add(new)
     session.flush()  # a concurrent retry of the same revision fails here on the unique constraint
     set_host_status(new, connection.transfer_status_id)
-    audit.record(session, "transfer.retried", gettext("Retried as revision %(r)s.", r=revision),
+    audit.record(session, "transfer.retried", T_("Retried as revision %(r)s.", r=revision),
                  transfer=new, actor=actor, data={"previous_transfer": transfer.id, "revision": revision})
     session.commit()
     dispatching.try_dispatch(dispatching.SEND)

@@ -60,7 +60,7 @@ class Note:
     """An event of a transfer's timeline, written in the same transaction as the step it describes."""
 
     kind: str
-    message: str
+    message: Any  # a Msg (translated when read), or plain text nobody translates (see infra/texts.py)
     http_status: int | None = None
     data: dict[str, Any] | None = None
     at: Any = None  # default: now

@@ -23,9 +23,9 @@ from sqlalchemy.exc import IntegrityError
 
 from ...host import HOST_ID_LENGTH, storable_id
 from ...infra import audit, signals
-from ...infra.i18n import company_locale, gettext
 from ...infra.models import Connection, DbSession, Transfer, utcnow
 from ...infra.state import current_state as current_maventa
+from ...infra.texts import T_, english, joined
 from ..settings import transfer_blockers as settings_blockers
 from ..webhooks import ensure_webhook
 from . import dispatch as dispatching
@@ -46,8 +46,15 @@ class SweepResult:
 
 
 def transfer_blockers(connection: Connection) -> list[str]:
-    """Why this connection may not send now (empty: it may); the rules live in the settings module."""
-    return list(dict.fromkeys(problem.message for problem in settings_blockers(connection)))
+    """Why this connection may not send now (empty: it may), in the current locale; the rules live in the
+    settings module."""
+    return list(dict.fromkeys(str(problem.message) for problem in settings_blockers(connection)))
+
+
+def _blocker_messages(connection: Connection) -> list[Any]:
+    """The same, untranslated (each once)."""
+    found = {repr(text): text for problem in settings_blockers(connection) if (text := problem.text(hint=False))}
+    return list(found.values())
 
 
 def sweep(*, dispatch: bool = True) -> SweepResult:
@@ -60,8 +67,7 @@ def sweep(*, dispatch: bool = True) -> SweepResult:
     result = SweepResult()
     sizes = _batch_sizes()
     for connection in session.scalars(sa.select(Connection).where(Connection.active.is_(True))).all():
-        with company_locale(connection):  # what the sweep writes for a company is in its language
-            _sweep_connection(connection, result, dispatch, sizes)
+        _sweep_connection(connection, result, dispatch, sizes)
     result.expired_leases = dispatching.expire_leases()
     if dispatch:
         _wake_workers(result)  # in-doubt and retried transfers are due too
@@ -93,11 +99,13 @@ def _sweep_connection(connection: Connection, result: SweepResult, dispatch_jobs
     """One company's part of the sweep: record why it may not send, or create its due transfers."""
     ext = current_maventa()
     session = ext.session
-    reason = " ".join(transfer_blockers(connection)) or None
-    if connection.blocked_reason != reason:
-        connection.blocked_reason = reason
-        if reason:
-            audit.record(session, "transfer.blocked", reason, connection=connection)
+    blockers = _blocker_messages(connection)
+    blocked = joined(blockers) if blockers else None
+    reason = english(blocked) or None  # stored untranslated; the English in blocked_reason, for logs
+    if connection.blocked_reason != reason or (blocked is not None and connection.blocked is None):
+        connection.blocked_reason, connection.blocked = reason, blocked
+        if blocked is not None:
+            audit.record(session, "transfer.blocked", blocked, connection=connection)
         session.commit()
     if reason:
         result.blocked[connection.company_id] = reason
@@ -160,7 +168,7 @@ def create_transfers(session: DbSession, connection: Connection, invoice_ids: li
     if not rows:
         return []
     uuids = {row["invoice_id"]: row["maventa_uuid"] for row in rows}
-    message = gettext("Queued for Maventa.")
+    message = T_("Queued for Maventa.")
 
     def write() -> list[tuple[int, str]]:
         inserted = _insert_new(session, rows)

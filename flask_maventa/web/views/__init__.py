@@ -19,7 +19,7 @@ from flask import Blueprint, Response, abort, current_app, render_template, requ
 from flask.typing import ResponseReturnValue
 from flask_wtf.csrf import generate_csrf
 
-from ...infra import i18n, redaction
+from ...infra import clock, i18n, redaction, texts
 from ...infra.crypto import UNREADABLE, UNREADABLE_HINT, SecretUnreadable
 from ...services import companies
 from .. import htmx
@@ -102,6 +102,8 @@ def _template_context() -> dict[str, Any]:
         # Our own names: the host's layout renders around our pages, and its `_` stays the host's.
         "_mv": i18n.gettext,
         "_mvn": i18n.ngettext,
+        "_mv_text": texts.shown,  # a stored text in the reader's language (infra/texts.py)
+        "_mv_time": clock.local_time,  # a stored time in the configured zone, the zone named
         "maventa_locale": i18n.current_locale,
         "maventa_base_template": current_app.config["MAVENTA_BASE_TEMPLATE"],
         "maventa_csrf_token": generate_csrf,

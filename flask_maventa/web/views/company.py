@@ -9,7 +9,7 @@ from flask.typing import ResponseReturnValue
 
 from ...services import companies
 from .. import htmx
-from . import COMPANY_SECTIONS, company_view
+from . import COMPANY_SECTIONS, company_section, company_view
 
 if TYPE_CHECKING:
     from ...host import Company
@@ -17,6 +17,7 @@ if TYPE_CHECKING:
 
 PAGE = "maventa/company.html"
 FRAGMENT = "maventa/partials/_company.html"
+HISTORY = "maventa/partials/_history.html"
 
 
 def render_company(company: Company, connection: Connection | None, section: str | None = None,
@@ -40,5 +41,17 @@ def company_page(company: Company, connection: Connection | None) -> ResponseRet
     return render_company(company, connection)
 
 
+@company_section(90, HISTORY)
+def history_context(company: Company, connection: Connection | None) -> dict[str, Any]:
+    return {"company": company, "connection": connection,
+            "events": companies.history(connection) if connection else [], "size": companies.HISTORY_SIZE}
+
+
+@company_view
+def history(company: Company, connection: Connection | None) -> ResponseReturnValue:
+    return render_company(company, connection, HISTORY, history_context(company, connection))
+
+
 def register(bp: Blueprint) -> None:
     bp.add_url_rule("/companies/<company_id>", "company", company_page)
+    bp.add_url_rule("/companies/<company_id>/history", "company_history", history)

@@ -15,8 +15,10 @@ from flask import Blueprint, Response, abort, g, make_response, redirect, render
 from flask.typing import ResponseReturnValue
 
 from ...host import Company
+from ...infra.clock import local_time
 from ...infra.i18n import gettext as _
 from ...infra.state import current_state
+from ...infra.texts import T_  # what reaches the audit trail is stored untranslated
 from ...services import onboarding as registration
 from ...services.companies import company_rows, connection_for
 from ...services.onboarding import OnboardingError
@@ -69,7 +71,7 @@ def _retarget_company(company: Company, trigger: str) -> Response:
 
 
 def _fmt(moment: datetime | None) -> str:
-    return moment.strftime("%Y-%m-%d %H:%M UTC") if moment else ""
+    return local_time(moment)
 
 
 # -- Register ----------------------------------------------------------------------------------
@@ -346,7 +348,7 @@ def send_signing(company: Company, connection: Connection | None) -> ResponseRet
     if form.validate():
         try:
             if connection is None:
-                raise OnboardingError(_("Enter the User API key and Company UUID first."), field="approver")
+                raise OnboardingError(T_("Enter the User API key and Company UUID first."), field="approver")
             registration.send_authorization(connection, form.chosen_approver, form.email.data or "",
                                             form.locale.data or "", version=form.seen_version)
         except StaleForm as stale:
