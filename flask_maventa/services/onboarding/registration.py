@@ -37,7 +37,7 @@ from ...infra import audit, redaction
 from ...infra.crypto import SecretUnreadable
 from ...infra.models import Connection
 from ...infra.state import current_state
-from ...infra.texts import T_
+from ...infra.texts import T_, Msg
 from ...infra.texts import T_ as _  # the page shows an error now, the audit trail keeps it untranslated
 from .. import versions
 from ..companies import PENDING_AUTH_STATES, connection_for
@@ -72,7 +72,7 @@ def masked_key(connection: Connection | None) -> str:
 MAX_API_KEY = 255
 
 
-def _not_ascii(text: str, field: str, what: str) -> None:
+def _not_ascii(text: str, field: str, what: Msg) -> None:
     """Credentials are ASCII: a pasted value with anything else (a typographic quote, an invisible space,
     a letter from a word processor) is refused before it is sent, naming the character and its place."""
     bad = next(((i, c) for i, c in enumerate(text) if not (c.isascii() and c.isprintable())), None)

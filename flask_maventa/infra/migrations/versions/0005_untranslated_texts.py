@@ -2,8 +2,8 @@
 
 Existing rows keep their text columns and get no JSON, so they show as they were written.
 
-Revision ID: 0004
-Revises: 0003
+Revision ID: 0005
+Revises: 0004
 Create Date: 2026-11-30 04:00:00
 """
 import sqlalchemy as sa
