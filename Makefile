@@ -8,11 +8,12 @@ VENV   ?= .venv
 PY      = $(VENV)/bin/python
 HTMX    = example_app/static/vendor/htmx.min.js
 NPM_CLIENT = tests/thirdparty/maventa-api-client
+AXE     = tests/thirdparty/axe-core
 # One line per setup phase; with STEP_LOG set the phase's own output goes to that file (make demo).
 STEP    = sh scripts/step
 SETUP_LOG ?= .demo/setup.log
 
-.PHONY: install htmx npm-client demo test lint bench clean-demo
+.PHONY: install htmx npm-client axe demo test lint bench clean-demo
 
 # A fresh machine has only Python 3.11: make the virtual environment and install into it.
 install: $(VENV)/.installed
@@ -41,6 +42,16 @@ $(NPM_CLIENT)/node_modules/.installed: $(NPM_CLIENT)/package-lock.json
 	  cd $(NPM_CLIENT) && npm ci --no-audit --no-fund --ignore-scripts && touch node_modules/.installed; \
 	else echo "npm not found: the third-party client test will be skipped (CI=true: it fails)"; fi
 
+# axe-core from the npm registry, pinned by its lock file (version + sha512 integrity, checked by npm ci), for
+# the accessibility checks the page tests inject into every page (tests/pages/). Without npm they are
+# skipped locally (CI=true: they fail).
+axe: $(AXE)/node_modules/.installed
+
+$(AXE)/node_modules/.installed: $(AXE)/package-lock.json
+	@if command -v npm >/dev/null; then \
+	  cd $(AXE) && npm ci --no-audit --no-fund --ignore-scripts && touch node_modules/.installed; \
+	else echo "npm not found: the accessibility checks will be skipped (CI=true: they fail)"; fi
+
 # The setup's output goes to $(SETUP_LOG); the demo itself prints one line per process it starts.
 # DEMO_PORT, DEMO_SANDBOX_PORT and DEMO_KEEP_DATA=1 (make demo DEMO_PORT=5001) go to example_app.demo.
 demo:
@@ -51,7 +62,7 @@ demo:
 # Lint first; then the suite on every core (pytest-xdist: each worker starts its own Redis, PostgreSQL,
 # SMTP server and browser), and how long it took.
 TEST_WORKERS ?= auto
-test: install htmx npm-client lint
+test: install htmx npm-client axe lint
 	@start=$$(date +%s); PYTHONPATH=.ci $(VENV)/bin/pytest -p skip_summary -n $(TEST_WORKERS) --dist loadgroup tests/ $(PYTEST_ARGS); \
 	  status=$$?; echo "make test: the suite took $$(( $$(date +%s) - start )) s"; exit $$status
 

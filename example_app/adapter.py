@@ -82,6 +82,10 @@ class ExampleAdapter(HostAdapter):
             return url_for("example.statuses")
         return "/invoice-statuses"
 
+    def status_url(self, company_id: str, status_id: str) -> str | None:
+        # The row of that status (its id is status-<id>): the page scrolls to it and highlights it.
+        return f"{self.status_settings_url(company_id)}#status-{status_id}"
+
     # -- invoices ---------------------------------------------------------------
 
     def list_invoice_ids(self, company_id: str, status_id: str, limit: int) -> Sequence[str]:

@@ -128,6 +128,11 @@ class HostAdapter(ABC):
         """Where the host edits invoice statuses (linked from the Sent-flag message)."""
         return None
 
+    def status_url(self, company_id: str, status_id: str) -> str | None:
+        """Where the host edits this one status: the Sent-flag message links there, so the user lands on the
+        offending status (e.g. the settings page with ``#status-<id>``). Default: :meth:`status_settings_url`."""
+        return self.status_settings_url(company_id)
+
     def current_actor(self) -> str | None:
         """Who is acting, for the audit trail (e.g. the user's email). ``None``: unknown."""
         return None

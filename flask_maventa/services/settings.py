@@ -169,7 +169,7 @@ def mapping_problems(
                "Then invoices are sent again.", status=transfer.name) if connection.active else
             T_("Open the invoice status settings, clear Sent on the status \u201c%(status)s\u201d and save. "
                "Then the integration can be activated.", status=transfer.name),
-            adapter.status_settings_url(connection.company_id),
+            adapter.status_url(connection.company_id, transfer.id),
         ))
     if transfer is not None and success is not None and transfer.id == success.id:
         problems.append(Problem(
@@ -200,7 +200,7 @@ def mapping_problems(
                 "the status \u201c%(status)s\u201d in the invoice status settings.",
                 status=failure.name,
             ),
-            adapter.status_settings_url(connection.company_id),
+            adapter.status_url(connection.company_id, failure.id),
         ))
     return problems
 

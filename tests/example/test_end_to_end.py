@@ -377,7 +377,7 @@ def test_customer_without_street_goes_to_the_failure_status_with_a_hint_and_is_n
     # email goes out in the company's language (its signing email's: Norwegian).
     assert "The customer has no street address." in row and "Kunden mangler gateadresse." not in row
     assert "Fill in the address — open the customer card." in row
-    assert re.search(r'<button type="submit" name="ids" value="\d+">Retry</button>', row)
+    assert re.search(r'<button type="submit" id="retry-\d+" name="ids" value="\d+"\s+aria-label="Retry invoice [^"]+">Retry</button>', row)
     mail = erp.mail_log.read_text()
     assert "To: faktura@fjordline.example" in mail and "faktura 10001 kunne ikke sendes" in mail
     assert "Årsak: Kunden mangler gateadresse." in mail
@@ -393,7 +393,7 @@ def test_customer_without_street_goes_to_the_failure_status_with_a_hint_and_is_n
         session.scalars(sa.select(Customer).where(Customer.name == "Nordlys Energi AS")).one().street = "Kraftveien 7"
         session.commit()
     log = erp.get(f"{PREFIX}/transfers")
-    transfer_id = re.search(r'name="ids" value="(\d+)">Retry</button>', row).group(1)
+    transfer_id = re.search(r'name="ids" value="(\d+)"\s+aria-label="Retry invoice [^"]+">Retry</button>', row).group(1)
     erp.post(f"{PREFIX}/transfers/retry", {"csrf_token": csrf(log), "ids": transfer_id})
     assert erp.status_of("10001") == "Ready for Maventa"
     erp.sweep_and_work()
@@ -441,7 +441,7 @@ def test_the_demos_failed_invoice_is_fixed_on_the_customer_card_and_retried_unti
 
     # Retry in the transfer log: a new revision, sent once, delivered by email.
     log = erp.get(f"{PREFIX}/transfers?number=10003")
-    transfer_id = re.search(r'name="ids" value="(\d+)">Retry</button>', log).group(1)
+    transfer_id = re.search(r'name="ids" value="(\d+)"\s+aria-label="Retry invoice [^"]+">Retry</button>', log).group(1)
     erp.post(f"{PREFIX}/transfers/retry", {"csrf_token": csrf(log), "ids": transfer_id})
     assert erp.status_of("10003") == "Ready for Maventa"
     erp.sweep_and_work()

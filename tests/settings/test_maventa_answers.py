@@ -35,7 +35,7 @@ def test_429_on_the_print_switch_changes_nothing_and_says_so(client, sandbox, op
     sandbox.config(throttle_rate=1.0, retry_after=retry_after, fault_paths=[operation])
 
     if operation == "PATCH /v1/company/settings":
-        html = client.post(PRINT, data={"csrf_token": csrf_token(client), "use_own_pdf": "1"},
+        html = client.post(PRINT, data={"csrf_token": csrf_token(client), "use_own_pdf": "1", "confirmed": "1"},
                            headers=HTMX).get_data(as_text=True)
         assert "print setting was not changed" in html and "too many requests" in html
     else:

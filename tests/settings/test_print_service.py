@@ -33,7 +33,14 @@ def test_the_page_shows_maventas_current_value_and_switches_it(client, db, sandb
     fragment = client.get(URL, headers=HTMX).get_data(as_text=True)
     assert 'data-use-own-pdf="off"' in fragment and "each page is charged" in fragment
 
-    response = client.post(URL, data={"csrf_token": csrf_token(client), "use_own_pdf": "1"}, headers=HTMX)
+    # Turning it on asks first and says the cost; nothing changes in Maventa until confirmed.
+    asked = client.post(URL, data={"csrf_token": csrf_token(client), "use_own_pdf": "1"}, headers=HTMX)
+    question = asked.get_data(as_text=True)
+    assert 'id="maventa-print-confirm"' in question and "Maventa charges every printed page" in question
+    assert "HX-Trigger" not in asked.headers and maventa_value(sandbox, connection) is False
+
+    response = client.post(URL, data={"csrf_token": csrf_token(client), "use_own_pdf": "1", "confirmed": "1"},
+                           headers=HTMX)
     assert json.loads(response.headers["HX-Trigger"]) == {"maventa:print-settings-changed": True}
     assert 'data-use-own-pdf="on"' in response.get_data(as_text=True)
     assert maventa_value(sandbox, connection) is True
@@ -47,14 +54,18 @@ def test_without_javascript_the_print_page_works(client, sandbox):
     connection = sandbox_connection(sandbox)
     page = client.get(URL).get_data(as_text=True)
     assert "<html" in page and 'data-use-own-pdf="off"' in page
-    response = client.post(URL, data={"csrf_token": csrf_token(client), "use_own_pdf": "1"})
+    asked = client.post(URL, data={"csrf_token": csrf_token(client), "use_own_pdf": "1"})
+    assert asked.status_code == 200 and "<html" in asked.get_data(as_text=True)
+    assert "Maventa charges every printed page" in asked.get_data(as_text=True)
+    assert maventa_value(sandbox, connection) is False
+    response = client.post(URL, data={"csrf_token": csrf_token(client), "use_own_pdf": "1", "confirmed": "1"})
     assert response.status_code == 303 and response.headers["Location"].endswith("/settings/print")
     assert maventa_value(sandbox, connection) is True
 
 
 def test_a_forged_switch_without_csrf_changes_nothing_in_maventa(client, sandbox):
     connection = sandbox_connection(sandbox)
-    html = client.post(URL, data={"use_own_pdf": "1"}, headers=HTMX).get_data(as_text=True)
+    html = client.post(URL, data={"use_own_pdf": "1", "confirmed": "1"}, headers=HTMX).get_data(as_text=True)
     assert "The form has expired" in html
     assert maventa_value(sandbox, connection) is False
 

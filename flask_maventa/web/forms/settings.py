@@ -88,9 +88,17 @@ class SettingsForm(VersionedForm):
 
 
 class PrintOwnPdfForm(VersionedForm):
-    """Sets Maventa's ``send_invoice_print.use_own_pdf``: the button carries the wanted value."""
+    """Sets Maventa's ``send_invoice_print.use_own_pdf``: the button carries the wanted value.
+
+    Turning it on makes every printed page chargeable, so it needs ``confirmed`` (the second step).
+    """
 
     use_own_pdf = StringField()
+    confirmed = StringField()
+
+    @property
+    def needs_confirmation(self) -> bool:
+        return self.wanted and self.confirmed.data != "1"
 
     @property
     def wanted(self) -> bool:

@@ -11,7 +11,7 @@ from __future__ import annotations
 from collections.abc import Callable
 from typing import TYPE_CHECKING, Any
 
-from flask import Blueprint, Response, abort, g, make_response, redirect, render_template, request, url_for
+from flask import Blueprint, Response, abort, g, make_response, redirect, request, url_for
 from flask.typing import ResponseReturnValue
 
 from ...host import Company
@@ -337,7 +337,10 @@ def approver_fields(company: Company, connection: Connection | None) -> Response
     form = SigningForm(formdata=None, approver=approver.id if approver else "",
                        email=approver.email if approver else "", locale=registration.locale_for(approver))
     form.fill(persons)
-    return render_template("maventa/onboarding/_signing_fields.html", form=form, company=company)
+    if not htmx.wants_fragment():  # a plain GET: the company page, its signing form filled from the approver
+        g.maventa_signing_form = form
+        return _company_page(company)
+    return htmx.render("maventa/company.html", "maventa/onboarding/_signing_fields.html", form=form, company=company)
 
 
 @company_view

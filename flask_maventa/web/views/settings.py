@@ -42,6 +42,7 @@ if TYPE_CHECKING:
 
 SETTINGS = "maventa/partials/_settings.html"
 PRINT = "maventa/partials/_print.html"
+PRINT_SECTION = "maventa/partials/_print_section.html"
 ACTIVATION = "maventa/partials/_activation.html"
 PROBLEMS = "maventa/partials/_settings_problems.html"
 
@@ -195,11 +196,18 @@ def show_settings(company: Company, connection: Connection | None) -> ResponseRe
 # -- Maventa's own-PDF print setting -----------------------------------------------------------
 
 
+@company_section(32, PRINT_SECTION)
+def print_section(company: Company, connection: Connection | None) -> dict[str, Any]:
+    """Its own card after the settings: saving the settings never reloads it (a late reload would wipe the
+    question the user is answering)."""
+    return {"company": company, "shown": _unlocked(connection)}
+
+
 def print_context(company: Company, connection: Connection | None, *, problem: Problem | None = None,
-                  changed: bool = False) -> dict[str, Any]:
+                  changed: bool = False, confirm: bool = False) -> dict[str, Any]:
     ctx: dict[str, Any] = {
         "company": company, "connection": connection, "print_settings": None, "problem": problem,
-        "changed": changed, "locked_reason": _locked_reason(connection), "conflict": None,
+        "changed": changed, "confirm": confirm, "locked_reason": _locked_reason(connection), "conflict": None,
         "form": PrintOwnPdfForm(formdata=None).showing(connection.version if connection else 0)}
     if _unlocked(connection) and problem is None:
         try:
@@ -218,6 +226,9 @@ def print_settings(company: Company, connection: Connection | None) -> ResponseR
             pass
         elif not form.validate():
             problem = _csrf_problems(form)[0] if _csrf_problems(form) else None
+        elif form.needs_confirmation:  # every printed page becomes chargeable: ask first, change nothing
+            ctx = print_context(company, connection, confirm=True)
+            return htmx.render("maventa/settings/print.html", PRINT, ctx=ctx, company=company)
         else:
             try:
                 set_use_own_pdf(connection, form.wanted, version=form.seen_version)

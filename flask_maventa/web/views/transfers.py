@@ -55,8 +55,10 @@ def log_page() -> ResponseReturnValue:
 def counters() -> ResponseReturnValue:
     connections = _managed_connections()
     company = request.args.get("company")
+    if not htmx.wants_fragment():  # the counters live on the transfer log's page (and the company page)
+        return redirect(url_for("maventa.transfers", company=company or None), 303)
     ids = [c.id for c in connections.values() if not company or c.company_id == company]
-    return htmx.render("maventa/transfers/_counters.html", "maventa/transfers/_counters.html",
+    return htmx.render("maventa/transfers/index.html", "maventa/transfers/_counters.html",
                         counters=transfer_log.counters(ids), company=company,
                         stuck_minutes=current_state().config["MAVENTA_STUCK_MINUTES"],
                         runtime_warnings=transfer_log.runtime_warnings())
