@@ -149,7 +149,7 @@ def test_a_stale_print_switch_changes_nothing_in_maventa(app, db, sandbox, adapt
     annas["error_emails"] = "anna@fjord.example"
     assert post(anna, SETTINGS, annas).status_code == 303
 
-    response = post(bjorn, PRINT, bjorns)
+    response = post(bjorn, PRINT, {**bjorns, "confirmed": "1"})  # he answered Yes to the print question
     html = unescape(response.get_data(as_text=True))
     assert response.status_code == 409 and "print setting was not changed: someone changed" in html
     assert "anna@fjord.example saved the settings." in html
@@ -157,7 +157,7 @@ def test_a_stale_print_switch_changes_nothing_in_maventa(app, db, sandbox, adapt
     assert in_maventa["use_own_pdf"] is False  # Maventa was not asked to change anything
     again = form_fields(html, "#maventa-print form")
     assert again["version"] == "1"
-    assert post(bjorn, PRINT, {**again, "use_own_pdf": "1"}).status_code == 303
+    assert post(bjorn, PRINT, {**again, "use_own_pdf": "1", "confirmed": "1"}).status_code == 303
     assert sandbox.company(connection.company_uuid)["settings"]["send_invoice_print"]["use_own_pdf"] is True
 
 

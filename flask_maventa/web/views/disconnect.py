@@ -6,12 +6,13 @@ from __future__ import annotations
 
 from typing import TYPE_CHECKING
 
-from flask import Blueprint, redirect, render_template, request, url_for
+from flask import Blueprint, redirect, request, url_for
 from flask.typing import ResponseReturnValue
 
 from ...infra.state import current_state
 from ...services.disconnect import DisconnectRefused, disconnect, transfer_counts
 from ...services.versions import StaleForm, changes_since
+from .. import htmx
 from ..forms.onboarding import DisconnectForm
 from . import company_view
 
@@ -50,9 +51,9 @@ def disconnect_page(company: Company, connection: Connection | None) -> Response
         else:
             status = 400
     form.showing(connection.version)
-    html = render_template("maventa/onboarding/disconnect.html", company=company, form=form,
-                           counts=transfer_counts(connection), conflict=conflict, refused=refused_message)
-    return html, status
+    return htmx.render("maventa/onboarding/disconnect.html", "maventa/onboarding/_disconnect.html", status=status,
+                       company=company, form=form, counts=transfer_counts(connection), conflict=conflict,
+                       refused=refused_message)
 
 
 def register(bp: Blueprint) -> None:
