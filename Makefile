@@ -1,7 +1,7 @@
 # flask-maventa: the two commands of the README, and their helpers.
 #   make demo   the example ERP with the extension, the sandbox Maventa, Redis, RQ worker and scheduler
 #   make test   the whole suite (CI=true: a test that needs a missing service fails instead of skipping)
-#   make lint   ruff, mypy --strict and import-linter over the whole package (make test runs it first)
+#   make lint   ruff (whole repository), mypy --strict and import-linter (package); make test runs it first
 
 PYTHON ?= python3.11
 VENV   ?= .venv
@@ -66,9 +66,10 @@ test: install htmx npm-client axe lint
 	@start=$$(date +%s); PYTHONPATH=.ci $(VENV)/bin/pytest -p skip_summary -n $(TEST_WORKERS) --dist loadgroup tests/ $(PYTEST_ARGS); \
 	  status=$$?; echo "make test: the suite took $$(( $$(date +%s) - start )) s"; exit $$status
 
-# ruff and mypy --strict over the whole package, then import-linter's contracts (pyproject.toml): 0 findings.
+# ruff over the whole repository (tests, benchmarks, example app too), mypy --strict over the whole package,
+# then import-linter's contracts (pyproject.toml): 0 findings.
 lint: install
-	$(VENV)/bin/ruff check flask_maventa
+	$(VENV)/bin/ruff check .
 	$(VENV)/bin/mypy flask_maventa
 	$(VENV)/bin/lint-imports
 

@@ -7,6 +7,7 @@ but addresses and keys, so every MAVENTA_* setting is its default unless a calle
 """
 from __future__ import annotations
 
+import contextlib
 import json
 import os
 import shutil
@@ -149,10 +150,8 @@ class Stack:
     def close(self) -> None:
         for process in reversed(self.processes):
             for pid in reversed(tree(process.pid)):
-                try:
+                with contextlib.suppress(ProcessLookupError):
                     os.kill(pid, signal.SIGKILL)
-                except ProcessLookupError:
-                    pass
             process.wait(15)
         self.redis.stop()
         if self.postgres:

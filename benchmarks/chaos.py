@@ -21,6 +21,8 @@ violation.
 from __future__ import annotations
 
 import argparse
+import contextlib
+import itertools
 import json
 import os
 import re
@@ -34,7 +36,7 @@ from pathlib import Path
 
 sys.path.insert(0, str(Path(__file__).resolve().parent))
 
-from _harness import BUYER_EIA, Stack, add_invoices, connect, log, tree, wait_for  # noqa: E402
+from _harness import BUYER_EIA, Stack, add_invoices, connect, log, tree, wait_for
 
 COMPANIES = ("c1", "c1-bergen", "c2")
 # Short enough for a run of minutes; the faults and the kills are what is tested, not the defaults.
@@ -170,10 +172,8 @@ def _sending(app) -> bool:
 
 
 def _kill(pid: int) -> None:
-    try:
+    with contextlib.suppress(ProcessLookupError):
         os.kill(pid, signal.SIGKILL)
-    except ProcessLookupError:
-        pass
 
 
 # -- the verdict -------------------------------------------------------------------------------------------
@@ -192,7 +192,7 @@ def _report(stack: Stack, app, args, workers, schedulers, faults, drained: bool,
     per_number = received["invoices_per_number"]
     per_uuid = received["received_per_uuid"]
     sweeps = _sweeps(schedulers)
-    overlapping = [(a, b) for a, b in zip(sweeps, sweeps[1:]) if b[0] < a[1]]
+    overlapping = [(a, b) for a, b in itertools.pairwise(sweeps) if b[0] < a[1]]
     alive = {"untouched_worker": workers[3].poll() is None, "worker_whose_child_was_killed": workers[2].poll() is None,
              "schedulers": [s.poll() is None for s in schedulers]}
     counts = {
@@ -242,7 +242,8 @@ def _sweeps(schedulers) -> list[tuple[float, float]]:
     found = []
     for process in schedulers:
         for stamp, seconds in _SWEEP.findall(Path(process.log_path).read_text(errors="replace")):
-            end = datetime.strptime(stamp, "%Y-%m-%d %H:%M:%S,%f").timestamp()
+            # logging's asctime is the machine's local time: astimezone() says so (as .timestamp() assumed)
+            end = datetime.strptime(stamp, "%Y-%m-%d %H:%M:%S,%f").astimezone().timestamp()
             found.append((end - float(seconds), end))
     return sorted(found)
 

@@ -9,18 +9,18 @@ from __future__ import annotations
 
 import argparse
 import json
+import logging
+import sys
 import time
 import uuid
 from concurrent.futures import ThreadPoolExecutor
 from pathlib import Path
-import logging
-import sys
 
 sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
 
-from flask_maventa.client import MaventaClient, MemoryTokenStore  # noqa: E402
-from flask_maventa.sandbox import SandboxServer  # noqa: E402
-from tests.fixtures.sandbox import SandboxHandle, ubl_invoice  # noqa: E402
+from flask_maventa.client import MaventaClient, MemoryTokenStore
+from flask_maventa.sandbox import SandboxServer
+from tests.fixtures.sandbox import SandboxHandle, ubl_invoice
 
 
 def main() -> None:

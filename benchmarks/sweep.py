@@ -17,7 +17,7 @@ from pathlib import Path
 
 sys.path.insert(0, str(Path(__file__).resolve().parent))
 
-from _harness import Stack, add_invoices, connect  # noqa: E402
+from _harness import Stack, add_invoices, connect
 
 
 def measure(stack: Stack, app, due: int) -> dict:

@@ -22,10 +22,10 @@ from pathlib import Path
 
 sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
 
-from lxml import etree  # noqa: E402
+from lxml import etree
 
-from flask_maventa.document.invoice import AllowanceCharge, InvoiceDocument, InvoiceLine  # noqa: E402
-from flask_maventa.document.ubl import build_ubl  # noqa: E402
+from flask_maventa.document.invoice import AllowanceCharge, InvoiceDocument, InvoiceLine
+from flask_maventa.document.ubl import build_ubl
 
 BASE = Path(__file__).resolve().parents[1] / "tests" / "ubl" / "cases" / "no_domestic_basic.json"
 
@@ -36,7 +36,8 @@ def invoice(lines: int) -> InvoiceDocument:
     return dataclasses.replace(doc, lines=tuple(
         InvoiceLine(name=f"Konsulenttime {i} — prosjekt «Fjord» & co", quantity=Decimal(i % 7 + 1) / 2,
                     unit_price=Decimal("1234.50") + i, vat_category="S", vat_rate=rates[i % 3], unit_code="HUR",
-                    allowances_charges=(AllowanceCharge(amount=Decimal("10.00"), reason="Rabatt"),) if i % 5 == 0 else ())
+                    allowances_charges=(AllowanceCharge(amount=Decimal("10.00"), reason="Rabatt"),)
+                    if i % 5 == 0 else ())
         for i in range(1, lines + 1)))
 
 

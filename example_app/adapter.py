@@ -9,7 +9,7 @@ from __future__ import annotations
 from collections.abc import Sequence
 
 import sqlalchemy as sa
-from flask import current_app, has_request_context, url_for
+from flask import has_request_context, url_for
 
 from flask_maventa import Address, Company, HostAdapter, InvoiceStatus, Person
 from flask_maventa.document import invoice as doc

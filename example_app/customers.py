@@ -19,8 +19,7 @@ from wtforms.fields.choices import SelectChoice
 from wtforms.validators import InputRequired, Length, Optional, ValidationError
 
 from flask_maventa.document import codes as peppol_codes
-from flask_maventa.document.identifiers import scheme_value_ok
-from flask_maventa.document.identifiers import email_ok
+from flask_maventa.document.identifiers import email_ok, scheme_value_ok
 
 from .models import Customer, Invoice, db
 from .views import bp
@@ -83,7 +82,8 @@ class CustomerForm(FlaskForm):
     def validate_post_code(self, field):
         pattern = POST_CODE.get(self.country.data or "")
         if field.data and pattern and not re.fullmatch(pattern, field.data):
-            raise ValidationError(_l("This is not a post code of %(country)s.", country=country_name(self.country.data)))
+            raise ValidationError(_l("This is not a post code of %(country)s.",
+                                     country=country_name(self.country.data)))
 
     def validate(self, extra_validators=None) -> bool:
         valid = super().validate(extra_validators)

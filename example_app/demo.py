@@ -24,6 +24,7 @@ Options: ``--port`` (or DEMO_PORT, default 5000), ``--sandbox-port`` (DEMO_SANDB
 from __future__ import annotations
 
 import argparse
+import contextlib
 import ctypes
 import fcntl
 import json
@@ -53,10 +54,8 @@ def log(message: str) -> None:
 
 def _die_with_parent() -> None:
     """In the child: get SIGTERM if the demo itself is killed (Linux), so nothing is orphaned."""
-    try:
+    with contextlib.suppress(OSError):
         ctypes.CDLL("libc.so.6", use_errno=True).prctl(1, signal.SIGTERM)  # PR_SET_PDEATHSIG
-    except OSError:
-        pass
 
 
 @dataclass
@@ -121,7 +120,7 @@ def claim_instance(instance: Path, port: int, sandbox_port: int):
     process ends however it ends, so a killed demo never leaves a stale lock behind.
     """
     instance.mkdir(parents=True, exist_ok=True)
-    handle = open(instance / LOCK_FILE, "a+")
+    handle = open(instance / LOCK_FILE, "a+")  # noqa: SIM115 - held open (and locked) for the whole run: returned
     try:
         fcntl.flock(handle, fcntl.LOCK_EX | fcntl.LOCK_NB)
     except BlockingIOError:
@@ -206,7 +205,7 @@ class Demo:
     def start(self, name: str, argv: list[str], env: dict, *, to_console: bool = False) -> Child:
         self.logs.mkdir(parents=True, exist_ok=True)
         log_path = None if to_console else self.logs / f"{name}.log"
-        out = None if to_console else open(log_path, "wb")  # this run's log
+        out = None if to_console else open(log_path, "wb")  # noqa: SIM115 - this run's log, closed below once the child has it
         process = subprocess.Popen(
             argv, env=env, stdin=subprocess.DEVNULL, stdout=out, stderr=subprocess.STDOUT if out else None,
             start_new_session=True,  # Ctrl-C reaches only the demo, which stops the groups in order
@@ -360,7 +359,7 @@ class Demo:
   Error emails go to {self.logs / 'mail.log'}; logs in {self.logs}/.
   Ctrl-C stops everything. The next `make demo` starts from the beginning again (DEMO_KEEP_DATA=1
   keeps the ERP's data; `make clean-demo` removes the database, key and logs).
-""", flush=True)
+""", flush=True)  # noqa: RUF001 - the menu paths use U+203A, the separator the example app's pages write
 
     # -- running and stopping --------------------------------------------------------
 
@@ -377,19 +376,15 @@ class Demo:
         return 0
 
     def stop_child(self, child: Child) -> None:
-        try:
+        with contextlib.suppress(ProcessLookupError):
             os.killpg(child.pgid, signal.SIGTERM)
-        except ProcessLookupError:
-            pass
         deadline = time.monotonic() + STOP_TIMEOUT
         while child.group_alive() and time.monotonic() < deadline:
             time.sleep(0.05)
         if child.group_alive():
             log(f"{child.name} did not stop in {STOP_TIMEOUT:.0f}s; killing it")
-            try:
+            with contextlib.suppress(ProcessLookupError):
                 os.killpg(child.pgid, signal.SIGKILL)
-            except ProcessLookupError:
-                pass
             while child.group_alive():
                 time.sleep(0.05)
         child.process.wait()
@@ -419,7 +414,8 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("--port", type=int, default=int(os.environ.get("DEMO_PORT", 5000)))
     parser.add_argument("--sandbox-port", type=int, default=int(os.environ.get("DEMO_SANDBOX_PORT", 8780)))
     parser.add_argument("--instance", type=Path, default=default_instance())
-    parser.add_argument("--keep-data", action="store_true", default=os.environ.get("DEMO_KEEP_DATA", "") not in ("", "0"),
+    parser.add_argument("--keep-data", action="store_true",
+                        default=os.environ.get("DEMO_KEEP_DATA", "") not in ("", "0"),
                         help="keep the ERP's data as the last run left it (default: reset to the starting point)")
     args = parser.parse_args(argv)
 

@@ -57,7 +57,8 @@ def npm_pack(version: str) -> bytes:
 
 def registry_download(version: str) -> bytes:
     """The tarball ``npm pack`` would fetch, straight from the npm registry (machines without Node)."""
-    registry = (os.environ.get("npm_config_registry") or "https://registry.npmjs.org/").rstrip("/")
+    # npm's own name for the setting, lowercase as npm itself sets it for the scripts it runs
+    registry = (os.environ.get("npm_config_registry") or "https://registry.npmjs.org/").rstrip("/")  # noqa: SIM112
     with urllib.request.urlopen(f"{registry}/htmx.org/-/htmx.org-{version}.tgz", timeout=60) as response:
         return response.read()
 

@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import re
+
 import pytest
 from flask import Flask, Request
 from flask_sqlalchemy import SQLAlchemy
@@ -31,7 +33,7 @@ def test_double_registration_is_refused():
 
 def test_missing_adapter_names_the_fix():
     app, db = bare_app()
-    with pytest.raises(RuntimeError, match="subclass flask_maventa.HostAdapter"):
+    with pytest.raises(RuntimeError, match=re.escape("subclass flask_maventa.HostAdapter")):
         Maventa(app, db=db)
 
 

@@ -77,7 +77,7 @@ def test_the_token_store_plug_point_gets_tokens_encrypted(tmp_path, sandbox):
     with app.app_context():
         state = current_maventa()
         state.client().for_company(company_uuid, api_key).current()
-        (key,) = shared._tokens  # noqa: SLF001 - what the host's store holds
+        (key,) = shared._tokens  # what the host's store holds
         stored = shared.get(key)
         assert stored is not None
         assert state.secrets().decrypt(stored.access_token) == state.token_store().get(key).access_token

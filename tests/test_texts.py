@@ -39,7 +39,8 @@ def test_findings_joins_and_plain_text():
 
 def test_a_bad_translation_does_not_hide_the_text():
     def broken(message: str, **params: object) -> str:
-        return "%(missing)s" % params if params else message
+        # interpolated as the product interpolates its texts (message % params), so no f-string or format()
+        return "%(missing)s" % params if params else message  # noqa: UP031
 
     assert render({"id": "Queued for Maventa in %(s)s s.", "params": {"s": 3}}, broken) == \
         "Queued for Maventa in %(s)s s."

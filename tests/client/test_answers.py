@@ -8,8 +8,15 @@ import httpx
 import pytest
 
 from flask_maventa.client import (
-    BusinessIdTakenError, InDoubtError, InvalidCredentialsError, InvalidParametersError, InvalidScopeError,
-    MissingScopeError, PermanentError, RateLimitedError, UnverifiedCompanyError,
+    BusinessIdTakenError,
+    InDoubtError,
+    InvalidCredentialsError,
+    InvalidParametersError,
+    InvalidScopeError,
+    MissingScopeError,
+    PermanentError,
+    RateLimitedError,
+    UnverifiedCompanyError,
 )
 from flask_maventa.client.actions import failure_of
 from flask_maventa.client.http import USER_AGENT

@@ -3,9 +3,20 @@ import httpx
 import pytest
 
 from flask_maventa.client import (
-    ConflictError, ConnectError, InDoubtError, InvalidCredentialsError, InvalidParametersError,
-    InvalidResponseError, MaventaError, NotFoundError, PermanentError, RateLimitedError, ServerError,
-    TransientError, UnauthorizedError, UnverifiedCompanyError,
+    ConflictError,
+    ConnectError,
+    InDoubtError,
+    InvalidCredentialsError,
+    InvalidParametersError,
+    InvalidResponseError,
+    MaventaError,
+    NotFoundError,
+    PermanentError,
+    RateLimitedError,
+    ServerError,
+    TransientError,
+    UnauthorizedError,
+    UnverifiedCompanyError,
 )
 
 from .fakes import API_KEY, COMPANY, TOKEN, VENDOR_KEY, client_for, maventa_router

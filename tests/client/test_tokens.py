@@ -4,7 +4,7 @@ import types
 import httpx
 import pytest
 
-from flask_maventa.client import MemoryTokenStore, RedisTokenStore, Token, UnauthorizedError
+from flask_maventa.client import ConnectError, MemoryTokenStore, RedisTokenStore, Token, UnauthorizedError
 from flask_maventa.client import auth as auth_module
 from flask_maventa.client import tokens as tokens_module
 from flask_maventa.client.tokens import token_key
@@ -119,7 +119,7 @@ def test_a_failed_token_fetch_releases_the_lock_for_the_next_call():
     router = maventa_router()
     router.routes["token"].side_effect = [httpx.ReadTimeout("slow"), httpx.Response(200, json=token_body())]
     company = client_for(router).for_company(COMPANY, API_KEY)
-    with pytest.raises(Exception):
+    with pytest.raises(ConnectError):  # a token fetch that failed was never sent
         company.current()
     assert company.current()["company"]["id"] == COMPANY  # would hang on a lock still held
     assert calls_to(router, "/oauth2/token") == 2

@@ -6,6 +6,7 @@ all of them in /proc — also any that left the demo's process tree.
 
 from __future__ import annotations
 
+import contextlib
 import os
 import re
 import signal
@@ -130,10 +131,8 @@ class DemoRun:
     def cleanup(self) -> None:
         """Whatever the test's outcome, leave nothing behind on the test machine."""
         for pid in marked_processes(self.marker, self.process.pid):
-            try:
+            with contextlib.suppress(ProcessLookupError):
                 os.kill(pid, signal.SIGKILL)
-            except ProcessLookupError:
-                pass
         if self.process.poll() is None:
             self.process.kill()
             self.process.wait()
@@ -366,8 +365,9 @@ def test_a_port_counts_only_when_the_demos_own_child_listens_on_it(tmp_path, cap
         assert demo.wait_until_listening(idle, demo.port, 1.5) is False
         assert "another program took the port meanwhile; it was left alone" in capsys.readouterr().out
         server = demo.start("server", [sys.executable, "-c", (
-            "import socket, time; s = socket.socket(); s.bind(('127.0.0.1', %d)); s.listen(); time.sleep(60)"
-        ) % demo.sandbox_port], demo.env())
+            f"import socket, time; s = socket.socket(); s.bind(('127.0.0.1', {demo.sandbox_port})); s.listen(); "
+            "time.sleep(60)"
+        )], demo.env())
         assert demo.wait_until_listening(server, demo.sandbox_port, 20) is True
         assert not listens(server, demo.port)
     finally:

@@ -27,7 +27,7 @@ def registry(monkeypatch):
     served: dict[str, bytes] = {}
 
     class Handler(http.server.BaseHTTPRequestHandler):
-        def do_GET(self):  # noqa: N802 - the stdlib's name
+        def do_GET(self):  # the stdlib's name
             body = served.get(self.path)
             self.send_response(200 if body else 404)
             self.end_headers()

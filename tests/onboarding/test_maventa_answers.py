@@ -57,7 +57,7 @@ def test_signing_is_followed_through_interim_states_until_verified(client, sandb
     sandbox.sign(connection.company_uuid)
 
     seen = []
-    for attempt in range(40):
+    for _attempt in range(40):
         registration.poll_pending_signings(now=utcnow() + timedelta(days=1))  # every check is due
         connection = connection_row("c1")
         seen.append((connection.auth_state, connection.company_state))

@@ -10,8 +10,14 @@ import httpx
 import pytest
 
 from flask_maventa.client import (
-    InDoubtError, InvalidCredentialsError, MaventaClient, MemoryTokenStore, NotFoundError, RateLimitedError,
-    RedisTokenStore, UnverifiedCompanyError,
+    InDoubtError,
+    InvalidCredentialsError,
+    MaventaClient,
+    MemoryTokenStore,
+    NotFoundError,
+    RateLimitedError,
+    RedisTokenStore,
+    UnverifiedCompanyError,
 )
 from flask_maventa.client.api import shared_http_client
 from flask_maventa.client.tokens import token_key
@@ -196,7 +202,7 @@ def test_a_forked_worker_reuses_the_token_and_opens_its_own_pool(sandbox, redis_
             fine = (client.for_company(company_uuid, api_key).current()["company"]["id"] == company_uuid
                     and shared_http_client(sandbox.url) is not parent_pool)
             os._exit(0 if fine else 1)
-        except BaseException:
+        except BaseException:  # noqa: BLE001 - the forked child must end here, never unwind into pytest
             os._exit(2)
     _, status = os.waitpid(pid, 0)
     assert os.waitstatus_to_exitcode(status) == 0

@@ -9,7 +9,6 @@ import shutil
 import subprocess
 from pathlib import Path
 
-
 from tests.fixtures.services import require_service
 
 CLIENT_DIR = Path(__file__).resolve().parents[1] / "thirdparty" / "maventa-api-client"

@@ -185,7 +185,7 @@ def test_retry_goes_back_only_to_our_own_pages(world):
     failed = [t for t in _transfers() if t.state == "failed"]
     for transfer_row, (referrer, expected) in zip(failed, [("http://evil.example/steal", f"{PREFIX}/transfers"),
                                                           (f"http://localhost{PREFIX}/transfers?state=failed",
-                                                           f"{PREFIX}/transfers?state=failed")]):
+                                                           f"{PREFIX}/transfers?state=failed")], strict=True):
         response = client.post(f"{PREFIX}/transfers/retry", headers={"Referer": referrer},
                                data={"ids": str(transfer_row.id), "csrf_token": csrf_token(client)})
         assert response.status_code == 303 and response.headers["Location"] == expected

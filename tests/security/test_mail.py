@@ -29,7 +29,7 @@ from tests.fixtures.services import free_port
 
 def _certificate(tmp_path):
     """A CA and a certificate for 127.0.0.1 signed by it; returns (ca file, cert file, key file)."""
-    now = dt.datetime.now(dt.timezone.utc)
+    now = dt.datetime.now(dt.UTC)
     ca_key, key = ec.generate_private_key(ec.SECP256R1()), ec.generate_private_key(ec.SECP256R1())
     ca_name = x509.Name([x509.NameAttribute(NameOID.COMMON_NAME, "maventa test CA")])
     ca = (x509.CertificateBuilder().subject_name(ca_name).issuer_name(ca_name).public_key(ca_key.public_key())
@@ -63,7 +63,7 @@ class TLSServer:
         server = self
 
         class Handler:
-            async def handle_DATA(self, smtp, session, envelope):  # noqa: N802 - aiosmtpd's name
+            async def handle_DATA(self, smtp, session, envelope):  # aiosmtpd's name
                 server.messages.append(message_from_bytes(envelope.content, policy=default_policy))
                 return "250 OK"
 
@@ -84,9 +84,9 @@ class TLSServer:
 
     def _probe(self, ca):
         context = ssl.create_default_context(cafile=ca)
-        with socket.create_connection(("127.0.0.1", self.port), 2.0) as raw:
-            with context.wrap_socket(raw, server_hostname="127.0.0.1") as tls:
-                tls.recv(1024)
+        with (socket.create_connection(("127.0.0.1", self.port), 2.0) as raw,
+              context.wrap_socket(raw, server_hostname="127.0.0.1") as tls):
+            tls.recv(1024)
 
     def stop(self):
         self.controller.stop()

@@ -126,7 +126,7 @@ def test_error_email_addresses(app, text, emails, bad):
     parsed, problems = parse_error_emails(text)
     assert parsed == emails
     assert [p.code for p in problems] == ["error_email_invalid"] * len(bad)
-    for problem, address in zip(problems, bad):
+    for problem, address in zip(problems, bad, strict=True):
         assert address in problem.message
 
 

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import contextlib
 import json
 import os
 import signal
@@ -155,10 +156,8 @@ class Host:
     def kill(self, process: subprocess.Popen, sig=signal.SIGKILL) -> None:
         """Kill a worker and every process below it (its supervisor's children)."""
         for pid in [*descendants(process.pid), process.pid]:
-            try:
+            with contextlib.suppress(ProcessLookupError):
                 os.kill(pid, sig)
-            except ProcessLookupError:
-                pass
         process.wait(15)
 
     def output(self, tail: int | None = 4000) -> str:
@@ -169,19 +168,15 @@ class Host:
     def close(self) -> None:
         for process in self.processes:
             for pid in descendants(process.pid):
-                try:
+                with contextlib.suppress(ProcessLookupError):
                     os.kill(pid, signal.SIGKILL)
-                except ProcessLookupError:
-                    pass
             try:
                 os.killpg(process.pid, signal.SIGTERM)
                 process.wait(5)
             except (ProcessLookupError, subprocess.TimeoutExpired):
                 pass
-            try:
+            with contextlib.suppress(ProcessLookupError):
                 os.killpg(process.pid, signal.SIGKILL)  # stragglers: the worker supervisor's children
-            except ProcessLookupError:
-                pass
             process.wait(15)
         with self.app.app_context():
             self.db.session.remove()

@@ -29,10 +29,7 @@ PLACEHOLDER = re.compile(r"%\(\w+\)[sdr]|\{[\w.\[\]]*\}")
 @cache
 def catalogue(language: str) -> dict[str, str]:
     """msgid -> msgstr of one of our catalogues (en: the msgids themselves)."""
-    if language == "en":
-        path = TRANSLATIONS / "maventa.pot"
-    else:
-        path = TRANSLATIONS / language / "LC_MESSAGES" / "maventa.po"
+    path = TRANSLATIONS / "maventa.pot" if language == "en" else TRANSLATIONS / language / "LC_MESSAGES" / "maventa.po"
     with path.open("rb") as f:
         found = {}
         for message in read_po(f):
@@ -40,7 +37,8 @@ def catalogue(language: str) -> dict[str, str]:
                 continue
             ids = message.id if isinstance(message.id, tuple) else (message.id,)
             strs = message.string if isinstance(message.string, tuple) else (message.string,)
-            for msgid, msgstr in zip(ids, strs):
+            # a plural msgid is (singular, plural), its msgstr has one form per nplurals: they may differ in length
+            for msgid, msgstr in zip(ids, strs, strict=False):
                 found[msgid] = msgid if language == "en" else msgstr
         return found
 
@@ -91,7 +89,7 @@ def _history(host):
                                                                 "country": "NO"}}))
     host.add_invoice("2", invoice_json("OK-2"))
     created = transfer.sweep(dispatch=False).created
-    outcomes = {host.transfers(i)[0].invoice_id: transfer.send(t) for i, t in zip(("1", "2"), created)}
+    outcomes = {host.transfers(i)[0].invoice_id: transfer.send(t) for i, t in zip(("1", "2"), created, strict=True)}
     assert sorted(o.state for o in outcomes.values()) == ["accepted", "failed"]
     with host.app.test_request_context(headers={"Accept-Language": "fi"}):  # an admin reading Finnish retries
         transfer.retry(host.transfers("1")[0], actor="admin@fjord.example")

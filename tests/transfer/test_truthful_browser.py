@@ -8,10 +8,9 @@ import re
 from flask_maventa.services import transfer
 from tests.fixtures.apps import LiveServer
 
+from .conftest import invoice_json
 from .test_reader_language import catalogue, foreign_in
 from .test_truthful_pages import BAD_BUYER, PREFIX, _fix
-
-from .conftest import invoice_json
 
 
 def test_after_a_fix_and_retry_the_browser_shows_one_invoice_delivered_in_finnish(host, browser):

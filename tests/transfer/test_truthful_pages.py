@@ -144,7 +144,7 @@ def test_times_show_their_zone(make_host, smtp_server):
 
 
 def test_a_time_zone_that_does_not_exist_is_refused_at_start_up(tmp_path):
-    with pytest.raises(ConfigurationError, match="MAVENTA_TIMEZONE.*Europe/Helsinki"):
+    with pytest.raises(ConfigurationError, match=r"MAVENTA_TIMEZONE.*Europe/Helsinki"):
         create_app(SQLALCHEMY_DATABASE_URI=f"sqlite:///{tmp_path / 'x.db'}", MAVENTA_TIMEZONE="Mars/Olympus")
 
 

@@ -18,6 +18,7 @@ of MUTATIONS + UNCAUGHT rules that pre-flight catches.
 from __future__ import annotations
 
 import copy
+import itertools
 import json
 import re
 from dataclasses import dataclass, field
@@ -56,7 +57,7 @@ def _case(stem: str) -> dict:
 def _set(data: Any, path: str, value: Any) -> None:
     keys = [int(k) if k.isdigit() else k for k in re.findall(r"[^.\[\]]+|\[\+\]", path.replace("[+]", ".[+]"))]
     target = data
-    for key, nxt in zip(keys, keys[1:]):
+    for key, nxt in itertools.pairwise(keys):
         if key == "[+]":
             target.append({})
             target = target[-1]
@@ -90,8 +91,8 @@ DE, DD, GR, IS, NL = ("de_domestic_with_skonto", "de_domestic_sepa_direct_debit"
                       "is_domestic_with_eindagi", "nl_domestic_with_order_line")
 IT, ES, AC, LAC = ("it_seller_reverse_charge_to_no", "es_canary_igic_and_ceuta_ipsi", "no_document_allowances_charges",
                    "no_line_allowances_charges")
-E, O, K, AE, G, Z = ("no_exempt_with_reason", "no_outside_scope_of_vat", "fi_intra_community_goods_to_de",
-                     "se_reverse_charge_to_fi", "no_export_outside_eu", "fi_zero_rated")
+E, OUTSIDE, K, AE, G, Z = ("no_exempt_with_reason", "no_outside_scope_of_vat", "fi_intra_community_goods_to_de",
+                           "se_reverse_charge_to_fi", "no_export_outside_eu", "fi_zero_rated")
 ATT, TAXCUR, PERIOD, PAYEE, REP = ("no_extra_attachments", "no_nok_25_with_eur_tax",
                                    "no_order_contract_project_period_delivery", "no_factoring_payee",
                                    "gb_seller_with_norwegian_tax_representative")
@@ -281,17 +282,17 @@ MUTATIONS: dict[str, list[Mutation]] = {
     "BR-IC-02": [P(K, {"buyer.vat_number": DEL})],
     "BR-IC-11": [P(K, {"delivery.date": DEL})],
     "BR-IC-12": [P(K, {"delivery.address.country": DEL})],
-    "BR-O-02": [P(O, {"tax_representative": {"name": "Rep AS", "vat_number": "NO914778271MVA",
+    "BR-O-02": [P(OUTSIDE, {"tax_representative": {"name": "Rep AS", "vat_number": "NO914778271MVA",
                                              "address": {"country": "NO"}}})],
     "BR-O-03": [P(NO, {"allowances_charges[+]": _doc_ac("O", None, charge=False, reason="Outside")})],
     "BR-O-04": [P(NO, {"allowances_charges[+]": _doc_ac("O", None, charge=True, reason="Outside")})],
-    "BR-O-10": [P(O, {"lines[0].vat_exemption_reason": DEL, "lines[0].vat_exemption_reason_code": DEL})],
-    "BR-O-11": [P(O, {"lines[+]": {"name": "x", "quantity": "1", "unit_price": "100", "vat_category": "S",
+    "BR-O-10": [P(OUTSIDE, {"lines[0].vat_exemption_reason": DEL, "lines[0].vat_exemption_reason_code": DEL})],
+    "BR-O-11": [P(OUTSIDE, {"lines[+]": {"name": "x", "quantity": "1", "unit_price": "100", "vat_category": "S",
                                    "vat_rate": "25"}})],
-    "BR-O-12": [P(O, {"lines[+]": {"name": "x", "quantity": "1", "unit_price": "100", "vat_category": "S",
+    "BR-O-12": [P(OUTSIDE, {"lines[+]": {"name": "x", "quantity": "1", "unit_price": "100", "vat_category": "S",
                                    "vat_rate": "25"}})],
-    "BR-O-13": [P(O, {"allowances_charges[+]": _doc_ac("S", "25", charge=False)})],
-    "BR-O-14": [P(O, {"allowances_charges[+]": _doc_ac("S", "25", charge=True)})],
+    "BR-O-13": [P(OUTSIDE, {"allowances_charges[+]": _doc_ac("S", "25", charge=False)})],
+    "BR-O-14": [P(OUTSIDE, {"allowances_charges[+]": _doc_ac("S", "25", charge=True)})],
     "BR-CL-22": [P(E, {"lines[0].vat_exemption_reason_code": "VATEX-XX-1"})],
     "PEPPOL-EN16931-P0104": [P(E, {"lines[0].vat_exemption_reason_code": "VATEX-EU-G"})],
     "PEPPOL-EN16931-P0105": [P(E, {"lines[0].vat_exemption_reason_code": "VATEX-EU-O"})],
@@ -463,7 +464,7 @@ WRITER_PROOFS: dict[str, list[Mutation]] = {
     "BR-DEC-01": [P(NO, {"allowances_charges[+]": {"amount": "10.555", "reason": "Rabatt", "vat_category": "S",
                                                   "vat_rate": "25"}})],
     "BR-DEC-16": [M(NO, prepaid_amount="100.005")],
-    "BR-O-05": [P(O, {"lines[0].vat_rate": "25"})],
+    "BR-O-05": [P(OUTSIDE, {"lines[0].vat_rate": "25"})],
     "BR-50": [P(NO, {"payment_means[0].account": "  ", "payment_means[0].account_name": "Fjord Konsult AS"})],
     "BR-23": [P(NO, {"lines[0].unit_code": " "})],
     "BR-21": [P(NO, {"lines[0].id": ""})],

@@ -87,7 +87,7 @@ def test_text_is_escaped_and_survives_the_round_trip():
 def test_control_characters_are_dropped_not_fatal(assert_valid):
     doc = load_case(CASES[0])
     doc = dataclasses.replace(doc, note="Bell\x07 and NUL\x00 gone", lines=(
-        dataclasses.replace(doc.lines[0], name="Item\x0b name"),) + doc.lines[1:])
+        dataclasses.replace(doc.lines[0], name="Item\x0b name"), *doc.lines[1:]))
     xml = build_ubl(doc)
     assert_valid(xml)
     root = etree.fromstring(xml)

@@ -72,7 +72,7 @@ def test_totals_satisfy_the_en16931_sum_rules(doc):
     assert sum(s.taxable_amount for s in t.breakdown) == t.tax_exclusive_amount  # BR-CO-18 + BR-S-08 sums
     for s in t.breakdown:  # BR-CO-17: category VAT = taxable × rate, rounded
         assert s.tax_amount == money(s.taxable_amount * (s.rate or 0) / 100)
-    for line_, amount in zip(doc.lines, t.line_amounts):  # PEPPOL-EN16931-R120 within its 0.02 slack
+    for line_, amount in zip(doc.lines, t.line_amounts, strict=True):  # PEPPOL-EN16931-R120 within its 0.02 slack
         base = line_.price_base_quantity or 1
         exact = line_.quantity * line_.unit_price / base + sum(
             (money(a.amount if a.amount is not None else a.base_amount * a.percent / 100) * (1 if a.is_charge else -1)
