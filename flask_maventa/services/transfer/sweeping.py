@@ -140,12 +140,15 @@ def _sweep_connection(connection: Connection, result: SweepResult, dispatch_jobs
 def _storable(connection: Connection, invoice_ids: list[str], result: SweepResult) -> list[str]:
     """The ids our table can hold; the others are named in the log on every sweep, and nothing else of the
     company's stops for them (one bad id must not hold back every other invoice's transfer)."""
-    good = [i for i in invoice_ids if storable_id(i)]
-    for bad in (i for i in invoice_ids if not storable_id(i)):
+    good = []
+    for invoice_id in invoice_ids:
+        if storable_id(invoice_id):
+            good.append(invoice_id)
+            continue
         result.unstorable += 1
         log.error("step=sweep_skip company=%s invoice_id=%r: the host's invoice id is longer than %d characters "
                   "or holds a NUL; it cannot be sent until the ERP gives it a shorter id",
-                  connection.company_id, bad[:80], HOST_ID_LENGTH)
+                  connection.company_id, invoice_id[:80], HOST_ID_LENGTH)
     return good
 
 
