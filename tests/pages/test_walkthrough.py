@@ -91,7 +91,7 @@ def test_keyboard_save_print_switch_and_routing_keep_focus_without_console_error
     page.locator("#error_emails").fill("ap@fjordline.example")
     page.locator("#error_emails").dispatch_event("change")
     press(page, "#maventa-settings-save")
-    page.get_by_text("Saved.").first.wait_for()
+    page.locator("#maventa-settings .maventa-success").wait_for()
     assert page.evaluate(ACTIVE_ID) == "maventa-settings-save"
     page.wait_for_load_state("networkidle")
     assert reloads == []
