@@ -142,3 +142,16 @@ def test_whitespace_is_not_a_value_for_presence_checks():
 def test_python_callers_get_the_same_normalisation():
     party = Party(name="  Kunde AS ", address=None, email="", identifiers=())
     assert party.name == "Kunde AS" and party.email is None
+
+
+def test_outside_the_scope_of_vat_the_vat_number_does_not_identify_the_seller(assert_valid):
+    """Found by the property above: outside the scope of VAT the UBL carries no VAT number (BR-O-02), so a
+    seller with only a VAT number breaks BR-CO-26. It is refused before anything is written, and says why."""
+    data = _edit(DATA["no_outside_scope_of_vat"], ("seller", "legal_id"), None)
+    with pytest.raises(DocumentError) as refused:
+        build_ubl(InvoiceDocument.from_json(data), pdf=PDFS["no_outside_scope_of_vat"])
+    finding = next(f for f in refused.value.findings if f.code == "SELLER_NO_IDENTIFICATION")
+    assert "outside the scope of VAT" in finding.message and "BR-CO-26" in finding.rules
+    # With the organisation number it passes the official rules.
+    assert_valid(build_ubl(InvoiceDocument.from_json(DATA["no_outside_scope_of_vat"]),
+                           pdf=PDFS["no_outside_scope_of_vat"]))

@@ -11,7 +11,16 @@ from .. import identifiers as ids
 from ..findings import Finding
 from ..invoice import InvoiceDocument, Party
 from ..markers import N_
-from .common import EIA_MAX_LENGTH, EMAIL_MAX_LENGTH, VAT_EXAMPLES, _code_unknown, _f, country_of, peppol_seller_country
+from .common import (
+    EIA_MAX_LENGTH,
+    EMAIL_MAX_LENGTH,
+    VAT_EXAMPLES,
+    _code_unknown,
+    _f,
+    _only_outside_vat,
+    country_of,
+    peppol_seller_country,
+)
 
 
 class _Who(TypedDict):
@@ -60,9 +69,13 @@ def _party(doc: InvoiceDocument, party: Party, role: str) -> Iterator[Finding]:
     if party.email and len(party.email) > EMAIL_MAX_LENGTH:
         yield _f("EMAIL_TOO_LONG", f"{role}.email", N_("The email address is longer than {max} characters."),
                  N_("Correct the email address — {where}."), max=EMAIL_MAX_LENGTH, **params)
-    if seller and not (party.vat_number or party.legal_id or any(i.scheme != "SEPA" for i in party.identifiers)):
-        yield _f("SELLER_NO_IDENTIFICATION", "seller.legal_id",
-                 N_("The company has neither an organisation number nor a VAT number."),
+    # BR-CO-26 counts the identifiers the UBL carries: outside the scope of VAT it carries no VAT number.
+    vat_shown = bool(party.vat_number) and not _only_outside_vat(doc)
+    if seller and not (vat_shown or party.legal_id or any(i.scheme != "SEPA" for i in party.identifiers)):
+        message = (N_("The company has no organisation number, and an invoice outside the scope of VAT carries "
+                      "no VAT number.") if party.vat_number else
+                   N_("The company has neither an organisation number nor a VAT number."))
+        yield _f("SELLER_NO_IDENTIFICATION", "seller.legal_id", message,
                  N_("Fill in the organisation number — {where}."), rules=("BR-CO-26",), **params)
     if seller and country_of(party) == "NO" and not party.tax_registration:
         yield _f("NO_FORETAKSREGISTERET", "seller.tax_registration",
