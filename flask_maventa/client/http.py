@@ -17,7 +17,7 @@ from urllib.parse import parse_qs
 
 import httpx
 
-from . import errors
+from . import errors, multipart
 from .answers import JSONValue
 from .auth import FRESH_TOKEN, GRANTED_SCOPE, TOKEN_PATH
 from .scopes import covers, required_for
@@ -56,8 +56,7 @@ def shared_http_client(base_url: str) -> httpx.Client:
         return entry[1]
 
 
-# A multipart part: (filename or None, content) or (filename, content, content type).
-FilePart = tuple[str | None, str | bytes] | tuple[str, bytes, str]
+FilePart = multipart.Part  # a part as httpx's files= takes it
 
 
 class RequestOptions(TypedDict, total=False):
@@ -84,9 +83,15 @@ class Api:
               unverified_possible: bool = False, params: Sequence[tuple[str, str]] | None = None,
               **kwargs: Unpack[RequestOptions]) -> httpx.Response:
         started = time.monotonic()
+        files = kwargs.pop("files", None)
+        body, headers = None, None
+        if files is not None:  # encoded in one piece (multipart.py), not by httpx part by part
+            body, content_type = multipart.encode(files)
+            headers = {"Content-Type": content_type}
         try:  # params as a tuple: its pairs' type fits httpx's (a list's would not); empty is as none
             response = self._http.request(method, self.base_url + path, auth=auth, timeout=self.timeout,
-                                          params=tuple(params) if params else None, **kwargs)
+                                          params=tuple(params) if params else None, content=body,
+                                          headers=headers, **kwargs)
         except httpx.TransportError as exc:
             failed = _failed_request(exc)
             log.warning("%s %s failed: %s after %.0f ms", failed.method, failed.url.path,
