@@ -17,6 +17,7 @@ live in :mod:`flask_maventa.runtime.jobs`.
 from __future__ import annotations
 
 from .batch import poll_due, send_due
+from .claiming import claim, claim_batch
 from .delivery import claim_polls, hint_reread, poll
 from .dispatch import (
     POLL,
@@ -27,9 +28,10 @@ from .dispatch import (
     queue_names,
     try_dispatch,
 )
+from .failures import fail, retry
 from .notices import Answer, receive_notice
 from .queries import counters, oldest_due_age, state_counts
-from .sending import accept, attempt, claim, claim_batch, fail, retry, send, send_claimed
+from .sending import accept, attempt, send, send_claimed
 from .states import (
     ACCEPTED,
     DELIVERED,

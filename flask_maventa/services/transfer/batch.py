@@ -26,7 +26,7 @@ from typing import Any
 from flask import Flask, g
 
 from ...infra.state import current_state
-from . import delivery, sending
+from . import claiming, delivery, sending
 from . import dispatch as dispatching
 from .states import Outcome, cfg, request_slots
 
@@ -96,7 +96,7 @@ def run(claim: Callable[[int], list[Any]], work: Callable[..., Outcome], *,
 
 def send_due(budget: float | None = None) -> dict[str, int]:
     """The send job: upload every due transfer, MAVENTA_SEND_CONCURRENCY at a time."""
-    outcomes = run(sending.claim_batch, sending.send_claimed, budget=budget)
+    outcomes = run(claiming.claim_batch, sending.send_claimed, budget=budget)
     _hand_over(dispatching.SEND)
     return dict(outcomes)
 

@@ -25,7 +25,9 @@ from ...infra.models import Transfer, utcnow
 from ...infra.state import current_state as current_maventa
 from ...infra.texts import T_
 from . import dispatch as dispatching
-from .sending import fail, send_signal, short_answer, with_connection
+from .claiming import with_connection
+from .failures import fail
+from .recording import send_signal, short_answer
 from .states import (
     ACCEPTED,
     DELIVERED,

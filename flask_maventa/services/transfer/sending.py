@@ -5,256 +5,63 @@
       └── transient ────┘  └── the answer was lost ──▶ in_doubt ──read by our uuid──▶ accepted | send again
     permanent error (4xx, pre-flight, no credentials) ─────────────────────────────────▶ failed
 
-A claim sets a lease (MAVENTA_LEASE_SECONDS) and the claiming process's id; the scheduler turns a
-claim whose lease expired, or whose process stopped beating, into ``in_doubt``. An in-doubt transfer
-is first looked up at Maventa by our uuid: found, it is accepted without a second upload.
+Claims are made in claiming.py; what each step writes, in recording.py; a permanent failure, in
+failures.py. An in-doubt transfer is first looked up at Maventa by our uuid: found, it is accepted
+without a second upload.
 """
 
 from __future__ import annotations
 
-import functools
 import logging
 import time
-from collections.abc import Callable, Mapping, Sequence
-from dataclasses import dataclass
-from datetime import datetime, timedelta
-from typing import Any, TypeVar, cast
-
-import sqlalchemy as sa
+from collections.abc import Mapping, Sequence
+from datetime import timedelta
+from typing import Any
 
 from ...client import errors as maventa_errors
 from ...client.languages import maventa_language
 from ...client.package import invoice_zip
 from ...document.findings import Finding
 from ...document.markers import N_
-from ...infra import audit, heartbeat, signals
 from ...infra import counters as metrics
+from ...infra import signals
 from ...infra.crypto import UNREADABLE, UNREADABLE_HINT, SecretUnreadable
-from ...infra.i18n import company_locale, gettext
-from ...infra.models import Connection, DbSession, Transfer, utcnow
+from ...infra.models import Connection, Transfer, utcnow
 from ...infra.state import current_state as current_maventa
-from ...infra.texts import T_, Msg, english, finding_text, joined, render, stored
+from ...infra.texts import T_, finding_text, joined
 from ..maventa_errors import kind_of
 from ..routing import send_params
-from . import dispatch as dispatching
+from .claiming import claim
+from .failures import fail
+from .recording import (
+    Request,
+    commit_step,
+    error_columns,
+    error_data,
+    request_columns,
+    send_signal,
+    set_host_status,
+    short_answer,
+    write_attempt_notes,
+)
 from .states import (
     ACCEPTED,
-    FAILED,
     IN_DOUBT,
     QUEUED,
     SENDING,
     TABLE,
     Note,
     Outcome,
-    RetryRefused,
     backoff,
     cfg,
     commit_retrying,
     log_step,
-    maventa_uuid,
     request_slot,
-    serialized,
     transition,
     write_notes,
 )
 
 log = logging.getLogger("flask_maventa.transfer")
-T = TypeVar("T")
-
-# Maventa's ``lang`` values for the customer's ISO 639-1 language.
-
-BODY_LIMIT = 2000  # characters of a response body kept in the timeline
-
-
-# -- small helpers -----------------------------------------------------------------------------------------
-
-
-def _body_summary(response: Any) -> str | None:
-    if response is None:
-        return None
-    try:
-        text: str = response.text
-    except Exception:  # noqa: BLE001 - a streamed or undecodable body is summarised as absent
-        return None
-    return text[:BODY_LIMIT]
-
-
-def error_data(exc: maventa_errors.MaventaError) -> dict[str, Any]:
-    data = {"error": type(exc).__name__, "code": exc.code, "message": exc.message, "details": exc.details}
-    body = _body_summary(exc.response)
-    if body:
-        data["response_body"] = body
-    return data
-
-
-def set_host_status(transfer: Transfer, status_id: str | None) -> None:
-    if status_id:
-        current_maventa().adapter.set_invoice_status(transfer.invoice_id, status_id)
-
-
-def send_signal(signal: Any, transfer: Transfer) -> None:
-    if not signal.receivers:
-        return
-    try:
-        signal.send(transfer, app=current_maventa().app)
-    except Exception:  # a host receiver's bug must not undo a committed transfer
-        log.exception("a receiver of %s failed for transfer %s", signal.name, transfer.id)
-
-
-def short_answer(answer: Mapping[str, Any]) -> dict[str, Any]:
-    keep = ("id", "status", "invoice_nr", "sum", "currency", "recipient", "created_at", "destination")
-    return {k: answer[k] for k in keep if k in answer}
-
-
-# -- claiming ----------------------------------------------------------------------------------------------
-
-
-def _claim_values(now: Any) -> dict[str, Any]:
-    lease = now + timedelta(seconds=float(cfg("MAVENTA_LEASE_SECONDS")))
-    return {"state": SENDING, "lease_until": lease, "attempts": Transfer.attempts + 1, "updated_at": now,
-            "claimed_by": heartbeat.current_id()}
-
-
-# The batch claim runs every few invoices: its statements are built once, with parameters.
-_DUE = sa.and_(TABLE.c.state.in_([QUEUED, IN_DOUBT]),
-               sa.or_(TABLE.c.next_attempt_at.is_(None), TABLE.c.next_attempt_at <= sa.bindparam("now")))
-_DUE_ROWS = sa.select(TABLE.c.id, TABLE.c.state).where(_DUE).order_by(TABLE.c.id).limit(sa.bindparam("limit"))
-_DUE_ROWS_LOCKED = _DUE_ROWS.with_for_update(skip_locked=True)
-_CLAIM = (TABLE.update()
-          .where(TABLE.c.id.in_(sa.bindparam("ids", expanding=True)), TABLE.c.state == sa.bindparam("from_state"),
-                 _DUE)
-          .values(state=SENDING, lease_until=sa.bindparam("lease"), attempts=TABLE.c.attempts + 1,
-                  updated_at=sa.bindparam("now"), claimed_by=sa.bindparam("claimer")))
-_CLAIM_RETURNING = _CLAIM.returning(TABLE.c.id)
-
-
-def claim(transfer_id: int) -> tuple[Transfer | None, bool]:
-    """Take one transfer for this process: ``(transfer, reconcile)``, or ``(None, False)`` if not ours.
-
-    ``reconcile`` is True when an earlier attempt may have reached Maventa (in doubt, or a lease that
-    expired): then we read the invoice by our UUID before sending anything.
-    """
-    session = current_maventa().session
-    transfer = session.get(Transfer, transfer_id)
-    if transfer is None:
-        return None, False
-    now = utcnow()
-    claimed = _claim_values(now)
-    doubtful = cast("sa.CursorResult[Any]", session.execute(
-        sa.update(Transfer)
-        .where(Transfer.id == transfer_id,
-               sa.or_(sa.and_(Transfer.state == IN_DOUBT,
-                              sa.or_(Transfer.next_attempt_at.is_(None), Transfer.next_attempt_at <= now)),
-                      sa.and_(Transfer.state == SENDING, Transfer.lease_until < now)))
-        .values(**claimed).execution_options(synchronize_session=False)
-    )).rowcount == 1
-    fresh = not doubtful and cast("sa.CursorResult[Any]", session.execute(
-        sa.update(Transfer)
-        .where(Transfer.id == transfer_id, Transfer.state == QUEUED,
-               sa.or_(Transfer.next_attempt_at.is_(None), Transfer.next_attempt_at <= now))
-        .values(**claimed).execution_options(synchronize_session=False)
-    )).rowcount == 1
-    session.commit()
-    if not (doubtful or fresh):
-        return None, False
-    session.refresh(transfer)
-    return transfer, doubtful
-
-
-def claim_batch(limit: int) -> list[tuple[Transfer, bool]]:
-    """Take up to ``limit`` due transfers, oldest first: ``[(transfer, reconcile), ...]``; one transaction.
-
-    On PostgreSQL the due rows are locked with ``FOR UPDATE SKIP LOCKED``, so workers on many hosts
-    take disjoint batches without waiting for each other. Elsewhere the conditional UPDATE (same state,
-    still due) decides: a row another worker took a moment ago is simply not ours.
-
-    The transfers come loaded with their connections, detached (one query for the batch instead of one
-    per send); :func:`send_claimed` gives each its own copy in the session of the thread that sends it.
-    """
-    session = current_maventa().session
-    postgres = session.get_bind().dialect.name == "postgresql"
-    returning = session.get_bind().dialect.update_returning
-    claimed: list[tuple[Transfer, bool]] = []
-    lease = timedelta(seconds=float(cfg("MAVENTA_LEASE_SECONDS")))
-    for _ in range(3):  # lost races (SQLite): look again, so a short batch means "nothing more is due"
-        lost = 0
-        with serialized(session):
-            now = utcnow()
-            rows = session.execute(_DUE_ROWS_LOCKED if postgres else _DUE_ROWS,
-                                   {"now": now, "limit": limit - len(claimed)}).all()
-            reconcile: dict[int, bool] = {}
-            for state in (IN_DOUBT, QUEUED):
-                ids = [row.id for row in rows if row.state == state]
-                if not ids:
-                    continue
-                params = {"now": now, "lease": now + lease, "claimer": heartbeat.current_id(), "from_state": state}
-                if returning:
-                    got = list(session.scalars(_CLAIM_RETURNING, {**params, "ids": ids}))
-                else:
-                    got = [i for i in ids if cast("sa.CursorResult[Any]", session.execute(
-                        _CLAIM, {**params, "ids": [i]})).rowcount == 1]
-                reconcile.update((transfer_id, state == IN_DOUBT) for transfer_id in got)
-                lost += len(ids) - len(got)
-            if reconcile:
-                transfers = session.scalars(_CLAIMED, {"ids": list(reconcile)}).unique().all()
-                for transfer in transfers:  # out of this session before the commit expires them
-                    session.expunge(transfer)
-                    if transfer.connection in session:
-                        session.expunge(transfer.connection)
-                claimed += [(transfer, reconcile[transfer.id]) for transfer in transfers]
-            session.commit()
-        if not lost or len(claimed) >= limit:
-            break
-    return claimed
-
-
-@functools.cache
-def with_connection() -> tuple[Any, ...]:
-    """Load a transfer and its connection in one query."""
-    return (sa.orm.joinedload(Transfer.connection),)
-
-
-_CLAIMED = (sa.select(Transfer).options(*with_connection())
-            .where(Transfer.id.in_(sa.bindparam("ids", expanding=True))).order_by(Transfer.id))
-
-
-# -- one attempt -------------------------------------------------------------------------------------------
-
-
-@dataclass(frozen=True)
-class Request:
-    """What an attempt sent, recorded in the same transaction as Maventa's answer to it.
-
-    One write transaction per attempt instead of two: the database commits half as often, which on
-    SQLite is most of what a send costs. A worker killed mid-request leaves no request event; the
-    in-doubt event written when its claim is handed back says what happened instead.
-    """
-
-    at: datetime
-    invoice_number: str | None
-    route: str
-    message: Msg
-    summary: dict[str, Any]
-
-
-def _request_columns(transfer: Transfer) -> dict[str, Any]:
-    request: Request | None = getattr(transfer, "pending_request", None)
-    return {} if request is None else {"invoice_number": request.invoice_number, "route": request.route}
-
-
-def _write_notes(session: DbSession, transfer: Transfer, *notes: Note) -> None:
-    """The attempt's request event (if not written yet) and ``notes``, in one statement."""
-    request: Request | None = getattr(transfer, "pending_request", None)
-    if request is not None:  # dated when it was sent, before the answer's event
-        notes = (Note("transfer.request", request.message, None, request.summary, request.at), *notes)
-    write_notes(session, transfer, *notes)
-
-
-def _commit(session: DbSession, transfer: Transfer, write: Callable[[], T], *, what: str) -> T:
-    """:func:`commit_retrying` for a step of an attempt; the attempt's request is written once, with it."""
-    value = commit_retrying(session, write, what=what)
-    transfer.pending_request = None
-    return value
 
 
 def send(transfer_id: int) -> Outcome:
@@ -442,9 +249,9 @@ def reconcile_by_uuid(transfer: Transfer, company: Any) -> Outcome | None:
 
         def write_missing() -> None:
             log_step(transfer, "reconciled", found=False)
-            _write_notes(session, transfer, Note("transfer.reconciled", message, 404))
+            write_attempt_notes(session, transfer, Note("transfer.reconciled", message, 404))
 
-        _commit(session, transfer, write_missing, what="reconcile")
+        commit_step(session, transfer, write_missing, what="reconcile")
         metrics.step("reconciled")
         return None
     except maventa_errors.TransientError as exc:
@@ -474,16 +281,16 @@ def accept(transfer: Transfer, answer: Mapping[str, Any], *, http_status: int, d
             maventa_invoice_id=invoice_id, maventa_status=answer.get("status") or "PENDING", accepted_at=now,
             poll_count=0, next_poll_at=now + timedelta(seconds=float(cfg("MAVENTA_POLL_SCHEDULE")[0])),
             last_error_code=None, last_error_message=None, last_error_hint=None, last_error=None,
-            **_request_columns(transfer),
+            **request_columns(transfer),
         )
         if not moved:  # our lease expired and someone else took over; they will reach the same answer
             return False
         set_host_status(transfer, transfer.connection.success_status_id)
         log_step(transfer, "accepted", http_status=http_status, duration_ms=duration_ms)
-        _write_notes(session, transfer, *notes)
+        write_attempt_notes(session, transfer, *notes)
         return True
 
-    if not _commit(session, transfer, write, what="accept"):
+    if not commit_step(session, transfer, write, what="accept"):
         return Outcome("skipped", "lease lost")
     metrics.step("accepted")
     send_signal(signals.transfer_accepted, transfer)
@@ -494,12 +301,12 @@ def _record_error(transfer: Transfer, exc: maventa_errors.MaventaError, kind: st
     session = current_maventa().session
 
     def write() -> None:
-        columns = _request_columns(transfer)
+        columns = request_columns(transfer)
         if columns:
             session.execute(TABLE.update().where(TABLE.c.id == transfer.id).values(**columns))
-        _write_notes(session, transfer, Note(kind, str(exc), exc.status, error_data(exc)))
+        write_attempt_notes(session, transfer, Note(kind, str(exc), exc.status, error_data(exc)))
 
-    _commit(session, transfer, write, what=kind)
+    commit_step(session, transfer, write, what=kind)
 
 
 def _retry(transfer: Transfer, exc: maventa_errors.MaventaError, *, in_doubt: bool) -> Outcome:
@@ -530,130 +337,15 @@ def _retry(transfer: Transfer, exc: maventa_errors.MaventaError, *, in_doubt: bo
         moved = transition(session, transfer, [SENDING], state=state, lease_until=None, claimed_by=None,
                            next_attempt_at=utcnow() + timedelta(seconds=delay),
                            **error_columns(exc.code or type(exc).__name__, str(exc), hint),
-                           **_request_columns(transfer))
+                           **request_columns(transfer))
         if not moved:
             return False
         log_step(transfer, "in_doubt" if in_doubt else "retry", http_status=exc.status, delay_s=delay,
                  error=type(exc).__name__)
-        _write_notes(session, transfer, note)
+        write_attempt_notes(session, transfer, note)
         return True
 
-    if not _commit(session, transfer, write, what="retry"):
+    if not commit_step(session, transfer, write, what="retry"):
         return Outcome("skipped", "lease lost")
     metrics.step("in_doubt" if in_doubt else "retry")
     return Outcome(state, str(exc))
-
-
-def error_columns(code: str, message: Any, hint: Any) -> dict[str, Any]:
-    """A transfer's error columns: the texts untranslated in ``last_error`` (read in the reader's language),
-    in English in the two text columns."""
-    return {"last_error_code": str(code)[:64], "last_error_message": english(message),
-            "last_error_hint": english(hint) or None,
-            "last_error": {"message": stored(message), "hint": stored(hint) if hint else None}}
-
-
-def fail(transfer: Transfer, code: str, message: Any, hint: Any, *, error: Any = None,
-         data: dict[str, Any] | None = None, values: dict[str, Any] | None = None) -> Outcome:
-    """A permanent failure: failed, the host's failure status, and an error email -- once.
-
-    ``message`` and ``hint`` are stored untranslated: a :class:`~...infra.texts.Msg`, a string marked
-    with ``N_`` (a hint), a stored text, or plain text nobody translates (Maventa's words, as the message).
-    ``values`` are more columns to set in the same conditional UPDATE.
-    """
-    session = current_maventa().session
-    hint_text = T_(hint) if isinstance(hint, str) and hint else hint
-    event_data = dict(data or {})
-    if error is not None:
-        event_data.update(error_data(error))
-    status = getattr(error, "status", None)
-    note = Note("transfer.failed", message, status, event_data or None)
-
-    def write() -> bool:
-        moved = transition(session, transfer, [SENDING, ACCEPTED], state=FAILED, lease_until=None, claimed_by=None,
-                           next_attempt_at=None, next_poll_at=None, finished_at=utcnow(),
-                           **error_columns(code, message, hint_text),
-                           **{**_request_columns(transfer), **(values or {})})
-        if not moved:
-            return False
-        set_host_status(transfer, transfer.connection.failure_status_id)
-        log_step(transfer, "failed", level=logging.WARNING, code=str(code)[:64], http_status=status)
-        _write_notes(session, transfer, note)
-        return True
-
-    if not _commit(session, transfer, write, what="fail"):
-        return Outcome("skipped", "already moved on")
-    metrics.step("failed")
-    _mail_failure(transfer)
-    send_signal(signals.transfer_failed, transfer)
-    return Outcome(FAILED, english(message))
-
-
-def _mail_failure(transfer: Transfer) -> None:
-    ext = current_maventa()
-    connection = transfer.connection
-    recipients = connection.error_email_list
-    if not recipients:
-        return
-    with company_locale(connection):  # the recipients' language, whoever's page made the invoice fail
-        subject, body = failure_mail(transfer)
-    try:
-        ext.mailer.send(recipients, subject, body)
-        kind, message = "transfer.mail", T_("Error report sent to %(to)s.", to=", ".join(recipients))
-    except Exception as exc:  # noqa: BLE001 - the transfer is failed either way; say the mail did not go
-        log.warning("error email for transfer %s failed: %s", transfer.id, type(exc).__name__)
-        kind, message = "transfer.mail_failed", T_("The error report could not be sent: %(e)s", e=str(exc))
-    commit_retrying(ext.session, lambda: audit.record(ext.session, kind, message, transfer=transfer), what=kind)
-
-
-def failure_mail(transfer: Transfer) -> tuple[str, str]:
-    """The error email's subject and body, in the current locale."""
-    connection = transfer.connection
-    company = current_maventa().adapter.get_company(connection.company_id)
-    number = transfer.invoice_number or transfer.invoice_id
-    error = transfer.last_error or {}
-    reason = render(error["message"]) if error.get("message") is not None else transfer.last_error_message
-    hint = render(error["hint"]) if error.get("hint") is not None else transfer.last_error_hint
-    subject = gettext("Maventa: invoice %(number)s could not be sent", number=number)
-    body = "\n".join([
-        gettext("Invoice %(number)s of %(company)s did not reach the customer through Maventa.",
-                number=number, company=company.name if company else connection.company_id),
-        "",
-        gettext("Reason: %(reason)s", reason=reason or ""),
-        gettext("What to do: %(hint)s", hint=hint or ""),
-        "",
-        gettext("After fixing it, use Retry in the Maventa transfer log."),
-        f"(transfer {transfer.id}, revision {transfer.revision}, uuid {transfer.maventa_uuid})",
-    ])
-    return subject, body
-
-
-# -- retry after a fix -------------------------------------------------------------------------------------
-
-
-def retry(transfer: Transfer, *, actor: str | None = None) -> Transfer:
-    """The user fixed the invoice: a new revision (new UUID) goes on its way, the host status follows."""
-    session = current_maventa().session
-    if transfer.state != FAILED:
-        raise RetryRefused(gettext(
-            "Only failed transfers can be retried; invoice %(number)s is %(state)s.",
-            number=transfer.invoice_number or transfer.invoice_id, state=gettext(transfer.state)))
-    latest = session.scalar(sa.select(sa.func.max(Transfer.revision)).where(
-        Transfer.connection_id == transfer.connection_id, Transfer.invoice_id == transfer.invoice_id))
-    if latest != transfer.revision:
-        raise RetryRefused(gettext(
-            "Invoice %(number)s has a newer attempt already; retry that one if it fails.",
-            number=transfer.invoice_number or transfer.invoice_id))
-    connection = transfer.connection
-    revision = transfer.revision + 1
-    new = Transfer(connection_id=connection.id, invoice_id=transfer.invoice_id, revision=revision,
-                   invoice_number=transfer.invoice_number, state=QUEUED,
-                   maventa_uuid=maventa_uuid(connection, transfer.invoice_id, revision))
-    session.add(new)
-    session.flush()  # a concurrent retry of the same revision fails here on the unique constraint
-    set_host_status(new, connection.transfer_status_id)
-    audit.record(session, "transfer.retried", T_("Retried as revision %(r)s.", r=revision),
-                 transfer=new, actor=actor, data={"previous_transfer": transfer.id, "revision": revision})
-    session.commit()
-    dispatching.try_dispatch(dispatching.SEND)
-    send_signal(signals.transfer_queued, new)
-    return new

@@ -29,6 +29,7 @@ from ...infra.texts import T_, english, joined
 from ..settings import transfer_blockers as settings_blockers
 from ..webhooks import ensure_webhook
 from . import dispatch as dispatching
+from .recording import send_signal
 from .states import QUEUED, TABLE, cfg, commit_retrying, uuid_for
 
 log = logging.getLogger("flask_maventa.transfer")
@@ -206,8 +207,6 @@ def _insert_new(session: DbSession, rows: list[dict[str, Any]]) -> list[tuple[in
 def _signal_created(session: DbSession, transfer_ids: list[int]) -> None:
     if not transfer_ids or not signals.transfer_queued.receivers:
         return  # loading every row only to tell nobody would be most of the sweep's cost
-    from .sending import send_signal
-
     for start in range(0, len(transfer_ids), 500):
         for transfer in session.scalars(sa.select(Transfer).where(Transfer.id.in_(transfer_ids[start:start + 500]))):
             send_signal(signals.transfer_queued, transfer)
