@@ -6,7 +6,7 @@ The zone is MAVENTA_TIMEZONE, else the host's Flask-Babel BABEL_DEFAULT_TIMEZONE
 from __future__ import annotations
 
 from collections.abc import Mapping
-from datetime import UTC, datetime, tzinfo
+from datetime import UTC, date, datetime, time, tzinfo
 from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 
 from flask import current_app
@@ -35,3 +35,15 @@ def local_time(moment: datetime | None, *, seconds: bool = False) -> str:
     aware = moment.replace(tzinfo=UTC) if moment.tzinfo is None else moment
     local = aware.astimezone(zone_of(current_app.config))
     return local.strftime("%Y-%m-%d %H:%M:%S %Z" if seconds else "%Y-%m-%d %H:%M %Z")
+
+
+def utc_day(day: date, *, end: bool = False) -> datetime:
+    """The first (or, with ``end``, the last) moment of ``day`` in the configured zone, as stored: naive UTC.
+
+    A day the user picks is a day where they are: in Oslo, "30 November" starts at 23:00 UTC the day before.
+    """
+    local = datetime.combine(day, time.max if end else time.min, tzinfo=zone_of(current_app.config))
+    try:
+        return local.astimezone(UTC).replace(tzinfo=None)
+    except OverflowError:  # the first or last day a datetime can hold, in a zone away from UTC
+        return datetime.max if end else datetime.min  # noqa: DTZ901 - stored times are naive UTC

@@ -9,12 +9,13 @@ from __future__ import annotations
 
 from collections.abc import Callable, Mapping, Sequence
 from dataclasses import dataclass
-from datetime import date, datetime, time, timedelta
+from datetime import date, timedelta
 from typing import Any
 
 import sqlalchemy as sa
 
 from ..infra import heartbeat
+from ..infra.clock import utc_day
 from ..infra.i18n import gettext
 from ..infra.models import MAX_ID, Connection, Event, Transfer
 from ..infra.state import current_state
@@ -49,10 +50,10 @@ def transfers(filters: Filters, connections: Mapping[int, Connection]) -> Sequen
             [c.id for c in connections.values() if c.company_id == filters.company] or [-1]))
     if filters.state:
         query = query.where(Transfer.state == filters.state)
-    if filters.date_from:
-        query = query.where(Transfer.created_at >= datetime.combine(filters.date_from, time.min))
+    if filters.date_from:  # days in the configured zone (MAVENTA_TIMEZONE), as the page shows times
+        query = query.where(Transfer.created_at >= utc_day(filters.date_from))
     if filters.date_to:  # through the end of that day (no "+ 1 day": 9999-12-31 has no next day)
-        query = query.where(Transfer.created_at <= datetime.combine(filters.date_to, time.max))
+        query = query.where(Transfer.created_at <= utc_day(filters.date_to, end=True))
     if filters.number:
         number = filters.number.strip()
         query = query.where(sa.or_(Transfer.invoice_number.contains(number, autoescape=True),

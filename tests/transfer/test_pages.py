@@ -3,10 +3,13 @@
 from __future__ import annotations
 
 import re
+from datetime import UTC, datetime
 
 import pytest
+import sqlalchemy as sa
 
-from flask_maventa.infra.models import utcnow
+from flask_maventa.extension import current_maventa
+from flask_maventa.infra.models import Transfer, utcnow
 from flask_maventa.services import transfer
 
 from .conftest import BUYER_EIA, invoice_json
@@ -189,3 +192,36 @@ def test_sweep_registers_the_webhook_with_maventa(make_host):
         company = host.ext.company_client(connection)
         hooks = company.list_webhooks()
         assert any(f"/webhooks/{connection.id}/" in h.get("destination", "") for h in hooks)
+
+
+@pytest.mark.parametrize(("zone", "created", "on_the_day", "from_the_day"), [
+    # 00:30 on 30 November in Oslo is still 29 November in UTC: the user's day is Oslo's.
+    ("Europe/Oslo", datetime(2026, 11, 29, 23, 30, tzinfo=UTC), True, True),
+    ("Europe/Oslo", datetime(2026, 11, 30, 23, 30, tzinfo=UTC), False, True),  # 1 December in Oslo
+    ("UTC", datetime(2026, 11, 29, 23, 30, tzinfo=UTC), False, False),
+])
+def test_the_date_filter_takes_days_in_the_configured_zone(make_host, zone, created, on_the_day, from_the_day):
+    host = make_host(MAVENTA_TIMEZONE=zone)
+    with host.app.app_context():
+        host.connect()
+        transfer_id = _failed_transfer(host)
+        session = current_maventa().session
+        session.execute(sa.update(Transfer).where(Transfer.id == transfer_id).values(created_at=created.replace(tzinfo=None)))  # stored naive UTC
+        session.commit()
+        client = host.app.test_client()
+        for query, listed in (("date_from=2026-11-30&date_to=2026-11-30", on_the_day),
+                              ("date_from=2026-11-30", from_the_day)):
+            html = client.get(f"{PREFIX}/transfers?{query}").get_data(as_text=True)
+            assert (f'id="transfer-{transfer_id}"' in html) is listed, (zone, query)
+
+
+@pytest.mark.parametrize("zone", ["Pacific/Kiritimati", "Pacific/Pago_Pago"])  # UTC+14 and UTC-11
+def test_the_first_and_last_days_a_date_can_hold_filter_in_any_zone(make_host, zone):
+    host = make_host(MAVENTA_TIMEZONE=zone)
+    with host.app.app_context():
+        host.connect()
+        _failed_transfer(host)
+        client = host.app.test_client()
+        html = client.get(f"{PREFIX}/transfers?date_from=0001-01-01&date_to=9999-12-31").get_data(as_text=True)
+        assert "F-1" in html
+        assert "No transfers match" in client.get(f"{PREFIX}/transfers?date_to=0001-01-01").get_data(as_text=True)
