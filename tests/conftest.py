@@ -1,7 +1,15 @@
+import sys
 import weakref
 
 import pytest
 import sqlalchemy as sa
+
+# jsonschema's optional IRI format checker (rfc3987-syntax, installed by bravado-core's
+# jsonschema[format-nongpl]) compiles ~35 Earley parsers when jsonschema is imported: ~5 s of CPU in every
+# test process (python-jsonschema/jsonschema#1428). No schema of ours has an "iri" format (the sandbox
+# checks Draft 4, the invoice schema uses "date"), so the test processes import jsonschema without it, as
+# ``python -m flask_maventa.sandbox`` does.
+sys.modules.setdefault("rfc3987_syntax", None)  # type: ignore[arg-type]
 
 pytest_plugins = [
     "pytester",

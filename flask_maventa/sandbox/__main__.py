@@ -8,9 +8,17 @@ from __future__ import annotations
 import argparse
 import dataclasses
 import logging
+import sys
 
-from .knobs import Knobs
-from .server import SandboxServer
+# This process is the sandbox alone, and its request checks (Draft 4, spec.py) use no format checker. Left
+# alone, jsonschema imports the optional IRI format checker (rfc3987-syntax, which bravado-core's
+# jsonschema[format-nongpl] installs) and that compiles ~35 Earley parsers at import: ~5 s of CPU at every
+# sandbox start (python-jsonschema/jsonschema#1428). A None entry makes that optional import fail, as if
+# the package were not installed. Never done where the sandbox is imported into someone else's process.
+sys.modules.setdefault("rfc3987_syntax", None)  # type: ignore[arg-type]
+
+from .knobs import Knobs  # noqa: E402 - after the line above
+from .server import SandboxServer  # noqa: E402
 
 # Shorter or older spellings kept working.
 ALIASES = {"latency_ms": ["--latency"], "fault_paths": ["--fault-path"], "refused_scopes": ["--refused-scope"]}
