@@ -1,10 +1,11 @@
-"""InvoiceDocument → Peppol BIS Billing 3.0 UBL 2.1 ``Invoice`` or ``CreditNote`` (lxml).
+"""InvoiceDocument → Peppol BIS Billing 3.0 UBL 2.1 ``Invoice`` or ``CreditNote``.
 
 :func:`build_ubl` first runs the pre-flight document checks: a document it cannot
 represent raises :class:`~flask_maventa.document.findings.DocumentError` listing every problem,
 and no XML is returned at all. Amounts come from :func:`compute_totals` (one place).
-Text is escaped by lxml; characters XML 1.0 cannot carry (control characters, lone
-surrogates) are dropped, and empty values leave their element out (PEPPOL-EN16931-R008).
+Text is escaped as lxml escapes it (:func:`write_ubl` serialises the same elements through lxml);
+characters XML 1.0 cannot carry (control characters, lone surrogates) are dropped, and empty
+values leave their element out (PEPPOL-EN16931-R008).
 
 The commands around it (``flask maventa render-ubl`` / ``check``) are in :mod:`flask_maventa.cli.documents`.
 """
@@ -77,13 +78,16 @@ def write_ubl(doc: InvoiceDocument, totals: Totals | None = None, *, pdf: bytes 
     (keyed by the element's path, ``lxml``'s ``getpath``).
 
     :func:`build_ubl` is the one to call; this is for mapping official findings back to the
-    fields, and for tests that need the XML of a broken document.
+    fields, and for tests that need the XML of a broken document. Its XML is serialised by lxml
+    (the tree is needed for the paths), so it also checks that :func:`build_ubl`'s own serialiser
+    writes the same bytes (tests/ubl/test_corpus.py).
     """
     writer = _UblWriter(doc, totals or compute_totals(doc))
-    root = writer.document(pdf, pdf_filename)
+    root, elements = writer.to_lxml(writer.document(pdf, pdf_filename))
     tree = root.getroottree()
-    origin = {tree.getpath(el): field for el, field in writer.origin.items()}
-    return writer.serialize(root), origin
+    origin = {tree.getpath(elements[node]): field for node, field in writer.origin.items()}
+    xml: bytes = etree.tostring(root, xml_declaration=True, encoding="UTF-8")
+    return writer.embed_files(xml), origin
 
 
 def pdf_attachment_filename(doc: InvoiceDocument) -> str:
@@ -110,6 +114,55 @@ def _text(value: object) -> str:
     return text if text.strip() else ""  # the model (Blankless) has stripped what must be stripped
 
 
+# -- the elements and their serialisation -----------------------------------------------------------------
+
+class _Node:
+    """One element of the document being written; ``tag`` has its prefix (``cbc:ID``).
+
+    Plain objects instead of lxml elements: a namespaced lxml element costs ~3 µs to make and an
+    invoice has a hundred or more, most of :func:`build_ubl`'s time. :meth:`_UblWriter.serialize`
+    writes the bytes lxml would write; :func:`write_ubl` turns the same nodes into lxml elements.
+    """
+
+    __slots__ = ("attrs", "children", "tag", "text")
+
+    def __init__(self, parent: _Node | None, tag: str, attrs: dict[str, str] | None = None,
+                 text: str | None = None) -> None:
+        self.tag, self.attrs, self.text = tag, attrs, text
+        self.children: list[_Node] = []
+        if parent is not None:
+            parent.children.append(self)
+
+
+# What libxml2 escapes in text and in attribute values (lxml's serialiser); the search skips the
+# translate for the usual text that has none of them.
+_TEXT_SPECIAL = re.compile("[&<>\r]")
+_TEXT_ESCAPES = str.maketrans({"&": "&amp;", "<": "&lt;", ">": "&gt;", "\r": "&#13;"})
+_ATTR_SPECIAL = re.compile('[&<>"\t\n\r]')
+_ATTR_ESCAPES = str.maketrans({"&": "&amp;", "<": "&lt;", ">": "&gt;", '"': "&quot;",
+                               "\t": "&#9;", "\n": "&#10;", "\r": "&#13;"})
+
+
+def _write(node: _Node, out: list[str]) -> None:
+    """Append ``node`` as XML text to ``out`` (as libxml2 writes it: ``<a/>`` when it has no content)."""
+    start = "<" + node.tag
+    if node.attrs:
+        for name, value in node.attrs.items():
+            if _ATTR_SPECIAL.search(value):
+                value = value.translate(_ATTR_ESCAPES)
+            start += f' {name}="{value}"'
+    text = node.text
+    if text is None and not node.children:
+        out.append(start + "/>")
+        return
+    out.append(start + ">")
+    if text:
+        out.append(text.translate(_TEXT_ESCAPES) if _TEXT_SPECIAL.search(text) else text)
+    for child in node.children:
+        _write(child, out)
+    out.append(f"</{node.tag}>")
+
+
 class _UblWriter:
     """Writes one document; each method writes one UBL group in schema order.
 
@@ -121,7 +174,8 @@ class _UblWriter:
     def __init__(self, doc: InvoiceDocument, totals: Totals, *, track_origin: bool = True) -> None:
         self.doc, self.totals = doc, totals
         self.currency = doc.currency
-        self.origin: dict[etree._Element, str] = {}
+        self.namespace = NS[doc.document_type]
+        self.origin: dict[_Node, str] = {}
         self.track = track_origin
         self.nonce = secrets.token_hex(8)
         self.embedded: list[tuple[bytes, bytes]] = []  # (placeholder, file content) -- see embed()
@@ -130,8 +184,8 @@ class _UblWriter:
         """The element text standing for ``content`` until :meth:`serialize` writes its base64 there.
 
         A PDF is most of an invoice's bytes: its base64 goes straight into the serialized document
-        (base64 needs no escaping) instead of through lxml's tree, which would copy, check and escape
-        it again -- a third of the whole build for a 100 KB PDF.
+        (base64 needs no escaping) instead of through the serialiser, which would copy, check and escape
+        it again.
         """
         if not content:
             return ""
@@ -139,52 +193,75 @@ class _UblWriter:
         self.embedded.append((marker.encode("ascii"), content))
         return marker
 
-    def serialize(self, root: etree._Element) -> bytes:
-        xml: bytes = etree.tostring(root, xml_declaration=True, encoding="UTF-8")
+    def embed_files(self, xml: bytes) -> bytes:
         for marker, content in self.embedded:
             xml = xml.replace(marker, base64.b64encode(content), 1)
         return xml
 
+    def serialize(self, root: _Node) -> bytes:
+        """The document's bytes, exactly as ``etree.tostring(..., xml_declaration=True, encoding="UTF-8")``
+        writes the same elements (see :meth:`to_lxml`)."""
+        out = [f"<?xml version='1.0' encoding='UTF-8'?>\n<{root.tag} xmlns=\"{self.namespace}\" "
+               f"xmlns:cac=\"{CAC}\" xmlns:cbc=\"{CBC}\">"]
+        for child in root.children:
+            _write(child, out)
+        out.append(f"</{root.tag}>")
+        return self.embed_files("".join(out).encode("utf-8"))
+
+    def to_lxml(self, root: _Node) -> tuple[etree._Element, dict[_Node, etree._Element]]:
+        """The same document as lxml elements, and the element made for each node."""
+        namespaces = {"cac": CAC, "cbc": CBC}
+        nsmap: dict[str | None, str] = {None: self.namespace, "cac": CAC, "cbc": CBC}
+        top = etree.Element(f"{{{self.namespace}}}{root.tag}", nsmap=nsmap)
+        elements = {root: top}
+        pending = [root]
+        while pending:
+            node = pending.pop()
+            element = elements[node]
+            element.text = node.text
+            for child in node.children:
+                prefix, _, local = child.tag.partition(":")
+                elements[child] = etree.SubElement(element, f"{{{namespaces[prefix]}}}{local}", child.attrs)
+                pending.append(child)
+        return top, elements
+
     # small helpers: an element is written only when it has a value (R008: no empty elements)
-    def cbc(self, parent: etree._Element, name: str, value: object, src: str | None = None, /,
-            **attrs: str | None) -> etree._Element | None:
+    def cbc(self, parent: _Node, name: str, value: object, src: str | None = None, /,
+            **attrs: str | None) -> _Node | None:
         if value is None:
             return None
         text = _text(value)
         if not text:
             return None
         given = {k: _text(v) for k, v in attrs.items() if v} if attrs else None
-        el = etree.SubElement(parent, f"{{{CBC}}}{name}", given)
-        el.text = text
+        el = _Node(parent, "cbc:" + name, given, text)
         if src and self.track:
             self.origin[el] = src
         return el
 
-    def cac(self, parent: etree._Element, name: str, src: str | None = None) -> etree._Element:
-        el = etree.SubElement(parent, f"{{{CAC}}}{name}")
+    def cac(self, parent: _Node, name: str, src: str | None = None) -> _Node:
+        el = _Node(parent, "cac:" + name)
         if src and self.track:
             self.origin[el] = src
         return el
 
-    def amount(self, parent: etree._Element, name: str, value: Decimal, currency: str | None = None,
-               src: str | None = None) -> etree._Element:
-        el = etree.SubElement(parent, f"{{{CBC}}}{name}", currencyID=currency or self.currency)
-        el.text = format(value, "f")
+    def amount(self, parent: _Node, name: str, value: Decimal, currency: str | None = None,
+               src: str | None = None) -> _Node:
+        el = _Node(parent, "cbc:" + name, {"currencyID": currency or self.currency}, format(value, "f"))
         if src and self.track:
             self.origin[el] = src
         return el
 
-    def reference(self, parent: etree._Element, name: str, value: str | None, src: str) -> None:
+    def reference(self, parent: _Node, name: str, value: str | None, src: str) -> None:
         """A ``cac:*Reference`` holding only an id: written only when the id is (BR-55, R008)."""
         if value:
             self.cbc(self.cac(parent, name, src), "ID", value, src)
 
     # -- the document ----------------------------------------------------------------
 
-    def document(self, pdf: bytes | None, pdf_filename: str | None) -> etree._Element:
+    def document(self, pdf: bytes | None, pdf_filename: str | None) -> _Node:
         doc, credit = self.doc, self.doc.is_credit_note
-        root = etree.Element(f"{{{NS[doc.document_type]}}}{'CreditNote' if credit else 'Invoice'}",
-                             nsmap={None: NS[doc.document_type], "cac": CAC, "cbc": CBC})
+        root = _Node(None, "CreditNote" if credit else "Invoice")
         self.cbc(root, "CustomizationID", CUSTOMIZATION_ID)
         self.cbc(root, "ProfileID", PROFILE_ID)
         self.cbc(root, "ID", doc.number, "number")
@@ -261,14 +338,14 @@ class _UblWriter:
             return (PaymentMeans(code="1"),)
         return doc.payment_means
 
-    def period(self, parent: etree._Element, period: Period | None, src: str, code: str | None = None) -> None:
+    def period(self, parent: _Node, period: Period | None, src: str, code: str | None = None) -> None:
         el = self.cac(parent, "InvoicePeriod", src)
         if period:
             self.cbc(el, "StartDate", period.start, f"{src}.start")
             self.cbc(el, "EndDate", period.end, f"{src}.end")
         self.cbc(el, "DescriptionCode", code, "tax_point_date_code")
 
-    def attachments(self, root: etree._Element, pdf: bytes | None, pdf_filename: str | None) -> None:
+    def attachments(self, root: _Node, pdf: bytes | None, pdf_filename: str | None) -> None:
         files: list[tuple[str, str | None, str | None, str | None, str | None, bytes | None, str | None]] = []
         if pdf is not None:
             name: str | None = safe_filename(pdf_filename) if pdf_filename else pdf_attachment_filename(self.doc)
@@ -284,15 +361,14 @@ class _UblWriter:
                 continue
             attachment = self.cac(ref, "Attachment", src)
             if content is not None:
-                obj = etree.SubElement(attachment, f"{{{CBC}}}EmbeddedDocumentBinaryObject",
-                                       {k: v for k, v in (("mimeCode", mime), ("filename", name)) if v})
-                obj.text = self.embed(content)
+                obj = _Node(attachment, "cbc:EmbeddedDocumentBinaryObject",
+                            {k: v for k, v in (("mimeCode", mime), ("filename", name)) if v}, self.embed(content))
                 if self.track:
                     self.origin[obj] = f"{src}.content"
             if uri:
                 self.cbc(self.cac(attachment, "ExternalReference", f"{src}.uri"), "URI", uri, f"{src}.uri")
 
-    def address(self, parent: etree._Element, name: str, address: Address | None, src: str) -> None:
+    def address(self, parent: _Node, name: str, address: Address | None, src: str) -> None:
         if address is None:
             return
         el = self.cac(parent, name, src)
@@ -305,7 +381,7 @@ class _UblWriter:
             self.cbc(self.cac(el, "Country", f"{src}.country"), "IdentificationCode", address.country,
                      f"{src}.country")
 
-    def party(self, wrapper: etree._Element, p: Party, src: str) -> None:
+    def party(self, wrapper: _Node, p: Party, src: str) -> None:
         seller = src == "seller"
         party = self.cac(wrapper, "Party", src)
         endpoint = p.effective_endpoint()
@@ -339,7 +415,7 @@ class _UblWriter:
             self.cbc(contact, "Telephone", p.phone, f"{src}.phone")
             self.cbc(contact, "ElectronicMail", p.email, f"{src}.email")
 
-    def payee(self, root: etree._Element, p: Payee) -> None:
+    def payee(self, root: _Node, p: Payee) -> None:
         party = self.cac(root, "PayeeParty", "payee")
         if p.identifier:
             self.cbc(self.cac(party, "PartyIdentification", "payee.identifier"), "ID", p.identifier,
@@ -350,7 +426,7 @@ class _UblWriter:
             self.cbc(self.cac(party, "PartyLegalEntity", "payee.legal_id"), "CompanyID", p.legal_id,
                      "payee.legal_id", schemeID=p.legal_id_scheme)
 
-    def tax_representative(self, root: etree._Element, r: TaxRepresentative) -> None:
+    def tax_representative(self, root: _Node, r: TaxRepresentative) -> None:
         party = self.cac(root, "TaxRepresentativeParty", "tax_representative")
         if r.name:
             self.cbc(self.cac(party, "PartyName", "tax_representative.name"), "Name", r.name,
@@ -365,7 +441,7 @@ class _UblWriter:
         """BR-O-02/03/04: a document outside the scope of VAT carries no VAT identifiers."""
         return bool(self.totals.breakdown) and all(s.category == "O" for s in self.totals.breakdown)
 
-    def delivery(self, root: etree._Element, d: Delivery) -> None:
+    def delivery(self, root: _Node, d: Delivery) -> None:
         el = self.cac(root, "Delivery", "delivery")
         self.cbc(el, "ActualDeliveryDate", d.date, "delivery.date")
         if d.location_id or d.address:
@@ -376,7 +452,7 @@ class _UblWriter:
             self.cbc(self.cac(self.cac(el, "DeliveryParty", "delivery.party_name"), "PartyName"), "Name",
                      d.party_name, "delivery.party_name")
 
-    def payment_means(self, root: etree._Element, means: PaymentMeans, src: str) -> None:
+    def payment_means(self, root: _Node, means: PaymentMeans, src: str) -> None:
         el = self.cac(root, "PaymentMeans", src)
         self.cbc(el, "PaymentMeansCode", means.code, f"{src}.code", name=means.text)
         if self.doc.is_credit_note:
@@ -401,7 +477,7 @@ class _UblWriter:
                 self.cbc(self.cac(mandate, "PayerFinancialAccount", f"{src}.payer_account"), "ID",
                          means.payer_account.replace(" ", ""), f"{src}.payer_account")
 
-    def tax_category(self, parent: etree._Element, name: str, category: str, rate: Decimal | None, src: str,
+    def tax_category(self, parent: _Node, name: str, category: str, rate: Decimal | None, src: str,
                      reason: str | None = None, reason_code: str | None = None) -> None:
         el = self.cac(parent, name, src)
         self.cbc(el, "ID", category, f"{src}.vat_category")
@@ -411,7 +487,7 @@ class _UblWriter:
         self.cbc(el, "TaxExemptionReason", reason, f"{src}.vat_exemption_reason")
         self.cbc(self.cac(el, "TaxScheme"), "ID", "VAT")
 
-    def allowance_charge(self, parent: etree._Element, ac: AllowanceCharge, src: str, *, with_tax: bool) -> None:
+    def allowance_charge(self, parent: _Node, ac: AllowanceCharge, src: str, *, with_tax: bool) -> None:
         el = self.cac(parent, "AllowanceCharge", src)
         self.cbc(el, "ChargeIndicator", "true" if ac.is_charge else "false", f"{src}.is_charge")
         self.cbc(el, "AllowanceChargeReasonCode", ac.reason_code, f"{src}.reason_code")
@@ -428,7 +504,7 @@ class _UblWriter:
             category, rate = vat_key(ac.vat_category, ac.vat_rate)
             self.tax_category(el, "TaxCategory", category, rate, src)
 
-    def tax_total(self, root: etree._Element) -> None:
+    def tax_total(self, root: _Node) -> None:
         t = self.totals
         total = self.cac(root, "TaxTotal", "lines")
         self.amount(total, "TaxAmount", t.tax_amount, src="expected_vat_total")
@@ -454,7 +530,7 @@ class _UblWriter:
                 return f"allowances_charges[{i}]"
         return "lines"
 
-    def monetary_total(self, root: etree._Element) -> None:
+    def monetary_total(self, root: _Node) -> None:
         t = self.totals
         el = self.cac(root, "LegalMonetaryTotal", "lines")
         self.amount(el, "LineExtensionAmount", t.line_extension_amount)
@@ -469,7 +545,7 @@ class _UblWriter:
             self.amount(el, "PayableRoundingAmount", t.rounding_amount, src="rounding_amount")
         self.amount(el, "PayableAmount", t.payable_amount, src="expected_total")
 
-    def line(self, root: etree._Element, index: int, line: InvoiceLine, amount: Decimal) -> None:
+    def line(self, root: _Node, index: int, line: InvoiceLine, amount: Decimal) -> None:
         credit = self.doc.is_credit_note
         src = f"lines[{index - 1}]"
         el = self.cac(root, "CreditNoteLine" if credit else "InvoiceLine", src)

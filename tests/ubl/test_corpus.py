@@ -9,11 +9,14 @@ from decimal import Decimal
 
 import jsonschema
 import pytest
+from hypothesis import given, settings
+from hypothesis import strategies as st
 from lxml import etree
 
+from flask_maventa.document.findings import DocumentError
 from flask_maventa.document.invoice import SCHEMA_PATH, InvoiceDocument
 from flask_maventa.document.preflight import check_document
-from flask_maventa.document.ubl import CAC, CBC, build_ubl, compute_totals
+from flask_maventa.document.ubl import CAC, CBC, build_ubl, compute_totals, write_ubl
 
 from .conftest import CASES, TINY_PDF, load_case, pdf_for
 
@@ -64,6 +67,29 @@ def test_case_matches_the_json_schema_and_round_trips(path):
     SCHEMA_VALIDATOR.validate(data)
     doc = InvoiceDocument.from_json(data)
     assert InvoiceDocument.from_json(doc.to_json()) == doc
+
+
+@pytest.mark.parametrize("path", CASES, ids=[p.stem for p in CASES])
+def test_build_ubl_writes_the_bytes_lxml_writes(path):
+    """build_ubl serialises its elements itself (for speed); write_ubl serialises the same elements through
+    lxml: both must give the same bytes."""
+    doc = load_case(path)
+    assert build_ubl(doc, pdf=pdf_for(path)) == write_ubl(doc, pdf=pdf_for(path))[0]
+
+
+@settings(max_examples=200, deadline=None)
+@given(st.text(), st.text())
+def test_any_text_is_escaped_as_lxml_escapes_it(text, attribute):
+    """Element text (a note, an item name) and attribute values (the payment means text is its code's
+    ``name``) come out of build_ubl's own serialiser exactly as lxml writes them."""
+    doc = load_case(next(p for p in CASES if p.stem == "no_domestic_basic"))
+    doc = dataclasses.replace(doc, note=text, lines=(dataclasses.replace(doc.lines[0], name=text or "x"),),
+                              payment_means=(dataclasses.replace(doc.payment_means[0], text=attribute),))
+    try:
+        xml = build_ubl(doc)
+    except DocumentError:
+        return  # refused by the pre-flight checks: nothing written to compare
+    assert xml == write_ubl(doc)[0]
 
 
 def test_credit_note_names_the_credited_invoice():
