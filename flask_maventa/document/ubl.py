@@ -33,6 +33,7 @@ from .invoice import (
     Period,
     TaxRepresentative,
 )
+from .jsonform import without_not_xml
 from .preflight import check_document
 from .totals import Totals, allowance_amount, compute_totals, money, vat_key
 
@@ -54,7 +55,6 @@ NS = {
 CAC = "urn:oasis:names:specification:ubl:schema:xsd:CommonAggregateComponents-2"
 CBC = "urn:oasis:names:specification:ubl:schema:xsd:CommonBasicComponents-2"
 GTIN_SCHEME = "0160"
-_NOT_XML = re.compile("[^\t\n\r\x20-\ud7ff\ue000-\ufffd\U00010000-\U0010ffff]")
 _UNSAFE_FILENAME = re.compile(r"[^a-z0-9._]+")
 
 
@@ -110,7 +110,7 @@ def _text(value: object) -> str:
         return format(value, "f")
     if isinstance(value, dt.date):
         return value.isoformat()
-    text = _NOT_XML.sub("", str(value))
+    text = without_not_xml(str(value))
     return text if text.strip() else ""  # the model (Blankless) has stripped what must be stripped
 
 

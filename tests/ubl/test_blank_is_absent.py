@@ -15,7 +15,7 @@ from lxml import etree
 
 from flask_maventa.document.findings import DocumentError
 from flask_maventa.document.invoice import InvoiceDocument, Party
-from flask_maventa.document.jsonform import _hints, _unwrap_optional
+from flask_maventa.document.jsonform import NOT_XML, _hints, _unwrap_optional, without_not_xml
 from flask_maventa.document.ubl import CAC, CBC, build_ubl
 
 from .conftest import CASES, load_case, pdf_for
@@ -142,6 +142,13 @@ def test_whitespace_is_not_a_value_for_presence_checks():
 def test_python_callers_get_the_same_normalisation():
     party = Party(name="  Kunde AS ", address=None, email="", identifiers=())
     assert party.name == "Kunde AS" and party.email is None
+
+
+def test_the_printable_shortcut_never_keeps_a_character_xml_cannot_carry():
+    """without_not_xml skips the substitution for printable text: no printable character may be one of
+    NOT_XML's (every code point checked), and text with them loses exactly those."""
+    assert not [hex(c) for c in range(0x110000) if NOT_XML.match(chr(c)) and chr(c).isprintable()]
+    assert without_not_xml("a\x00b\ud800c\ufffe\x85\t") == "abc\x85\t"
 
 
 def test_outside_the_scope_of_vat_the_vat_number_does_not_identify_the_seller(assert_valid):
