@@ -120,8 +120,10 @@ class _Node:
     """One element of the document being written; ``tag`` has its prefix (``cbc:ID``).
 
     Plain objects instead of lxml elements: a namespaced lxml element costs ~3 µs to make and an
-    invoice has a hundred or more, most of :func:`build_ubl`'s time. :meth:`_UblWriter.serialize`
-    writes the bytes lxml would write; :func:`write_ubl` turns the same nodes into lxml elements.
+    invoice has a hundred or more, most of :func:`build_ubl`'s time. :func:`write_ubl` turns the
+    nodes into lxml elements (it needs their paths); :func:`build_ubl` does not, so there an element
+    without children (every ``cbc:``) is written straight away, as the XML text lxml would write for it
+    (:func:`_leaf`), and the containers (``cac:``) are nodes holding that text.
     """
 
     __slots__ = ("attrs", "children", "tag", "text")
@@ -129,7 +131,7 @@ class _Node:
     def __init__(self, parent: _Node | None, tag: str, attrs: dict[str, str] | None = None,
                  text: str | None = None) -> None:
         self.tag, self.attrs, self.text = tag, attrs, text
-        self.children: list[_Node] = []
+        self.children: list[_Node | str] = []
         if parent is not None:
             parent.children.append(self)
 
@@ -143,24 +145,30 @@ _ATTR_ESCAPES = str.maketrans({"&": "&amp;", "<": "&lt;", ">": "&gt;", '"': "&qu
                                "\t": "&#9;", "\n": "&#10;", "\r": "&#13;"})
 
 
-def _write(node: _Node, out: list[str]) -> None:
-    """Append ``node`` as XML text to ``out`` (as libxml2 writes it: ``<a/>`` when it has no content)."""
-    start = "<" + node.tag
-    if node.attrs:
-        for name, value in node.attrs.items():
+def _leaf(tag: str, attrs: dict[str, str] | None, text: str) -> str:
+    """An element with text and no children, as libxml2 writes it."""
+    start = "<" + tag
+    if attrs:
+        for name, value in attrs.items():
             if _ATTR_SPECIAL.search(value):
                 value = value.translate(_ATTR_ESCAPES)
             start += f' {name}="{value}"'
-    text = node.text
-    if text is None and not node.children:
-        out.append(start + "/>")
-        return
-    out.append(start + ">")
-    if text:
-        out.append(text.translate(_TEXT_ESCAPES) if _TEXT_SPECIAL.search(text) else text)
-    for child in node.children:
-        _write(child, out)
-    out.append(f"</{node.tag}>")
+    if _TEXT_SPECIAL.search(text):
+        text = text.translate(_TEXT_ESCAPES)
+    return f"{start}>{text}</{tag}>"
+
+
+def _write(node: _Node | str, out: list[str]) -> None:
+    """Append a container (its leaves written already) as XML text to ``out``; ``<a/>`` when it is empty."""
+    if isinstance(node, str):
+        out.append(node)
+    elif not node.children:
+        out.append(f"<{node.tag}/>")
+    else:
+        out.append(f"<{node.tag}>")
+        for child in node.children:
+            _write(child, out)
+        out.append(f"</{node.tag}>")
 
 
 class _UblWriter:
@@ -220,24 +228,28 @@ class _UblWriter:
             element = elements[node]
             element.text = node.text
             for child in node.children:
+                assert isinstance(child, _Node), "write_ubl tracks origins: every element is a node"
                 prefix, _, local = child.tag.partition(":")
                 elements[child] = etree.SubElement(element, f"{{{namespaces[prefix]}}}{local}", child.attrs)
                 pending.append(child)
         return top, elements
 
     # small helpers: an element is written only when it has a value (R008: no empty elements)
-    def cbc(self, parent: _Node, name: str, value: object, src: str | None = None, /,
-            **attrs: str | None) -> _Node | None:
-        if value is None:
-            return None
-        text = _text(value)
-        if not text:
-            return None
-        given = {k: _text(v) for k, v in attrs.items() if v} if attrs else None
-        el = _Node(parent, "cbc:" + name, given, text)
-        if src and self.track:
+    def leaf(self, parent: _Node, tag: str, attrs: dict[str, str] | None, text: str, src: str | None) -> None:
+        if not self.track:
+            parent.children.append(_leaf(tag, attrs, text))
+            return
+        el = _Node(parent, tag, attrs, text)
+        if src:
             self.origin[el] = src
-        return el
+
+    def cbc(self, parent: _Node, name: str, value: object, src: str | None = None, /, **attrs: str | None) -> None:
+        if value is None:
+            return
+        text = _text(value)
+        if text:
+            self.leaf(parent, "cbc:" + name, {k: _text(v) for k, v in attrs.items() if v} if attrs else None,
+                      text, src)
 
     def cac(self, parent: _Node, name: str, src: str | None = None) -> _Node:
         el = _Node(parent, "cac:" + name)
@@ -246,11 +258,8 @@ class _UblWriter:
         return el
 
     def amount(self, parent: _Node, name: str, value: Decimal, currency: str | None = None,
-               src: str | None = None) -> _Node:
-        el = _Node(parent, "cbc:" + name, {"currencyID": currency or self.currency}, format(value, "f"))
-        if src and self.track:
-            self.origin[el] = src
-        return el
+               src: str | None = None) -> None:
+        self.leaf(parent, "cbc:" + name, {"currencyID": currency or self.currency}, format(value, "f"), src)
 
     def reference(self, parent: _Node, name: str, value: str | None, src: str) -> None:
         """A ``cac:*Reference`` holding only an id: written only when the id is (BR-55, R008)."""
@@ -361,10 +370,9 @@ class _UblWriter:
                 continue
             attachment = self.cac(ref, "Attachment", src)
             if content is not None:
-                obj = _Node(attachment, "cbc:EmbeddedDocumentBinaryObject",
-                            {k: v for k, v in (("mimeCode", mime), ("filename", name)) if v}, self.embed(content))
-                if self.track:
-                    self.origin[obj] = f"{src}.content"
+                self.leaf(attachment, "cbc:EmbeddedDocumentBinaryObject",
+                          {k: v for k, v in (("mimeCode", mime), ("filename", name)) if v}, self.embed(content),
+                          f"{src}.content")
             if uri:
                 self.cbc(self.cac(attachment, "ExternalReference", f"{src}.uri"), "URI", uri, f"{src}.uri")
 
