@@ -15,12 +15,14 @@ from pathlib import Path
 from typing import TYPE_CHECKING, Any
 from urllib.parse import urlsplit
 
-from flask import Blueprint, Response, abort, current_app, render_template, request
+import sqlalchemy as sa
+from flask import Blueprint, Response, abort, current_app, make_response, render_template, request
 from flask.typing import ResponseReturnValue
 from flask_wtf.csrf import generate_csrf
 
 from ...infra import clock, i18n, redaction, texts
 from ...infra.crypto import UNREADABLE, UNREADABLE_HINT, SecretUnreadable
+from ...infra.state import current_state
 from ...services import companies
 from .. import htmx
 
@@ -55,6 +57,7 @@ def create_blueprint() -> Blueprint:
     bp.register_error_handler(404, _not_found)
     bp.register_error_handler(403, _forbidden)
     bp.register_error_handler(SecretUnreadable, _secret_unreadable)
+    bp.register_error_handler(sa.exc.OperationalError, _database_unavailable)
 
     for name in AREAS:
         import_module(f"{__name__}.{name}").register(bp)
@@ -121,6 +124,26 @@ def _secret_unreadable(error: Exception) -> ResponseReturnValue:
     # A page that needs the key of a company whose key cannot be read (the sections say so themselves).
     return render_template("maventa/error.html", code=409, message=" ".join(
         (i18n.gettext(UNREADABLE), i18n.gettext(UNREADABLE_HINT)))), 409
+
+
+def _database_unavailable(error: Exception) -> ResponseReturnValue:
+    """The database refused this request for now (SQLite's "database is locked" when another save holds the
+    file, a PostgreSQL server restarting): say so and change nothing, instead of an error page with no words.
+
+    The transaction is rolled back. An htmx request gets the message at the top of the page, its form left as
+    the user filled it; htmx swaps no error status, so that answer is a 200.
+    """
+    current_state().session.rollback()
+    current_app.logger.warning("maventa: database unavailable for %s %s: %s", request.method, request.path,
+                               type(getattr(error, "orig", None) or error).__name__)
+    message = i18n.gettext("The database is busy or cannot be reached right now, so this was not saved. "
+                           "Try again in a moment.")
+    if htmx.wants_fragment():
+        fragment = render_template("maventa/partials/_unavailable.html", message=message)
+        return htmx.retarget(make_response(fragment, 200), ".maventa", "afterbegin")
+    response = make_response(render_template("maventa/error.html", code=503, message=message), 503)
+    response.headers["Retry-After"] = "5"
+    return response
 
 
 def _not_found(error: Exception) -> ResponseReturnValue:
