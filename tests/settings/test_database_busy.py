@@ -9,7 +9,7 @@ import pytest
 
 from flask_maventa.extension import current_maventa
 
-from .conftest import HTMX, offline_connection
+from .conftest import HTMX, PREFIX, offline_connection
 from .test_settings_form import URL, form, snapshot, stored
 
 # A short wait for SQLite's lock, so the test does not sit out the default 5 s.
@@ -35,7 +35,25 @@ def test_a_save_while_the_database_is_locked_says_so_and_changes_nothing(client,
         assert response.status_code == 503 and response.headers["Retry-After"] == "5"
     assert snapshot(stored(db)) == before
 
+    # Reading still works while another connection holds the write lock; a page that cannot be read says so.
+    assert client.get(f"{PREFIX}/companies/c1").status_code == 200
     write_lock.execute("ROLLBACK")  # the other transaction ends: the same save now goes through
     write_lock.close()
     assert client.post(URL, data=data, headers=HTMX).status_code == 200
     assert stored(db).error_emails == "new@fjord.example"
+
+
+def test_a_page_the_database_cannot_serve_says_so_without_talk_of_saving(client, db):
+    offline_connection()
+    lock = sqlite3.connect(current_maventa().db.engine.url.database, isolation_level=None)
+    lock.execute("BEGIN EXCLUSIVE")  # no reader either (the test database keeps SQLite's rollback journal)
+    try:
+        response = client.get(f"{PREFIX}/companies/c1")
+    finally:
+        lock.execute("ROLLBACK")
+        lock.close()
+    html = response.get_data(as_text=True)
+    assert response.status_code == 503
+    assert "The database is busy or cannot be reached right now. Try again in a moment." in html
+    assert "not saved" not in html
+    assert client.get(f"{PREFIX}/companies/c1").status_code == 200  # and the next look works

@@ -136,8 +136,11 @@ def _database_unavailable(error: Exception) -> ResponseReturnValue:
     current_state().session.rollback()
     current_app.logger.warning("maventa: database unavailable for %s %s: %s", request.method, request.path,
                                type(getattr(error, "orig", None) or error).__name__)
-    message = i18n.gettext("The database is busy or cannot be reached right now, so this was not saved. "
-                           "Try again in a moment.")
+    if request.method in ("GET", "HEAD"):
+        message = i18n.gettext("The database is busy or cannot be reached right now. Try again in a moment.")
+    else:
+        message = i18n.gettext("The database is busy or cannot be reached right now, so this was not saved. "
+                               "Try again in a moment.")
     if htmx.wants_fragment():
         fragment = render_template("maventa/partials/_unavailable.html", message=message)
         return htmx.retarget(make_response(fragment, 200), ".maventa", "afterbegin")
