@@ -50,7 +50,7 @@ def test_the_refusal_sits_under_the_switch_which_keeps_focus(world: World, page,
     refusal = page.locator("#maventa-activation .maventa-refusal")
     refusal.wait_for()
     assert "Status of invoices to be transferred can not be sent" in refusal.inner_text()
-    assert page.evaluate(ACTIVE_ID) == "maventa-switch"  # the swapped switch has focus again
+    page.wait_for_function(f"({ACTIVE_ID})() === 'maventa-switch'")  # the swapped switch has focus again, once settled
 
     # In the flow: below the heading and the switch, above the account card, inside the screen, on its own
     # background (it used to float over the heading and the API key, transparent).
@@ -92,7 +92,7 @@ def test_keyboard_save_print_switch_and_routing_keep_focus_without_console_error
     page.locator("#error_emails").dispatch_event("change")
     press(page, "#maventa-settings-save")
     page.locator("#maventa-settings .maventa-success").wait_for()
-    assert page.evaluate(ACTIVE_ID) == "maventa-settings-save"
+    page.wait_for_function(f"({ACTIVE_ID})() === 'maventa-settings-save'")  # once htmx has settled the swap
     page.wait_for_load_state("networkidle")
     assert reloads == []
 
@@ -112,7 +112,8 @@ def test_keyboard_save_print_switch_and_routing_keep_focus_without_console_error
     page.keyboard.press("Enter")
     page.locator("[data-use-own-pdf=on]").wait_for()
     assert sandbox.company(connection.company_uuid)["settings"]["send_invoice_print"]["use_own_pdf"] is True
-    assert page.evaluate(ACTIVE_ID) == "maventa-print-switch"
+    # Focus comes back when htmx settles the swapped card (autofocus), a moment after it appears.
+    page.wait_for_function(f"({ACTIVE_ID})() === 'maventa-print-switch'")
 
     # The routing preview: the "check" link keeps focus while the table comes in.
     press(page, "#maventa-routing-check")
