@@ -61,8 +61,6 @@ from .states import (
     write_notes,
 )
 
-log = logging.getLogger("flask_maventa.transfer")
-
 
 def send(transfer_id: int) -> Outcome:
     """Claim one transfer and make one attempt to deliver it to Maventa (tests, the CLI, a single job)."""
