@@ -36,12 +36,17 @@ def htmx_file() -> Path:
     return found
 
 
+def serve_with_htmx(app, layout_name: str) -> LiveServer:
+    """``app`` over real HTTP with htmx and a bare host layout named ``layout_name`` (MAVENTA_BASE_TEMPLATE)."""
+    script = htmx_file()
+    app.jinja_env.loader = ChoiceLoader([DictLoader({layout_name: LAYOUT}), app.jinja_env.loader])
+    app.add_url_rule("/vendor/htmx.min.js", "test_htmx", lambda: send_file(script, mimetype="text/javascript"))
+    return LiveServer(app)
+
+
 @pytest.fixture
 def server(app):
-    script = htmx_file()
-    app.jinja_env.loader = ChoiceLoader([DictLoader({"onboarding_test_layout.html": LAYOUT}), app.jinja_env.loader])
-    app.add_url_rule("/vendor/htmx.min.js", "test_htmx", lambda: send_file(script, mimetype="text/javascript"))
-    live = LiveServer(app)
+    live = serve_with_htmx(app, "onboarding_test_layout.html")
     yield live
     live.stop()
 

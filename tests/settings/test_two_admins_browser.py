@@ -8,23 +8,17 @@ what changed and by whom, nothing of his is saved, and one click applies his cha
 from __future__ import annotations
 
 import pytest
-from flask import send_file
-from jinja2 import ChoiceLoader, DictLoader
 
 from flask_maventa.extension import current_maventa
 from flask_maventa.infra.models import Connection
-from tests.fixtures.apps import LiveServer
-from tests.onboarding.test_browser import LAYOUT, htmx_file
+from tests.onboarding.test_browser import serve_with_htmx
 
 from .conftest import PREFIX, sandbox_connection
 
 
 @pytest.fixture
 def server(app):
-    script = htmx_file()
-    app.jinja_env.loader = ChoiceLoader([DictLoader({"two_admins_layout.html": LAYOUT}), app.jinja_env.loader])
-    app.add_url_rule("/vendor/htmx.min.js", "test_htmx", lambda: send_file(script, mimetype="text/javascript"))
-    live = LiveServer(app)
+    live = serve_with_htmx(app, "two_admins_layout.html")
     yield live
     live.stop()
 
