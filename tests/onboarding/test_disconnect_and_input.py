@@ -6,13 +6,13 @@ from __future__ import annotations
 from html import unescape
 
 import pytest
-from bs4 import BeautifulSoup
 from flask import g
 
 from flask_maventa.extension import current_maventa
 from flask_maventa.infra.models import Transfer
 from flask_maventa.services.transfer.sending import send
 from flask_maventa.services.transfer.states import maventa_uuid
+from tests.fixtures.forms import form_fields
 
 from .conftest import PREFIX, connection_row, events
 from .helpers import sandbox_users, save_credentials
@@ -20,16 +20,6 @@ from .helpers import sandbox_users, save_credentials
 PAGE = f"{PREFIX}/companies/c1"
 DISCONNECT = f"{PAGE}/disconnect"
 CREDENTIALS = f"{PAGE}/credentials"
-
-
-def fields(html: str, selector: str) -> dict[str, str]:
-    form = BeautifulSoup(html, "html.parser").select_one(selector)
-    assert form is not None, f"no {selector}"
-    found = {f["name"]: f.get("value", "") for f in form.select("input[name]")}
-    for select in form.select("select[name]"):
-        chosen = select.select_one("option[selected]")
-        found[select["name"]] = chosen.get("value", "") if chosen else ""
-    return found
 
 
 def get(client, url: str) -> str:
@@ -75,7 +65,7 @@ def test_disconnect_asks_first_says_what_happens_to_waiting_invoices_and_removes
     assert connection_row().has_credentials  # the page asked; nothing happened yet
 
     adapter.actor = "anna@fjord.example"
-    response = post(client, DISCONNECT, fields(page, "#maventa-disconnect form"))
+    response = post(client, DISCONNECT, form_fields(page, "#maventa-disconnect form"))
     assert response.status_code == 303 and "notice=disconnected" in response.headers["Location"]
     after = connection_row()
     assert (after.api_key_encrypted, after.company_uuid, after.webhook_secret_hash, after.active) == (
@@ -98,7 +88,7 @@ def test_disconnect_waits_while_an_invoice_is_in_flight_and_reconnecting_takes_o
     connection = connection_row()
     in_flight = transfer(connection, "inv-1", "in_doubt")
     page = get(client, DISCONNECT)
-    response = post(client, DISCONNECT, fields(page, "#maventa-disconnect form"))
+    response = post(client, DISCONNECT, form_fields(page, "#maventa-disconnect form"))
     assert response.status_code == 409
     assert "1 invoice is being sent to Maventa right now" in unescape(response.get_data(as_text=True))
     assert connection_row().has_credentials
@@ -106,7 +96,7 @@ def test_disconnect_waits_while_an_invoice_is_in_flight_and_reconnecting_takes_o
     current_maventa().session.get(Transfer, in_flight).state = "accepted"
     current_maventa().session.commit()
     page = get(client, DISCONNECT)
-    assert post(client, DISCONNECT, fields(page, "#maventa-disconnect form")).status_code == 303
+    assert post(client, DISCONNECT, form_fields(page, "#maventa-disconnect form")).status_code == 303
 
     other_uuid, other_key = sandbox.new_company(bid="NO923456789MVA", country="NO", verified=True)
     assert other_uuid != first_uuid
@@ -120,7 +110,7 @@ def test_disconnect_waits_while_an_invoice_is_in_flight_and_reconnecting_takes_o
 def test_stale_credentials_are_refused_and_the_pasted_key_is_reapplied_in_one_click(app, sandbox, adapter):
     anna, bjorn = app.test_client(), app.test_client()
     company_uuid, api_key = connected(anna, sandbox)
-    annas, bjorns = fields(get(anna, PAGE), "#maventa-credentials-form"), fields(get(bjorn, PAGE),
+    annas, bjorns = form_fields(get(anna, PAGE), "#maventa-credentials-form"), form_fields(get(bjorn, PAGE),
                                                                                   "#maventa-credentials-form")
     adapter.actor = "anna@fjord.example"
     assert post(anna, CREDENTIALS, annas).status_code == 303  # kept key, saved again: a new version
@@ -131,7 +121,7 @@ def test_stale_credentials_are_refused_and_the_pasted_key_is_reapplied_in_one_cl
     assert response.status_code == 409
     assert "anna@fjord.example saved the User API key and Company UUID." in html
     assert api_key not in html  # kept sealed, never shown
-    again = fields(html, "#maventa-credentials-form")
+    again = form_fields(html, "#maventa-credentials-form")
     assert again["sealed_key"] and again["api_key"] == "" and again["version"] == str(connection_row().version)
     assert "bjorn@fjord.example" not in [e.actor for e in events("credentials.saved")]
 
@@ -145,8 +135,8 @@ def test_a_stale_signing_form_sends_no_email(app, sandbox, adapter):
     company_uuid, _ = sandbox.new_company(bid="923456789", country="NO", email="owner@fjord.example")
     users = sandbox_users(sandbox)
     assert save_credentials(anna, company_uuid, users["owner@fjord.example"]).status_code == 303
-    annas = fields(get(anna, PAGE), "#maventa-signing-form")
-    bjorns = fields(get(bjorn, PAGE), "#maventa-signing-form")
+    annas = form_fields(get(anna, PAGE), "#maventa-signing-form")
+    bjorns = form_fields(get(bjorn, PAGE), "#maventa-signing-form")
     signing = f"{PAGE}/signing/send"
     adapter.actor = "anna@fjord.example"
     assert post(anna, signing, {**annas, "approver": "p1", "email": "anna@fjord.example", "locale": "NO"}
@@ -157,7 +147,7 @@ def test_a_stale_signing_form_sends_no_email(app, sandbox, adapter):
     assert response.status_code == 409 and "The email was not sent" in html
     assert "anna@fjord.example sent the authentication request." in html
     assert sandbox.company(company_uuid)["auth_email"] == "anna@fjord.example"
-    again = fields(html, "#maventa-signing-form")
+    again = form_fields(html, "#maventa-signing-form")
     assert (again["email"], again["locale"]) == ("bjorn@fjord.example", "FI")
     assert post(bjorn, signing, again).status_code == 303
     assert sandbox.company(company_uuid)["auth_email"] == "bjorn@fjord.example"

@@ -6,10 +6,10 @@ from __future__ import annotations
 
 from html import unescape
 
-from bs4 import BeautifulSoup
 from flask import g
 
 from flask_maventa.infra.models import Connection, Event
+from tests.fixtures.forms import form_fields
 
 from .conftest import HTMX, PREFIX, offline_connection, sandbox_connection
 
@@ -17,21 +17,6 @@ PAGE = f"{PREFIX}/companies/c1"
 SETTINGS = f"{PAGE}/settings"
 ACTIVATION = f"{PAGE}/activation"
 PRINT = f"{PAGE}/settings/print"
-
-
-def form_fields(html: str, selector: str) -> dict[str, str]:
-    """What the browser would post from the form: inputs (checked boxes only) and selected options."""
-    form = BeautifulSoup(html, "html.parser").select_one(selector)
-    assert form is not None, f"no {selector} in the page"
-    data: dict[str, str] = {}
-    for field in form.select("input[name]"):
-        if field.get("type") == "checkbox" and not field.has_attr("checked"):
-            continue
-        data[field["name"]] = field.get("value", "y" if field.get("type") == "checkbox" else "")
-    for select in form.select("select[name]"):
-        chosen = select.select_one("option[selected]") or select.select_one("option")
-        data[select["name"]] = chosen.get("value", "") if chosen else ""
-    return data
 
 
 def page(client) -> str:
