@@ -107,6 +107,10 @@ def test_keyboard_save_print_switch_and_routing_keep_focus_without_console_error
     page.wait_for_function(f"({ACTIVE_ID})() === 'maventa-print-switch'")
     press(page, "#maventa-print-switch")
     page.locator("#maventa-print-confirm").wait_for()
+    # Enter only once htmx has settled and processed the new card (it drops `htmx-added` as it does): a press
+    # before that posts the form natively, as without JavaScript (seen in CI: a 303 and a whole page).
+    page.wait_for_function("!document.querySelector('#maventa-print.htmx-added, #maventa-print .htmx-added,"
+                           " #maventa-print.htmx-settling')")
     connection = db.session.scalars(sa.select(Connection).where(Connection.company_id == str(company.id))).one()
     assert sandbox.company(connection.company_uuid)["settings"]["send_invoice_print"]["use_own_pdf"] is False
     page.keyboard.press("Enter")
