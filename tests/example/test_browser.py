@@ -152,6 +152,9 @@ def test_live_counters_and_retry_in_the_transfer_log(erp_server, page, sandbox):
         failed_row.get_by_role("button", name="Retry").click()
         page.locator("#maventa-transfer-log tr[data-state=queued]").wait_for()
         assert page.evaluate("window.__samePage") is True  # Retry was an htmx swap
+        # The clicked button went with the swap; focus is on what it did, not lost to the page's body.
+        page.wait_for_function("document.activeElement.matches('#maventa-transfer-log .maventa-success')")
+        assert "10003" in page.evaluate("document.activeElement.innerText")
         db.session.expire_all()
         assert db.session.get(Invoice, bad.id).status_id == statuses["Ready for Maventa"].id
         assert db.session.get(Connection, connection.id).active
