@@ -72,7 +72,7 @@ def test_send_without_javascript_redirects_to_the_page(client, sandbox):
     assert response.status_code == 303 and response.headers["Location"].endswith("#maventa-signing")
 
 
-@pytest.mark.parametrize("email", ["not-an-email", "a@b", "two@x.example, three@x.example", ""])
+@pytest.mark.parametrize("email", ["not-an-email", "a@b", "two@x.example, three@x.example", " @ "])
 def test_an_email_that_is_not_one_is_refused_next_to_the_field(client, sandbox, email):
     connection = registered(client)
     html = send_signing(client, email=email, **HTMX).get_data(as_text=True)
@@ -80,6 +80,15 @@ def test_an_email_that_is_not_one_is_refused_next_to_the_field(client, sandbox, 
     assert field and "Enter a valid email address" in field.group(0)
     assert sandbox.company(connection.company_uuid)["auth_state"] == "NONE"
     assert connection_row("c1").auth_state == "NONE"
+
+
+def test_an_empty_email_goes_to_the_approver_own_address(client, sandbox):
+    """What htmx fills in on choosing the approver, and all a page without JavaScript can send."""
+    connection = registered(client)
+    response = send_signing(client, approver="p2", email="  ")
+    assert response.status_code == 303
+    assert sandbox.company(connection.company_uuid)["auth_state"] != "NONE"
+    assert connection_row("c1").auth_email == "aino@fjord.example"
 
 
 def test_a_language_maventa_does_not_send_in_is_refused(client, sandbox):

@@ -9,7 +9,7 @@ import re
 import pytest
 import sqlalchemy as sa
 
-from example_app.models import db
+from example_app.models import Person, db
 from flask_maventa.infra.models import Connection, Transfer
 
 from .conftest import World
@@ -43,13 +43,17 @@ def test_register_connect_sign_and_refresh_without_javascript(world: World, nojs
     page.get_by_text("The company is registered in Maventa").wait_for()
     assert connection_of(world.tromso).has_credentials
 
-    # Send the signing request (the approver's email is typed: no htmx to fill it in), then Refresh.
+    # Send the signing request with the email left empty (no htmx fills it in from the approver): it goes
+    # to the approver's own address. Then Refresh.
     page.goto(f"{world.url}/companies/{world.revontuli.id}")
+    approver = page.locator("select[name=approver] option").nth(1)
     page.locator("select[name=approver]").select_option(index=1)
-    page.locator("input[name=email]").fill("signer@revontuli.example")
+    assert page.locator("input[name=email]").input_value() == ""
     page.get_by_role("button", name="Send email").click()
     page.wait_for_url(re.compile(r"#maventa-signing$"))
-    page.locator("#maventa-signing").get_by_text("Sent to signer@revontuli.example").wait_for()  # not the history
+    own = db.session.get(Person, int(approver.get_attribute("value"))).email
+    page.locator("#maventa-signing").get_by_text(f"Sent to {own}").wait_for()  # not the history
+    assert connection_of(world.revontuli).auth_email == own
     sandbox.sign(connection_of(world.revontuli).company_uuid)
     page.get_by_role("button", name="Refresh").click()
     page.get_by_text("Signed and verified").wait_for()

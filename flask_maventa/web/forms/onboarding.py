@@ -106,6 +106,10 @@ class SigningForm(VersionedForm):
 
     def validate_email(self, field: Field) -> None:
         field.data = (field.data or "").strip()
+        if not field.data and self.approver.data in self._persons:
+            # Empty is the approver's own address: what htmx fills in on choosing them, and all a page
+            # without JavaScript can do (the field is validated after the approver, who is known here).
+            field.data = self._persons[str(self.approver.data)].email or ""
         if not email_ok(field.data):
             raise ValidationError(_l("Enter a valid email address, like name@example.com."))
 
