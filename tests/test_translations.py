@@ -7,7 +7,6 @@ translate what ``check`` lists, then ``python scripts/translations.py compile``.
 
 from __future__ import annotations
 
-import importlib.util
 import re
 from html import unescape
 from pathlib import Path
@@ -19,22 +18,11 @@ from babel.messages.pofile import read_po
 from flask_maventa.infra.models import Connection
 
 from .fixtures.apps import make_app
+from .fixtures.catalogues import read_catalogue, translations_script
 
 ROOT = Path(__file__).resolve().parent.parent
 TRANSLATED = ("nb", "fi", "sv")
 PLACEHOLDER = re.compile(r"%\(\w+\)s|\{\w+\}")
-
-
-def _script():
-    spec = importlib.util.spec_from_file_location("maventa_translations", ROOT / "scripts" / "translations.py")
-    module = importlib.util.module_from_spec(spec)
-    spec.loader.exec_module(module)
-    return module
-
-
-def _po(lang: str):
-    with (ROOT / "flask_maventa" / "translations" / lang / "LC_MESSAGES" / "maventa.po").open("rb") as f:
-        return read_po(f, locale=lang)
 
 
 def _key(message):
@@ -43,7 +31,7 @@ def _key(message):
 
 @pytest.fixture(scope="module")
 def extracted(tmp_path_factory):
-    pot = _script().extract(tmp_path_factory.mktemp("pot") / "maventa.pot")
+    pot = translations_script().extract(tmp_path_factory.mktemp("pot") / "maventa.pot")
     with pot.open("rb") as f:
         return [m for m in read_po(f) if m.id]
 
@@ -56,7 +44,7 @@ def test_the_sources_have_strings_to_translate(extracted):
 
 @pytest.mark.parametrize("lang", TRANSLATED)
 def test_every_string_is_translated(extracted, lang):
-    catalog = _po(lang)
+    catalog = read_catalogue("maventa", lang)
     missing = []
     for message in extracted:
         entry = catalog.get(message.id)
@@ -74,7 +62,7 @@ def test_the_compiled_catalogue_matches_the_po_file(lang):
     def key(value):  # a plural message's id and strings are a tuple in the .po, a list in the .mo
         return tuple(value) if isinstance(value, (list, tuple)) else value
 
-    po = {key(m.id): key(m.string) for m in _po(lang) if m.id and m.string and not m.fuzzy}
+    po = {key(m.id): key(m.string) for m in read_catalogue("maventa", lang) if m.id and m.string and not m.fuzzy}
     with (ROOT / "flask_maventa" / "translations" / lang / "LC_MESSAGES" / "maventa.mo").open("rb") as f:
         mo = {key(m.id): key(m.string) for m in read_mo(f) if m.id}
     assert mo == po, f"{lang}: maventa.mo is older than maventa.po; run `python scripts/translations.py compile`"
@@ -83,7 +71,7 @@ def test_the_compiled_catalogue_matches_the_po_file(lang):
 @pytest.mark.parametrize("lang", TRANSLATED)
 def test_placeholders_are_kept(lang):
     wrong = []
-    for message in _po(lang):
+    for message in read_catalogue("maventa", lang):
         if not message.id or not message.string:
             continue
         ids = message.id if isinstance(message.id, tuple) else (message.id,)
@@ -96,7 +84,7 @@ def test_placeholders_are_kept(lang):
 
 
 def test_english_is_the_source_language():
-    catalog = _po("en")
+    catalog = read_catalogue("maventa", "en")
     assert all(m.string == m.id for m in catalog if m.id)
 
 
