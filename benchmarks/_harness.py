@@ -22,6 +22,8 @@ from typing import Any
 ROOT = Path(__file__).resolve().parents[1]
 sys.path.insert(0, str(ROOT))
 
+from tests.fixtures.processes import descendants, stat  # noqa: E402 - importable once ROOT is on the path
+
 VENDOR_KEY = "bench-vendor-key"
 BUYER_EIA = "0192:123456785"
 CLOCK_TICKS = os.sysconf("SC_CLK_TCK")
@@ -34,25 +36,9 @@ def log(message: str) -> None:
 # -- CPU accounting ----------------------------------------------------------------------------------------
 
 
-def _stat(pid: int) -> list[str] | None:
-    try:
-        return Path(f"/proc/{pid}/stat").read_text().rsplit(")", 1)[1].split()
-    except (OSError, IndexError):
-        return None
-
-
 def tree(pid: int) -> list[int]:
-    """``pid`` and every process below it (from /proc)."""
-    children: dict[int, list[int]] = {}
-    for entry in Path("/proc").iterdir():
-        if entry.name.isdigit() and (fields := _stat(int(entry.name))):
-            children.setdefault(int(fields[1]), []).append(int(entry.name))
-    found, stack = [], [pid]
-    while stack:
-        current = stack.pop()
-        found.append(current)
-        stack.extend(children.get(current, []))
-    return found
+    """``pid`` and every process below it."""
+    return [pid, *descendants(pid)]
 
 
 def cpu_seconds(*pids: int) -> float:
@@ -60,7 +46,7 @@ def cpu_seconds(*pids: int) -> float:
     ticks = 0
     for root in pids:
         for pid in tree(root):
-            fields = _stat(pid)
+            fields = stat(pid)
             if fields:
                 ticks += sum(int(fields[i]) for i in (11, 12, 13, 14))
     return ticks / CLOCK_TICKS

@@ -23,6 +23,7 @@ from pathlib import Path
 import httpx
 import pytest
 
+from tests.fixtures.processes import stat
 from tests.fixtures.services import free_port
 
 ROOT = Path(__file__).resolve().parents[2]
@@ -64,11 +65,8 @@ def marked_processes(marker: str, root: int | None = None) -> dict[int, str]:
 
 
 def pid_alive(pid: int) -> bool:
-    try:
-        state = Path(f"/proc/{pid}/stat").read_text().rsplit(")", 1)[1].split()[0]
-    except FileNotFoundError:
-        return False
-    return state != "Z"
+    fields = stat(pid)
+    return fields is not None and fields[0] != "Z"
 
 
 def get(url: str) -> int:

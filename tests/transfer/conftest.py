@@ -16,6 +16,7 @@ import pytest
 
 from flask_maventa.infra.models import Connection, Transfer, utcnow
 
+from ..fixtures.processes import kill_tree
 from .hostapp import create_app, host_invoice
 
 ROOT = Path(__file__).resolve().parents[2]
@@ -42,25 +43,6 @@ def wait_for(predicate, timeout: float = 30.0, interval: float = 0.1, what: str 
             return value
         time.sleep(interval)
     raise AssertionError(f"timed out after {timeout}s waiting for {what}")
-
-
-def descendants(pid: int) -> list[int]:
-    """Every process below ``pid`` (from /proc), deepest first."""
-    children: dict[int, list[int]] = {}
-    for entry in Path("/proc").iterdir():
-        if entry.name.isdigit():
-            try:
-                ppid = int((entry / "stat").read_text().rsplit(")", 1)[1].split()[1])
-            except (OSError, IndexError, ValueError):
-                continue
-            children.setdefault(ppid, []).append(int(entry.name))
-    found: list[int] = []
-    stack = list(children.get(pid, []))
-    while stack:
-        child = stack.pop()
-        found.append(child)
-        stack.extend(children.get(child, []))
-    return found[::-1]
 
 
 class Host:
@@ -155,9 +137,7 @@ class Host:
 
     def kill(self, process: subprocess.Popen, sig=signal.SIGKILL) -> None:
         """Kill a worker and every process below it (its supervisor's children)."""
-        for pid in [*descendants(process.pid), process.pid]:
-            with contextlib.suppress(ProcessLookupError):
-                os.kill(pid, sig)
+        kill_tree(process.pid, sig)
         process.wait(15)
 
     def output(self, tail: int | None = 4000) -> str:
@@ -169,9 +149,7 @@ class Host:
         # Clean-up after the test, not a check: every process and everything below it is killed at once (a
         # warm shutdown, one process after the other, cost seconds per test; the SIGTERM test checks that).
         for process in self.processes:
-            for pid in [*descendants(process.pid), process.pid]:
-                with contextlib.suppress(ProcessLookupError):
-                    os.kill(pid, signal.SIGKILL)
+            kill_tree(process.pid)
             with contextlib.suppress(ProcessLookupError):
                 os.killpg(process.pid, signal.SIGKILL)  # stragglers of its session (start_new_session)
         for process in self.processes:

@@ -15,7 +15,8 @@ from rq import Queue
 from flask_maventa.infra.models import Process, Transfer, utcnow
 from flask_maventa.services import transfer
 
-from .conftest import BUYER_EIA, descendants, invoice_json, wait_for
+from ..fixtures.processes import descendants
+from .conftest import BUYER_EIA, invoice_json, wait_for
 
 
 def _all_in(host, states, count):
