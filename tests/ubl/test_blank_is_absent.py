@@ -15,8 +15,9 @@ from lxml import etree
 
 from flask_maventa.document.findings import DocumentError
 from flask_maventa.document.invoice import InvoiceDocument, Party
-from flask_maventa.document.jsonform import NOT_XML, _hints, _unwrap_optional, without_not_xml
-from flask_maventa.document.ubl import CAC, CBC, build_ubl
+from flask_maventa.document.model import NOT_XML, type_hints, unwrap_optional, without_not_xml
+from flask_maventa.document.ubl import build_ubl
+from flask_maventa.document.ubl.nodes import CAC, CBC
 
 from .conftest import CASES, load_case, pdf_for
 
@@ -28,11 +29,11 @@ PDFS = {p.stem: pdf_for(p) for p in CASES}
 def optional_paths(cls: type, data: dict, prefix: tuple = ()) -> list[tuple[tuple, type]]:
     """Every optional field present in ``data`` (a JSON object of ``cls``), with its type."""
     out = []
-    hints = _hints(cls)
+    hints = type_hints(cls)
     for f in dataclasses.fields(cls):
         if f.name not in data:
             continue
-        tp = _unwrap_optional(hints[f.name])[0]
+        tp = unwrap_optional(hints[f.name])[0]
         path = (*prefix, f.name)
         has_default = f.default is not dataclasses.MISSING or f.default_factory is not dataclasses.MISSING
         if has_default:
@@ -54,7 +55,7 @@ PATHS = {stem: optional_paths(InvoiceDocument, data) for stem, data in DATA.item
 def blanks_for(tp: type) -> list:
     if dataclasses.is_dataclass(tp):
         return [None, "", {}, {f.name: None for f in dataclasses.fields(tp)},
-                {f.name: "  " for f in dataclasses.fields(tp) if _unwrap_optional(_hints(tp)[f.name])[0] is str}]
+                {f.name: "  " for f in dataclasses.fields(tp) if unwrap_optional(type_hints(tp)[f.name])[0] is str}]
     if typing.get_origin(tp) is tuple:
         item = typing.get_args(tp)[0]
         return [None, [], "  "] + ([[{f.name: None for f in dataclasses.fields(item)}]]

@@ -16,7 +16,8 @@ from lxml import etree
 from flask_maventa.document.findings import DocumentError
 from flask_maventa.document.invoice import SCHEMA_PATH, InvoiceDocument
 from flask_maventa.document.preflight import check_document
-from flask_maventa.document.ubl import CAC, CBC, build_ubl, compute_totals, write_ubl
+from flask_maventa.document.ubl import build_ubl, compute_totals, write_ubl
+from flask_maventa.document.ubl.nodes import CAC, CBC
 
 from .conftest import CASES, TINY_PDF, load_case, pdf_for
 

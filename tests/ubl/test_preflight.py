@@ -13,7 +13,8 @@ from flask_maventa.document.findings import DocumentError
 from flask_maventa.document.invoice import InvoiceDocument
 from flask_maventa.document.official import _executables, official_findings, preflight
 from flask_maventa.document.preflight import check_document
-from flask_maventa.document.ubl import CBC, build_ubl
+from flask_maventa.document.ubl import build_ubl
+from flask_maventa.document.ubl.nodes import CBC
 
 from .conftest import BROKEN, CASES, load_case
 
