@@ -1,7 +1,7 @@
 """The one map between languages (ISO 639-1, as hosts and our catalogues name them) and Maventa's codes.
 
 Maventa names a language by a country-like code: the invoice's ``lang``, and the signing email's
-``locale`` (a subset, :data:`~flask_maventa.client.api.SIGNING_LOCALES`).
+``locale`` (a subset, :data:`~flask_maventa.client.account.SIGNING_LOCALES`).
 """
 
 from __future__ import annotations

@@ -12,7 +12,7 @@ from collections.abc import Generator, Iterator
 import sqlalchemy as sa
 
 from ..client import CompanyClient, MaventaClient, MemoryTokenStore, PartnerClient, errors
-from ..client.api import REQUIRED_SETTINGS_BLOCKS
+from ..client.account import REQUIRED_SETTINGS_BLOCKS
 from ..client.scopes import COMPANY_SCOPE, PARTNER_SCOPE, uncovered
 from ..infra.models import Connection
 from ..infra.state import current_state

@@ -12,7 +12,7 @@ from dataclasses import dataclass
 from typing import TypedDict
 
 from ..client import errors as client_errors
-from ..client.api import ROUTES
+from ..client.invoices import ROUTES
 from ..document.findings import errors
 from ..document.invoice import Routing
 from ..document.preflight import check_document
