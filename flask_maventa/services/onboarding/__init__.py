@@ -1,27 +1,16 @@
 """Onboarding (PRODUCT.md §1): registering a company at Maventa or connecting an existing account
-(:mod:`.registration`), and the signing request until the company is verified (:mod:`.signing`).
+(:mod:`.registration`; the pasted credentials are checked in :mod:`.credentials`), and the signing request
+until the company is verified (:mod:`.signing`).
 
 Views and jobs call these functions; none of them reads the request. They change our rows in the host's
 session and the caller commits. Failures are :class:`OnboardingError` subclasses (:mod:`.errors`).
 """
 
-from ...client.api import SIGNING_LOCALES
+from ...client.account import SIGNING_LOCALES
 from ..companies import PENDING_AUTH_STATES
+from .credentials import MASK_CHAR, check_api_key, masked_key, parse_company_uuid, seal_key, unseal_key
 from .errors import AccessRefused, BusinessIdTaken, CredentialsRefused, MaventaUnreachable, OnboardingError
-from .registration import (
-    MASK_CHAR,
-    Connected,
-    Registration,
-    check_api_key,
-    check_business_id,
-    connect_existing,
-    masked_key,
-    parse_company_uuid,
-    refused,
-    register,
-    seal_key,
-    unseal_key,
-)
+from .registration import Connected, Registration, check_business_id, connect_existing, refused, register
 from .signing import (
     announce_if_verified,
     check_signing_if_due,

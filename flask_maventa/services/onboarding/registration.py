@@ -1,4 +1,5 @@
-"""Onboarding: register a company at Maventa, or connect an existing account (the signing request: :mod:`.signing`).
+"""Onboarding: register a company at Maventa, or connect an existing account (the signing request: :mod:`.signing`;
+the credentials as pasted: :mod:`.credentials`).
 
 PRODUCT.md §1. Views and jobs call these functions; none of them reads the request. They change
 our rows in the host's session and the caller commits (``poll_pending_signings`` is a job and
@@ -19,7 +20,6 @@ from __future__ import annotations
 
 import logging
 import re
-import uuid as uuidlib
 from dataclasses import dataclass
 
 from ...client import (
@@ -37,10 +37,11 @@ from ...infra import audit, redaction
 from ...infra.crypto import SecretUnreadable
 from ...infra.models import Connection
 from ...infra.state import current_state
-from ...infra.texts import T_, Msg
+from ...infra.texts import T_
 from ...infra.texts import T_ as _  # the page shows an error now, the audit trail keeps it untranslated
 from .. import versions
 from ..companies import PENDING_AUTH_STATES, connection_for
+from .credentials import check_api_key, masked_key, parse_company_uuid
 from .errors import (
     CredentialsRefused,
     OnboardingError,
@@ -50,100 +51,6 @@ from .errors import (
 from .signing import _apply_signing_state, _person, _schedule_next_check, _send
 
 log = logging.getLogger("flask_maventa.registration")
-
-# What the page shows in the key field instead of the stored key (never the key itself).
-MASK_CHAR = "\u2022"
-
-
-def masked_key(connection: Connection | None) -> str:
-    """What the key field shows for a stored key: dots and the last four characters, never more.
-
-    Empty when there is none, or when MAVENTA_SECRET_KEY cannot read it (the user enters it again).
-    """
-    if connection is None or not connection.api_key_encrypted:
-        return ""
-    try:
-        key = current_state().api_key(connection)
-    except SecretUnreadable:
-        return ""
-    return MASK_CHAR * 12 + (key[-4:] if len(key) > 12 else "")
-
-
-MAX_API_KEY = 255
-
-
-def _not_ascii(text: str, field: str, what: Msg) -> None:
-    """Credentials are ASCII: a pasted value with anything else (a typographic quote, an invisible space,
-    a letter from a word processor) is refused before it is sent, naming the character and its place."""
-    bad = next(((i, c) for i, c in enumerate(text) if not (c.isascii() and c.isprintable())), None)
-    if bad is not None:
-        position, char = bad
-        shown = char if char.isprintable() and not char.isspace() else f"U+{ord(char):04X}"
-        raise OnboardingError(
-            _("%(what)s can only contain the letters A\u2013Z, digits and punctuation, but character %(position)s is "
-              "\u201c%(char)s\u201d. Copy it again from Maventa (Settings > Company settings), without anything "
-              "around it.", what=what, position=position + 1, char=shown),
-            field=field, code="not_ascii")
-
-
-def check_api_key(key: str) -> str:
-    """The pasted User API key, trimmed, or :class:`OnboardingError` saying what is wrong with it (nothing is
-    sent to Maventa before it passes)."""
-    key = key.strip()
-    if not key:
-        raise OnboardingError(_("Enter the User API key from Maventa."), field="api_key")
-    if MASK_CHAR in key:
-        raise OnboardingError(
-            _("Enter the whole User API key, or leave the masked value unchanged to keep the stored key."),
-            field="api_key")
-    _not_ascii(key.replace(" ", ""), "api_key", _("The User API key"))
-    if len(key) > MAX_API_KEY:
-        raise OnboardingError(
-            _("This is not a User API key: it has %(length)s characters, and a User API key has at most %(max)s. "
-              "Copy only the key from Maventa (Settings > Company settings).", length=len(key), max=MAX_API_KEY),
-            field="api_key", code="too_long")
-    if any(c.isspace() for c in key):
-        raise OnboardingError(_("This is not a User API key: it must not contain spaces."), field="api_key")
-    return key
-
-
-SEALED_PREFIX = "maventa-form-key:"
-SEALED_SECONDS = 15 * 60
-
-
-def seal_key(key: str) -> str:
-    """A pasted key for a form shown again after a conflict, encrypted like a stored key (never the key
-    itself on a page) and readable for :data:`SEALED_SECONDS`, so the user re-applies it in one click."""
-    return current_state().secrets().encrypt(SEALED_PREFIX + key)
-
-
-def unseal_key(token: str) -> str | None:
-    """The key :func:`seal_key` sealed, or None when it is too old, tampered with or not one."""
-    try:
-        text = current_state().secrets().decrypt(token, ttl=SEALED_SECONDS)
-    except SecretUnreadable:
-        return None
-    if not text.startswith(SEALED_PREFIX):
-        return None
-    key = text[len(SEALED_PREFIX):]
-    redaction.remember(key)
-    return key
-
-
-def parse_company_uuid(value: str | None) -> str:
-    text = (value or "").strip()
-    _not_ascii(text, "company_uuid", _("The Company UUID"))
-    try:
-        parsed = uuidlib.UUID(text)
-    except ValueError:
-        parsed = None
-    if parsed is None or len(text) != 36:
-        raise OnboardingError(
-            _("This is not a Company UUID. It looks like 123e4567-e89b-12d3-a456-426614174000; copy it from "
-              "Maventa (Settings > Company settings)."),
-            field="company_uuid",
-        )
-    return str(parsed)
 
 
 def _new_connection(company: Company) -> Connection:

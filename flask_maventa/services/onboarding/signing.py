@@ -19,7 +19,7 @@ from ...client import (
     InvalidParametersError,
     MaventaError,
 )
-from ...client.api import SIGNING_LOCALES
+from ...client.account import SIGNING_LOCALES
 from ...client.languages import maventa_language
 from ...document.identifiers import email_ok
 from ...document.markers import N_

@@ -43,6 +43,14 @@ class MaventaForm(FlaskForm):
             formdata = request.form if request.method in ("POST", "PUT", "PATCH", "DELETE") else None
         super().__init__(formdata=formdata, **kwargs)  # type: ignore[no-untyped-call]  # Flask-WTF's, unannotated
 
+    def show_error(self, message: str, field: str | None = None) -> None:
+        """Show a service's error next to the field it names (or above the form)."""
+        found = getattr(self, field, None) if field else None
+        if found is not None and found.name != "csrf_token":
+            found.errors = [*found.errors, message]
+        else:
+            self.form_errors.append(message)
+
 
 class VersionedForm(MaventaForm):
     """A form that changes a connection: it carries the connection's version it was made from, so a save

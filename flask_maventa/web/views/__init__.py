@@ -66,7 +66,8 @@ def create_blueprint() -> Blueprint:
 
 # One module per area; each has ``register(bp)``. The landing and company pages show the sections
 # the areas add with :func:`index_section` and :func:`company_section`, in order.
-AREAS = ["landing", "company", "settings", "onboarding", "disconnect", "routing", "transfers", "webhooks"]
+AREAS = ["landing", "company", "settings", "registration", "signing", "disconnect", "routing", "transfers",
+         "webhooks"]
 
 
 @dataclass(frozen=True)

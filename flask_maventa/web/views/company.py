@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from typing import TYPE_CHECKING, Any
 
-from flask import Blueprint, Response
+from flask import Blueprint, Response, make_response, url_for
 from flask.typing import ResponseReturnValue
 
 from ...services import companies
@@ -34,6 +34,25 @@ def render_company(company: Company, connection: Connection | None, section: str
     ]
     return htmx.render(PAGE, section or FRAGMENT, trigger=trigger, ctx=ctx, company=company, parent=parent,
                         connection=connection, ineligible_reason=reason, sections=sections)
+
+
+def company_url(company_id: str, notice: str | None = None, anchor: str | None = None) -> str:
+    url = url_for("maventa.company", company_id=company_id, notice=notice)
+    return f"{url}#{anchor}" if anchor else url
+
+
+def company_response(company: Company, trigger: str | None = None) -> Response:
+    """The company page (or its fragment for htmx) after an action, with whatever forms/notices are in ``g``."""
+    response = make_response(company_page(company_id=company.id))
+    if trigger:
+        htmx.add_trigger(response, trigger)
+    return response
+
+
+def retarget_company(company: Company, trigger: str) -> Response:
+    """Swap the whole company fragment instead of the element that asked (e.g. when verified,
+    so the settings below unlock without a reload)."""
+    return htmx.retarget(company_response(company, trigger), "#maventa-company", "outerHTML")
 
 
 @company_view

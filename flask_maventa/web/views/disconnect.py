@@ -6,7 +6,7 @@ from __future__ import annotations
 
 from typing import TYPE_CHECKING
 
-from flask import Blueprint, redirect, request, url_for
+from flask import Blueprint, redirect, request
 from flask.typing import ResponseReturnValue
 
 from ...infra.state import current_state
@@ -15,21 +15,18 @@ from ...services.versions import StaleForm, changes_since
 from .. import htmx
 from ..forms.onboarding import DisconnectForm
 from . import company_view
+from .company import company_url
 
 if TYPE_CHECKING:
     from ...host import Company
     from ...infra.models import Connection
 
 
-def _company_url(company_id: str, notice: str | None = None) -> str:
-    return url_for("maventa.company", company_id=company_id, notice=notice)
-
-
 @company_view
 def disconnect_page(company: Company, connection: Connection | None) -> ResponseReturnValue:
     """A page that says what disconnecting does (to waiting invoices too), then one confirmation."""
     if connection is None or not (connection.has_credentials or connection.needs_manual_credentials):
-        return redirect(_company_url(company.id), 303)
+        return redirect(company_url(company.id), 303)
     ext = current_state()
     form = DisconnectForm()
     conflict = refused_message = None
@@ -47,7 +44,7 @@ def disconnect_page(company: Company, connection: Connection | None) -> Response
                 refused_message, status = refused.message, 409
             else:
                 ext.session.commit()
-                return redirect(_company_url(company.id, "disconnected"), 303)
+                return redirect(company_url(company.id, "disconnected"), 303)
         else:
             status = 400
     form.showing(connection.version)
