@@ -74,7 +74,7 @@ def _only_outside_vat(doc: InvoiceDocument) -> bool:
 
 
 def effective_payment_means(doc: InvoiceDocument) -> tuple[PaymentMeans, ...]:
-    """The payment means the UBL carries (see ``_UblWriter.payment_means_list``)."""
+    """The payment means the UBL carries (see ``ubl.writer.UblWriter.payment_means_list``)."""
     if doc.is_credit_note and doc.due_date and not doc.payment_means:
         return (PaymentMeans(code="1"),)
     return doc.payment_means
