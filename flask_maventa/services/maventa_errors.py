@@ -16,7 +16,7 @@ from __future__ import annotations
 from ..client import errors as client_errors
 from ..infra.texts import T_, Msg
 
-__all__ = ["TEMPORARY", "kind_of", "temporary_message"]
+__all__ = ["TEMPORARY", "kind_of", "quoted", "temporary_message"]
 
 TEMPORARY = ("unreachable", "no_answer", "rate_limited", "maventa_error")
 
@@ -55,3 +55,14 @@ def temporary_message(exc: client_errors.MaventaError) -> Msg:
     if kind == "no_answer":
         return T_("Maventa did not answer in time, nothing was changed here. Try again in a few minutes.")
     return T_("Maventa could not be reached, nothing was changed. Try again in a few minutes.")
+
+
+def quoted(answer: client_errors.MaventaError | str) -> Msg:
+    """Maventa's own words (or, when it gave no answer, the network's), to follow a sentence of ours.
+
+    Nobody can translate them: said as Maventa's answer, they read as a quote on a page in another
+    language instead of passing for our own words.
+    """
+    if isinstance(answer, client_errors.MaventaError) and kind_of(answer) in ("unreachable", "no_answer"):
+        return T_("The error: %(error)s", error=str(answer))
+    return T_("Maventa's answer: %(answer)s", answer=str(answer))

@@ -18,7 +18,7 @@ from flask_maventa.infra.models import Event
 from flask_maventa.services import settings, transfer
 from flask_maventa.services.onboarding import signing
 
-from .conftest import invoice_json
+from .conftest import invoice_json, wait_for
 
 PREFIX = "/settings/integrations/maventa"
 TRANSLATIONS = Path(__file__).parents[2] / "flask_maventa" / "translations"
@@ -198,3 +198,21 @@ def test_a_secret_in_a_stored_texts_parameters_never_reaches_the_row(host):
         Event.__table__.select().where(Event.kind == "transfer.mail_failed")).mappings().one()
     assert secret not in str(row["text"]) and secret not in row["message"]
     assert "[redacted]" in row["text"]["params"]["e"]
+
+
+def test_maventas_own_words_are_quoted_after_a_sentence_in_the_readers_language(host):
+    """Nobody can translate what Maventa answers: a Norwegian reader gets our sentence in Norwegian and
+    Maventa's words marked as its answer, never Maventa's English passed off as the message."""
+    host.connect()  # no receiver seeded: the pinned Peppol route cannot be found
+    host.add_invoice("1")
+    (transfer_id,) = transfer.sweep(dispatch=False).created
+    assert transfer.send(transfer_id).state == "accepted"
+    wait_for(lambda: transfer.poll(transfer_id).state == "failed", what="Maventa FAILED")
+    failed = host.transfers("1")[0]
+    with host.app.test_request_context(), flask_babel.force_locale("nb"):
+        shown = texts.render(failed.last_error["message"])
+    sentence, answer = catalogue("nb")["Maventa could not deliver the invoice."], catalogue("nb")["Maventa's answer: %(answer)s"]
+    said = answer.split("%(answer)s")[0]
+    assert shown.startswith(f"{sentence} {said}"), shown
+    assert "not found" in shown.split(said, 1)[1]  # Maventa's own words, as it gave them
+    assert failed.last_error_message.startswith("Maventa could not deliver the invoice. Maventa's answer: ")

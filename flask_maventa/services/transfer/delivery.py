@@ -23,7 +23,8 @@ from ...infra import counters as metrics
 from ...infra import heartbeat, signals
 from ...infra.models import Transfer, utcnow
 from ...infra.state import current_state as current_maventa
-from ...infra.texts import T_
+from ...infra.texts import T_, joined
+from ..maventa_errors import quoted
 from . import dispatch as dispatching
 from .claiming import with_connection
 from .failures import fail
@@ -164,14 +165,15 @@ def _maventa_failed(transfer: Transfer, company: Any, answer: Mapping[str, Any])
     except maventa_errors.MaventaError:
         actions = []
     failure = failure_of(actions)
-    reason = failure.message or T_("Maventa could not deliver the invoice.")
+    said = [quoted(failure.message)] if failure.message else []
     data = {"response": short_answer(answer), "actions": actions[-5:] if actions else [], "rule": failure.rule}
     values = {"route": route_of(failure.channel), "maventa_status": "FAILED"}  # the route Maventa failed on
     if failure.validation:
-        return fail(transfer, "MAVENTA_INVALID", reason, N_(
+        refused = joined([T_("Maventa's own validation refused the invoice."), *said])
+        return fail(transfer, "MAVENTA_INVALID", refused, N_(
             "Maventa accepted the invoice but its own validation refused it; the message names the rule. "
             "Correct the invoice in the ERP as the rule says, then retry."), data=data, values=values)
-    return fail(transfer, "MAVENTA_FAILED", reason, N_(
+    return fail(transfer, "MAVENTA_FAILED", joined([T_("Maventa could not deliver the invoice."), *said]), N_(
         "Check the customer's e-invoice address, email and postal address on the customer card, then retry."),
         data=data, values=values)
 

@@ -29,7 +29,7 @@ from ...infra.crypto import UNREADABLE, UNREADABLE_HINT, SecretUnreadable
 from ...infra.models import Connection, Transfer, utcnow
 from ...infra.state import current_state as current_maventa
 from ...infra.texts import T_, finding_text, joined
-from ..maventa_errors import kind_of
+from ..maventa_errors import kind_of, quoted
 from ..routing import send_params
 from .claiming import claim
 from .failures import fail
@@ -161,16 +161,17 @@ def _refused(transfer: Transfer, company: Any, exc: maventa_errors.MaventaError)
         return _retry(transfer, exc, in_doubt=True)
     if isinstance(exc, maventa_errors.TransientError):
         return _retry(transfer, exc, in_doubt=False)
+    refused = joined([T_("Maventa refused the invoice."), quoted(exc)])
     if isinstance(exc, maventa_errors.UnverifiedCompanyError):
-        return fail(transfer, "UNVERIFIED", exc.message, N_(
+        return fail(transfer, "UNVERIFIED", refused, N_(
             "The company has not finished signing the Maventa agreement. Complete the signing on its "
             "Maventa page, then retry."), error=exc)
     if isinstance(exc, maventa_errors.InvalidCredentialsError):
-        return fail(transfer, "INVALID_CREDENTIALS", exc.message, N_(
+        return fail(transfer, "INVALID_CREDENTIALS", refused, N_(
             "Maventa refused the company's credentials. Check the Company UUID and User API key on its "
             "Maventa page, then retry."), error=exc)
-    return fail(transfer, exc.code or f"HTTP_{exc.status}", str(exc), N_(
-        "Maventa refused the invoice. Correct the invoice or the customer card as the message says, "
+    return fail(transfer, exc.code or f"HTTP_{exc.status}", refused, N_(
+        "Correct the invoice or the customer card as the message says, "
         "then retry."), error=exc)
 
 
@@ -189,8 +190,10 @@ def _prepare(transfer: Transfer, connection: Connection) -> Prepared | Outcome:
     try:
         doc = adapter.get_invoice_document(transfer.invoice_id)
     except Exception as exc:  # noqa: BLE001 - the host's lookup failed: nothing can be sent
-        return fail(transfer, "NO_DOCUMENT", f"{type(exc).__name__}: {exc}", N_(
-            "The ERP could not produce the invoice data. Check that the invoice still exists, then retry."))
+        message = joined([T_("The ERP could not produce the invoice data."),
+                          T_("The error: %(error)s", error=f"{type(exc).__name__}: {exc}")])
+        return fail(transfer, "NO_DOCUMENT", message, N_(
+            "Check that the invoice still exists in the ERP, then retry."))
     pdf = adapter.get_invoice_pdf(transfer.invoice_id) if connection.send_pdf else None
     rules_dir = cfg("MAVENTA_PEPPOL_RULES_DIR")
     if rules_dir:  # the official rules too; without them the pre-flight is build_ubl's own checks
@@ -255,9 +258,9 @@ def reconcile_by_uuid(transfer: Transfer, company: Any) -> Outcome | None:
     except maventa_errors.TransientError as exc:
         return _retry(transfer, exc, in_doubt=True)
     except maventa_errors.PermanentError as exc:
-        return fail(transfer, exc.code or f"HTTP_{exc.status}", str(exc), N_(
-            "Maventa refused to say whether it received the invoice. Check the company's credentials, "
-            "then retry."), error=exc)
+        refused = joined([T_("Maventa refused to say whether it has the invoice."), quoted(exc)])
+        return fail(transfer, exc.code or f"HTTP_{exc.status}", refused, N_(
+            "Check the company's credentials, then retry."), error=exc)
     metrics.step("reconciled")
     return accept(transfer, answer, http_status=200, reconciled=True)
 
@@ -302,7 +305,7 @@ def _record_error(transfer: Transfer, exc: maventa_errors.MaventaError, kind: st
         columns = request_columns(transfer)
         if columns:
             session.execute(TABLE.update().where(TABLE.c.id == transfer.id).values(**columns))
-        write_attempt_notes(session, transfer, Note(kind, str(exc), exc.status, error_data(exc)))
+        write_attempt_notes(session, transfer, Note(kind, quoted(exc), exc.status, error_data(exc)))
 
     commit_step(session, transfer, write, what=kind)
 
@@ -317,10 +320,12 @@ def _retry(transfer: Transfer, exc: maventa_errors.MaventaError, *, in_doubt: bo
     schedule = cfg("MAVENTA_RETRY_SCHEDULE")
     if not in_doubt and transfer.attempts > len(schedule):
         if kind_of(exc) == "maventa_error":  # Maventa answered, with its own error: it was reached
-            return fail(transfer, "MAVENTA_ERROR", str(exc), N_(
+            gave_up = joined([T_("Maventa answered with an error of its own on every attempt."), quoted(exc)])
+            return fail(transfer, "MAVENTA_ERROR", gave_up, N_(
                 "Maventa answered with an error of its own on several attempts. Check Maventa's service status, "
                 "then retry."), error=exc)
-        return fail(transfer, "UNREACHABLE", str(exc), N_(
+        gave_up = joined([T_("Maventa could not be reached on any attempt."), quoted(exc)])
+        return fail(transfer, "UNREACHABLE", gave_up, N_(
             "Maventa could not be reached after several attempts. Check Maventa's service status, then retry."),
             error=exc)
     delay = backoff(schedule, transfer.attempts, getattr(exc, "retry_after", None))
@@ -334,7 +339,7 @@ def _retry(transfer: Transfer, exc: maventa_errors.MaventaError, *, in_doubt: bo
     def write() -> bool:
         moved = transition(session, transfer, [SENDING], state=state, lease_until=None, claimed_by=None,
                            next_attempt_at=utcnow() + timedelta(seconds=delay),
-                           **error_columns(exc.code or type(exc).__name__, str(exc), hint),
+                           **error_columns(exc.code or type(exc).__name__, joined([message, quoted(exc)]), hint),
                            **request_columns(transfer))
         if not moved:
             return False
