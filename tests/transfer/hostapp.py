@@ -22,7 +22,7 @@ from flask_maventa import HostAdapter, Maventa
 from flask_maventa.document.invoice import InvoiceDocument
 from flask_maventa.host import Address, Company
 from flask_maventa.infra.models import metadata
-from tests.fixtures.apps import FJORD, FJORD_BERGEN, FJORD_SUPPORT, PERSONS, STATUSES
+from tests.fixtures.companies import FJORD, FJORD_BERGEN, FJORD_SUPPORT, PERSONS, STATUSES
 
 # A third company of its own (not a department), so runs can spread invoices over three companies.
 NORDLYS = Company("c2", "Nordlys Handel AS", "912345670", "NO", vat_number="NO912345670MVA",

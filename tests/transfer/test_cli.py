@@ -10,6 +10,7 @@ from datetime import timedelta
 import sqlalchemy as sa
 from werkzeug.serving import make_server
 
+from flask_maventa.infra import heartbeat
 from flask_maventa.infra.models import Process, Transfer, utcnow
 from flask_maventa.runtime import doctor
 from flask_maventa.services import transfer
@@ -26,6 +27,11 @@ def _alive(host, kind):
     host.db.session.rollback()
     return host.db.session.scalar(sa.select(sa.func.count()).select_from(Process).where(
         Process.kind == kind, Process.stopped_at.is_(None)))
+
+
+def _silent(host, kind):
+    host.db.session.rollback()
+    return heartbeat.health(host.db.session)[kind].silent_for is not None
 
 
 def test_sweep_command_creates_and_dispatches(host):
@@ -71,8 +77,11 @@ def test_doctor_fails_without_workers_and_scheduler_and_says_how_long(make_host)
         worker = host.worker()
         wait_for(lambda: _alive(host, "worker"), timeout=30, what="the worker's heartbeat")
         host.kill(worker)  # no clean exit: the heartbeat just stops
-        wait_for(lambda: "no worker has been alive for" in _flask(host, "doctor").stdout, timeout=30,
-                 what="the silent worker reported")
+        # Waited for in-process on the rule the doctor reads (a doctor process per poll cost seconds each).
+        wait_for(lambda: _silent(host, "worker"), timeout=30, what="the worker's heartbeat to go stale")
+        silent = _flask(host, "doctor")
+        assert silent.returncode == 1
+        assert "no worker has been alive for" in silent.stdout, silent.stdout
 
 
 def test_doctor_finds_stuck_transfers_and_incomplete_seller_data(host):

@@ -15,6 +15,9 @@ from .coverage import coverage, run_all, schema_has
 from .mutations import MUTATIONS, NOT_CARRIED, UNCAUGHT, WRITER, WRITER_PROOFS, classify
 from .rulebook import fatal_rules
 
+# ``outcomes`` runs every mutation through the official validator (~15 s of CPU): once, on one xdist worker.
+pytestmark = pytest.mark.xdist_group("rule-coverage")
+
 
 @pytest.fixture(scope="session")
 def outcomes(validator):
