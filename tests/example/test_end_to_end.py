@@ -35,6 +35,8 @@ from example_app.models import Customer, Invoice, InvoiceStatus, Person, db
 
 from .conftest import make_erp
 
+pytestmark = pytest.mark.slow
+
 ROOT = Path(__file__).resolve().parents[2]
 PREFIX = "/settings/integrations/maventa"
 NS = {"cbc": "urn:oasis:names:specification:ubl:schema:xsd:CommonBasicComponents-2",

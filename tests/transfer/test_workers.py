@@ -18,6 +18,8 @@ from flask_maventa.services import transfer
 from ..fixtures.processes import descendants
 from .conftest import BUYER_EIA, invoice_json, wait_for
 
+pytestmark = pytest.mark.slow
+
 
 def _all_in(host, states, count):
     found = host.states()
