@@ -59,6 +59,7 @@ class Host:
             "MAVENTA_RETRY_SCHEDULE": [1, 1, 1],
             "MAVENTA_POLL_SCHEDULE": [1, 1, 2],
             "MAVENTA_SWEEP_INTERVAL": 1,
+            "MAVENTA_DISPATCH_INTERVAL": 1,  # the scheduler enqueues delivery polls on this tick (default 5 s)
             "MAVENTA_LEASE_SECONDS": 30,
             "MAVENTA_HTTP_TIMEOUT": 10.0,
             "MAVENTA_MAIL_SERVER": "127.0.0.1",

@@ -108,7 +108,8 @@ def test_worker_killed_mid_send_is_reconciled_after_the_lease(make_host, smtp_se
         host.kill(worker)
         assert host.states()["1"] == "sending"
         host.sandbox.config(latency_ms=0)
-        time.sleep(2.5)  # the lease expires
+        lease_until = host.transfers("1")[0].lease_until
+        wait_for(lambda: utcnow() > lease_until, timeout=10, what="the lease to expire")
         result = transfer.sweep()
         row = host.transfers("1")[0]
         assert result.expired_leases == 1, (row.state, row.lease_until, row.attempts, host.output())
