@@ -57,6 +57,7 @@ from .states import (
     commit_retrying,
     log_step,
     request_slot,
+    transient_db_error,
     transition,
     write_notes,
 )
@@ -122,21 +123,29 @@ def attempt(transfer: Transfer, reconcile: bool) -> Outcome:
     return accept(transfer, answer, http_status=201, duration_ms=seconds * 1000)
 
 
-def _pause(transfer: Transfer, *, reconcile: bool = False, code: str = "SECRET_UNREADABLE") -> Outcome:
+def _pause(transfer: Transfer, *, reconcile: bool = False, code: str = "SECRET_UNREADABLE",
+           error: BaseException | None = None) -> Outcome:
     """The company's key cannot be used: MAVENTA_SECRET_KEY cannot read it (a configuration mistake, not the
-    invoice's), or the company was disconnected (``code="DISCONNECTED"``). The transfer waits (the attempt
-    not counted) until there is a key again; nothing fails, and one that may have reached Maventa stays in
-    doubt, to be asked about before anything is sent again."""
+    invoice's), or the company was disconnected (``code="DISCONNECTED"``); or the ERP could not be read
+    for now (``code="HOST_UNAVAILABLE"``, ``error``: its database restarting, locked or away). The transfer
+    waits (the attempt not counted) and is tried again; nothing fails, and one that may have reached
+    Maventa stays in doubt, to be asked about before anything is sent again."""
     session = current_maventa().session
     delay = float(cfg("MAVENTA_SWEEP_INTERVAL"))
-    already = transfer.last_error_code == code
+    message: Any
     if code == "DISCONNECTED":
         message = T_("The company is disconnected from Maventa: the invoice waits until it is connected again.")
         hint = T_("Connect the company to Maventa again on its Maventa page; the invoice is sent then.")
+    elif code == "HOST_UNAVAILABLE":
+        session.rollback()  # the failed read left the transaction unusable; the rows load again in write()
+        message = joined([T_("The invoice could not be read from the ERP for now; it is tried again in %(s)s s.",
+                             s=int(delay)), T_("The error: %(error)s", error=f"{type(error).__name__}: {error}")])
+        hint = T_("Temporary problem; it is retried automatically.")
     else:
         message, hint = T_(UNREADABLE), T_(UNREADABLE_HINT)
 
     def write() -> bool:
+        already = transfer.last_error_code == code
         if not transition(session, transfer, [SENDING], state=IN_DOUBT if reconcile else QUEUED, lease_until=None,
                           claimed_by=None, attempts=max(transfer.attempts - 1, 0),
                           next_attempt_at=utcnow() + timedelta(seconds=delay),
@@ -189,12 +198,14 @@ def _prepare(transfer: Transfer, connection: Connection) -> Prepared | Outcome:
     adapter = current_maventa().adapter
     try:
         doc = adapter.get_invoice_document(transfer.invoice_id)
-    except Exception as exc:  # noqa: BLE001 - the host's lookup failed: nothing can be sent
+        pdf = adapter.get_invoice_pdf(transfer.invoice_id) if connection.send_pdf else None
+    except Exception as exc:  # noqa: BLE001 - the host's lookup failed: nothing can be sent now
+        if _for_now(exc):  # the ERP's database restarting or locked: the invoice is fine, read it again later
+            return _pause(transfer, code="HOST_UNAVAILABLE", error=exc)
         message = joined([T_("The ERP could not produce the invoice data."),
                           T_("The error: %(error)s", error=f"{type(exc).__name__}: {exc}")])
         return fail(transfer, "NO_DOCUMENT", message, N_(
             "Check that the invoice still exists in the ERP, then retry."))
-    pdf = adapter.get_invoice_pdf(transfer.invoice_id) if connection.send_pdf else None
     rules_dir = cfg("MAVENTA_PEPPOL_RULES_DIR")
     if rules_dir:  # the official rules too; without them the pre-flight is build_ubl's own checks
         findings = errors(preflight(doc, rules_dir=rules_dir, pdf=pdf))
@@ -229,6 +240,12 @@ def _prepare(transfer: Transfer, connection: Connection) -> Prepared | Outcome:
     # here, before a request slot is taken: a slot is only held while Maventa has the request.
     upload, filename = invoice_zip(xml, pdf, filename) if pdf else (xml, filename)
     return upload, filename, params, summary, doc.number, route
+
+
+def _for_now(exc: BaseException) -> bool:
+    """An error of the host's lookup that says nothing about the invoice: its database (or whatever the
+    adapter reads, over a network) could not be reached or was busy."""
+    return transient_db_error(exc) or isinstance(exc, (ConnectionError, TimeoutError))
 
 
 def _fail_findings(transfer: Transfer, findings: Sequence[Finding], number: str | None) -> Outcome:

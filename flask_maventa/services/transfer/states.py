@@ -25,7 +25,7 @@ from typing import Any, TypeVar, cast
 
 import sqlalchemy as sa
 from flask import current_app, g
-from sqlalchemy.orm import attributes
+from sqlalchemy.orm import attributes, scoped_session
 
 from ...infra.models import Connection, DbSession, Transfer, utcnow
 
@@ -163,7 +163,10 @@ def request_slot(session: DbSession) -> Iterator[None]:
     nothing of the host's is detached.
     """
     if g.get("maventa_own_session"):
-        session.close()
+        try:
+            session.close()
+        except sa.exc.DBAPIError:  # the database went away meanwhile: the request needs no connection
+            (session() if isinstance(session, scoped_session) else session).invalidate()
     else:
         session.commit()
     slots = _request_slots
