@@ -263,44 +263,33 @@ def test_error_email_reaches_the_smtp_server_from_the_worker(make_host, smtp_ser
         assert host.status_of("1") == "failed"
 
 
-def test_worker_and_scheduler_outlive_a_postgresql_restart_mid_run(make_host, smtp_server):
+def test_worker_and_scheduler_outlive_a_postgresql_restart_mid_run(make_host, smtp_server, own_postgres_server):
     """PostgreSQL restarts while invoices are on their way (every connection of every process cut): the
     processes keep running, and every invoice is delivered exactly once after it is back."""
-    from tests.fixtures.services import PostgresServer
+    server = own_postgres_server  # not the shared one: it must not restart under other tests
+    host = make_host(database_url=server.create_database("restart"), smtp=smtp_server, MAVENTA_SEND_CONCURRENCY=2)
+    with host.app.app_context():
+        host.sandbox.seed_receivers({"eia": BUYER_EIA, "operator": "PEPPOL"})
+        host.connect()
+        for n in range(1, 9):
+            host.add_invoice(str(n))
+        host.sandbox.config(latency_ms=700)  # 8 invoices, 2 at a time: sending takes ~3 s
+        worker = host.worker()
+        scheduler = host.scheduler()
+        wait_for(lambda: "sending" in host.states().values(), timeout=120, what="sending under way")
 
-    try:
-        server = PostgresServer()  # its own cluster: the shared one must not restart under other tests
-    except Exception as exc:  # noqa: BLE001 - as the shared server's fixture: skipped, or failed in CI
-        from tests.fixtures.services import require_service
-
-        require_service("postgresql", f"{type(exc).__name__}: {exc}")
-    try:
-        host = make_host(database_url=server.create_database("restart"), smtp=smtp_server,
-                         MAVENTA_SEND_CONCURRENCY=2, MAVENTA_DISPATCH_INTERVAL=1)
-        with host.app.app_context():
-            host.sandbox.seed_receivers({"eia": BUYER_EIA, "operator": "PEPPOL"})
-            host.connect()
-            for n in range(1, 9):
-                host.add_invoice(str(n))
-            host.sandbox.config(latency_ms=700)  # 8 invoices, 2 at a time: sending takes ~3 s
-            worker = host.worker()
-            scheduler = host.scheduler()
-            wait_for(lambda: "sending" in host.states().values(), timeout=120, what="sending under way")
-
-            host.db.session.close()  # this test's own connections, as any process's, are cut by the restart
-            host.db.engine.dispose()
-            server.restart(down_seconds=2)
-            host.sandbox.config(latency_ms=0)
-            host.add_invoice("9")  # due after the restart: the next sweep takes it
-            try:
-                wait_for(lambda: _all_in(host, ["accepted", "delivered"], 9), timeout=240,
-                         what="everything sent after the restart")
-            except AssertionError:
-                raise AssertionError(f"{host.states()}\n{host.output(None)}") from None
-            assert worker.poll() is None and scheduler.poll() is None, host.output()
-            received = host.sandbox.invoices()
-            assert set(received["invoices_per_number"].values()) == {1}
-            assert set(received["received_per_uuid"].values()) == {1}
-            assert len(received["received_per_uuid"]) == 9
-    finally:
-        server.stop()
+        host.db.session.close()  # this test's own connections, as any process's, are cut by the restart
+        host.db.engine.dispose()
+        server.restart(down_seconds=2)
+        host.sandbox.config(latency_ms=0)
+        host.add_invoice("9")  # due after the restart: the next sweep takes it
+        try:
+            wait_for(lambda: _all_in(host, ["accepted", "delivered"], 9), timeout=240,
+                     what="everything sent after the restart")
+        except AssertionError:
+            raise AssertionError(f"{host.states()}\n{host.output(None)}") from None
+        assert worker.poll() is None and scheduler.poll() is None, host.output()
+        received = host.sandbox.invoices()
+        assert set(received["invoices_per_number"].values()) == {1}
+        assert set(received["received_per_uuid"].values()) == {1}
+        assert len(received["received_per_uuid"]) == 9
