@@ -18,6 +18,8 @@ from collections.abc import Mapping, Sequence
 from datetime import timedelta
 from typing import Any
 
+import sqlalchemy as sa
+
 from ...client import errors as maventa_errors
 from ...client.languages import maventa_language
 from ...client.package import invoice_zip
@@ -139,7 +141,7 @@ def _pause(transfer: Transfer, *, reconcile: bool = False, code: str = "SECRET_U
     elif code == "HOST_UNAVAILABLE":
         session.rollback()  # the failed read left the transaction unusable; the rows load again in write()
         message = joined([T_("The invoice could not be read from the ERP for now; it is tried again in %(s)s s.",
-                             s=int(delay)), T_("The error: %(error)s", error=f"{type(error).__name__}: {error}")])
+                             s=int(delay)), T_("The error: %(error)s", error=_host_error(error))])
         hint = T_("Temporary problem; it is retried automatically.")
     else:
         message, hint = T_(UNREADABLE), T_(UNREADABLE_HINT)
@@ -203,7 +205,7 @@ def _prepare(transfer: Transfer, connection: Connection) -> Prepared | Outcome:
         if _for_now(exc):  # the ERP's database restarting or locked: the invoice is fine, read it again later
             return _pause(transfer, code="HOST_UNAVAILABLE", error=exc)
         message = joined([T_("The ERP could not produce the invoice data."),
-                          T_("The error: %(error)s", error=f"{type(exc).__name__}: {exc}")])
+                          T_("The error: %(error)s", error=_host_error(exc))])
         return fail(transfer, "NO_DOCUMENT", message, N_(
             "Check that the invoice still exists in the ERP, then retry."))
     rules_dir = cfg("MAVENTA_PEPPOL_RULES_DIR")
@@ -246,6 +248,13 @@ def _for_now(exc: BaseException) -> bool:
     """An error of the host's lookup that says nothing about the invoice: its database (or whatever the
     adapter reads, over a network) could not be reached or was busy."""
     return transient_db_error(exc) or isinstance(exc, (ConnectionError, TimeoutError))
+
+
+def _host_error(exc: BaseException | None) -> str:
+    """The host's error in one line: a database error's own words, without the statement and parameters
+    SQLAlchemy adds to them (a page shows this; the query is in the worker's log)."""
+    cause = exc.orig if isinstance(exc, sa.exc.DBAPIError) and exc.orig is not None else exc
+    return f"{type(cause).__name__}: {str(cause).strip()}"
 
 
 def _fail_findings(transfer: Transfer, findings: Sequence[Finding], number: str | None) -> Outcome:
