@@ -156,26 +156,6 @@ def demo(demos):
     return demos()
 
 
-def test_the_demo_starts_answers_and_ctrl_c_stops_every_process(demo):
-    demo.wait_until_up()
-    assert get(f"{demo.url}/invoices") == 200
-    running = marked_processes(demo.marker, demo.process.pid)
-    commands = " | ".join(running.values())
-    assert "redis-server" in commands and "flask --app example_app run" in commands
-    assert "flask_maventa.sandbox" in commands and get(f"http://127.0.0.1:{demo.sandbox_port}/_sandbox/invoices") == 200
-    assert "maventa worker" in commands and "maventa scheduler" in commands
-    registry = httpx.get(f"http://127.0.0.1:{demo.sandbox_port}/_sandbox/receivers").json()
-    assert {r["eia"] for r in registry} == {"0192:998877660", "0216:003715728600"}  # the e-invoice customers
-    assert f"{demo.url}/" in demo.log()  # the URL is printed, with what to click
-    assert "What to click" in demo.log()
-
-    demo.process.send_signal(signal.SIGINT)
-    assert demo.wait() == 0, demo.log()
-    assert marked_processes(demo.marker) == {}, f"left behind:\n{demo.log()}"
-    assert [pid for pid in running if pid_alive(pid)] == []
-    assert get(f"{demo.url}/") == 0
-
-
 def test_when_a_child_dies_the_demo_stops_the_others(demo):
     demo.wait_until_up()
     running = marked_processes(demo.marker, demo.process.pid)
@@ -322,12 +302,28 @@ def test_a_second_demo_start_leaves_the_running_one_untouched(demos, tmp_path):
     assert marked_processes(first.marker) == {}, f"left behind:\n{first.log()}"
 
 
-def test_a_restart_lets_the_user_replay_the_walkthrough(demos, tmp_path):
+def test_the_demo_starts_answers_stops_on_ctrl_c_and_a_restart_replays_the_walkthrough(demos, tmp_path):
     instance = tmp_path / "instance"
     run = demos("first", instance=instance)
     run.wait_until_up()
+    assert get(f"{run.url}/invoices") == 200
+    running = marked_processes(run.marker, run.process.pid)
+    commands = " | ".join(running.values())
+    assert "redis-server" in commands and "flask --app example_app run" in commands
+    assert "flask_maventa.sandbox" in commands and get(f"http://127.0.0.1:{run.sandbox_port}/_sandbox/invoices") == 200
+    assert "maventa worker" in commands and "maventa scheduler" in commands
+    registry = httpx.get(f"http://127.0.0.1:{run.sandbox_port}/_sandbox/receivers").json()
+    assert {r["eia"] for r in registry} == {"0192:998877660", "0216:003715728600"}  # the e-invoice customers
+    assert f"{run.url}/" in run.log()  # the URL is printed, with what to click
+    assert "What to click" in run.log()
     walk_through(run)
-    assert run.interrupt() == 0
+
+    # Ctrl-C in its terminal stops every process it started, and the port is free again.
+    run.process.send_signal(signal.SIGINT)
+    assert run.wait() == 0, run.log()
+    assert marked_processes(run.marker) == {}, f"left behind:\n{run.log()}"
+    assert [pid for pid in running if pid_alive(pid)] == []
+    assert get(f"{run.url}/") == 0
 
     # --keep-data (DEMO_KEEP_DATA=1): the ERP's data as left; Maventa connections pointed at the old sandbox.
     run = demos("kept", instance=instance, args=("--keep-data",))
