@@ -1,3 +1,4 @@
+import gc
 import os
 import sys
 import tempfile
@@ -37,6 +38,14 @@ def pytest_collection_modifyitems(items):
     """The slow and browser tests first: pytest-xdist hands out work in this order, so the two workers finish together
     instead of one waiting for the other's last long test (the contract test is still moved last)."""
     items.sort(key=lambda item: not (item.get_closest_marker("slow") or item.get_closest_marker("browser")))
+
+
+# What the test process imported and collected stays alive until the end: frozen out of the garbage
+# collector's view, its full rounds stop re-scanning it (tests/settings: 2.4 s of collector time instead of
+# 3.4 s, of ~22 s of CPU). New garbage is collected as before.
+def pytest_collection_finish(session):
+    gc.collect()
+    gc.freeze()  # the modules, plugins and collected tests: alive until the end anyway
 
 
 @pytest.fixture
