@@ -18,7 +18,6 @@ import base64
 import json
 import os
 import re
-import subprocess
 import sys
 import time
 import uuid
@@ -33,6 +32,7 @@ from lxml import etree
 from example_app.models import Company as CompanyRow
 from example_app.models import Customer, Invoice, InvoiceStatus, Person, db
 
+from ..fixtures import launcher
 from .conftest import make_erp
 
 pytestmark = pytest.mark.slow
@@ -105,7 +105,7 @@ class ExampleErp:
     # -- the operator's commands, as real processes ------------------------------------------------------
 
     def flask(self, *args: str) -> str:
-        result = subprocess.run([sys.executable, "-m", "flask", "maventa", *args], cwd=ROOT, env=self.env,
+        result = launcher.run([sys.executable, "-m", "flask", "maventa", *args], cwd=ROOT, env=self.env,
                                 capture_output=True, text=True, timeout=120)
         assert result.returncode == 0, f"flask maventa {' '.join(args)} failed:\n{result.stdout}\n{result.stderr}"
         return result.stdout + result.stderr

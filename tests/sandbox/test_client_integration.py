@@ -22,6 +22,7 @@ from flask_maventa.client import (
 from flask_maventa.client.api import shared_http_client
 from flask_maventa.client.tokens import token_key
 from flask_maventa.testing.sandbox import wait_for
+from tests.fixtures import launcher
 from tests.fixtures.sandbox import RECEIVER, ubl_invoice
 
 ROOT = Path(__file__).resolve().parents[2]
@@ -177,7 +178,7 @@ def test_two_worker_processes_share_one_token_through_redis(sandbox, redis_url, 
     company_uuid, api_key = sandbox.new_company()
     start = str(time.time() + 3)  # both processes are imported and waiting by then, then race
     env = {**os.environ, "PYTHONPATH": str(ROOT)}
-    workers = [subprocess.Popen([sys.executable, "-c", WORKER, sandbox.url, sandbox.vendor_api_key, company_uuid,
+    workers = [launcher.popen([sys.executable, "-c", WORKER, sandbox.url, sandbox.vendor_api_key, company_uuid,
                                  api_key, redis_url, start, kind], cwd=ROOT, env=env, stderr=subprocess.PIPE)
                for _ in range(2)]
     for worker in workers:

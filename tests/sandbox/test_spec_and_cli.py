@@ -9,6 +9,7 @@ import pytest
 
 from flask_maventa.sandbox import create_app, sandbox_of
 from flask_maventa.sandbox.spec import load_spec
+from tests.fixtures import launcher
 from tests.fixtures.services import free_port, wait_for_port
 
 ROOT = Path(__file__).resolve().parents[2]
@@ -58,7 +59,7 @@ def test_command_line_serves_with_the_given_knobs(tmp_path):
     port = free_port()
     log = tmp_path / "sandbox.log"
     with log.open("wb") as output:  # a file, not a pipe nobody reads; the process writes to its own copy
-        process = subprocess.Popen(
+        process = launcher.popen(
             [sys.executable, "-m", "flask_maventa.sandbox", "--port", str(port), "--vendor-api-key", "cli-key",
              "--token-lifetime", "120", "--duplicate-uuid", "conflict", "--fault-path", "POST /v1/invoices"],
             cwd=ROOT, env={**os.environ, "PYTHONPATH": str(ROOT)}, stdout=output, stderr=subprocess.STDOUT)

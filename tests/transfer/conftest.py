@@ -16,6 +16,7 @@ import pytest
 
 from flask_maventa.infra.models import Connection, Transfer, utcnow
 
+from ..fixtures import launcher
 from ..fixtures.processes import kill_tree
 from .hostapp import create_app, host_invoice
 
@@ -124,7 +125,7 @@ class Host:
         log = self.tmp_path / f"proc{len(self.processes)}.log"
         self.logs.append(log)
         with log.open("wb") as output:  # the process writes to its own copy of the file
-            process = subprocess.Popen(
+            process = launcher.popen(
                 [sys.executable, "-m", "flask", "maventa", *args], cwd=ROOT, env=self.env(),
                 stdout=output, stderr=subprocess.STDOUT, start_new_session=True)
         self.processes.append(process)

@@ -9,12 +9,12 @@ from __future__ import annotations
 
 import json
 import shutil
-import subprocess
 import sys
 from pathlib import Path
 
 import pytest
 
+from tests.fixtures import launcher
 from tests.fixtures.services import require_service
 
 from .conftest import ROOT
@@ -27,7 +27,7 @@ def test_chaos_run_delivers_every_invoice_exactly_once():
         require_service("redis-server", "the chaos run restarts a real redis-server")
     if not (shutil.which("initdb") or list(Path("/usr/lib/postgresql").glob("*/bin/initdb"))):
         require_service("postgresql", "the chaos run uses PostgreSQL")
-    run = subprocess.run([sys.executable, "benchmarks/chaos.py", "--invoices", "200", "--timeout", "300"],
+    run = launcher.run([sys.executable, "benchmarks/chaos.py", "--invoices", "200", "--timeout", "300"],
                          cwd=ROOT, capture_output=True, text=True, timeout=600)
     assert run.stdout.strip(), run.stderr[-4000:]
     report = json.loads(run.stdout)

@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import subprocess
 import sys
 import threading
 from datetime import timedelta
@@ -15,11 +14,12 @@ from flask_maventa.infra.models import Process, Transfer, utcnow
 from flask_maventa.runtime import doctor
 from flask_maventa.services import transfer
 
+from ..fixtures import launcher
 from .conftest import ROOT, invoice_json, wait_for
 
 
 def _flask(host, *args):
-    return subprocess.run([sys.executable, "-m", "flask", "maventa", *args], cwd=ROOT, env=host.env(),
+    return launcher.run([sys.executable, "-m", "flask", "maventa", *args], cwd=ROOT, env=host.env(),
                           capture_output=True, text=True, timeout=120)
 
 

@@ -261,9 +261,9 @@ def test_metrics_of_worker_processes_reach_the_web_process_in_multiprocess_mode(
     """PROMETHEUS_MULTIPROC_DIR set for every process: a worker's counters show in another process's
     exposition (prometheus-client must see the variable before it is imported, hence fresh processes)."""
     import os
-    import subprocess
     import sys
 
+    from ..fixtures import launcher
     from .conftest import ROOT
 
     metrics_dir = tmp_path / "metrics"
@@ -275,11 +275,11 @@ def test_metrics_of_worker_processes_reach_the_web_process_in_multiprocess_mode(
         host.add_invoice("1")
         transfer.sweep()
         env = {**host.env(), "PROMETHEUS_MULTIPROC_DIR": str(metrics_dir)}
-        worker = subprocess.run([sys.executable, "-m", "flask", "maventa", "worker", "--burst"], cwd=ROOT, env=env,
+        worker = launcher.run([sys.executable, "-m", "flask", "maventa", "worker", "--burst"], cwd=ROOT, env=env,
                                 capture_output=True, text=True, timeout=120)
         assert worker.returncode == 0, worker.stderr[-3000:]
         assert host.states() == {"1": "accepted"}
-    web = subprocess.run([sys.executable, "-c", (
+    web = launcher.run([sys.executable, "-c", (
         "from tests.transfer.hostapp import create_app\n"
         "from flask_maventa.runtime.metrics import render\n"
         "print(render(create_app()).decode())")], cwd=ROOT, env=env, capture_output=True, text=True, timeout=120)

@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 import os
-import subprocess
 import sys
 
 from click.testing import CliRunner
@@ -11,6 +10,7 @@ from lxml import etree
 
 from flask_maventa.cli.documents import check_command, render_ubl_command
 
+from ..fixtures import launcher
 from .conftest import BROKEN, CASES, REPO, TINY_PDF
 
 BASIC = next(p for p in CASES if p.stem == "no_domestic_basic")
@@ -60,6 +60,6 @@ def test_check_reports_broken_json(tmp_path):
 
 def test_python_dash_m_prints_the_ubl():
     env = {**os.environ, "PYTHONPATH": str(REPO)}
-    out = subprocess.run([sys.executable, "-m", "flask_maventa.cli.documents", str(BASIC)], capture_output=True, env=env,
+    out = launcher.run([sys.executable, "-m", "flask_maventa.cli.documents", str(BASIC)], capture_output=True, env=env,
                          check=True, timeout=60).stdout
     assert etree.fromstring(out).tag.endswith("}Invoice")
