@@ -7,6 +7,8 @@ import weakref
 import pytest
 import sqlalchemy as sa
 
+from tests.fixtures import launcher
+
 # jsonschema's optional IRI format checker (rfc3987-syntax, installed by bravado-core's
 # jsonschema[format-nongpl]) compiles ~35 Earley parsers when jsonschema is imported: ~5 s of CPU in every
 # test process (python-jsonschema/jsonschema#1428). No schema of ours has an "iri" format (the sandbox
@@ -46,6 +48,11 @@ def pytest_collection_modifyitems(items):
 def pytest_collection_finish(session):
     gc.collect()
     gc.freeze()  # the modules, plugins and collected tests: alive until the end anyway
+
+
+def pytest_unconfigure(config):
+    """The process launcher (tests/fixtures/launcher.py) stops with the session, its children reaped."""
+    launcher.stop_shared()
 
 
 @pytest.fixture

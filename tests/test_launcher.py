@@ -69,6 +69,7 @@ def probe(tmp_path):
 def test_a_launched_process_sees_what_a_fresh_interpreter_sees(probe, form):
     args = {"-m": ["-m", "probe_module"], "script": [str(probe / "probe_script.py")], "-c": ["-c", PROBE]}[form]
     env = {**os.environ, "PROBE_VALUE": "é", "PYTHONPATH": f"{probe / 'lib'}{os.pathsep}{probe}"}
+    env.pop("PYTHONUNBUFFERED", None)  # buffered stdio here, unbuffered in the next test
     compare(*both([sys.executable, *args, "a b", "3"], cwd=probe, env=env))
 
 
