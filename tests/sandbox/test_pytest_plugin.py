@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import pytest
+
 HOST_TESTS = '''
 from flask_maventa.client import MaventaClient, MemoryTokenStore
 
@@ -20,6 +22,13 @@ def test_each_test_starts_from_a_reset_sandbox(maventa_sandbox):
     assert maventa_sandbox.stats()["tokens_issued"] == 0
     assert maventa_sandbox.config()["delivery_delay"] == 0
 '''
+
+
+@pytest.fixture(autouse=True)
+def _a_host_suite_without_our_dev_plugins(monkeypatch):
+    """The host's pytest loads the plugins its conftest names, not the ones installed for this repository's
+    own tests (hypothesis, playwright, xdist, ...: ~3 s of CPU in each run, and no part of what is tested)."""
+    monkeypatch.setenv("PYTEST_DISABLE_PLUGIN_AUTOLOAD", "1")
 
 
 def test_a_host_enables_the_sandbox_fixture_with_one_line(pytester):
