@@ -106,7 +106,7 @@ class ExampleErp:
 
     def flask(self, *args: str) -> str:
         result = launcher.run([sys.executable, "-m", "flask", "maventa", *args], cwd=ROOT, env=self.env,
-                                capture_output=True, text=True, timeout=120)
+                              capture_output=True, text=True, timeout=120)
         assert result.returncode == 0, f"flask maventa {' '.join(args)} failed:\n{result.stdout}\n{result.stderr}"
         return result.stdout + result.stderr
 

@@ -179,7 +179,7 @@ def test_two_worker_processes_share_one_token_through_redis(sandbox, redis_url, 
     start = str(time.time() + 3)  # both processes are imported and waiting by then, then race
     env = {**os.environ, "PYTHONPATH": str(ROOT)}
     workers = [launcher.popen([sys.executable, "-c", WORKER, sandbox.url, sandbox.vendor_api_key, company_uuid,
-                                 api_key, redis_url, start, kind], cwd=ROOT, env=env, stderr=subprocess.PIPE)
+                               api_key, redis_url, start, kind], cwd=ROOT, env=env, stderr=subprocess.PIPE)
                for _ in range(2)]
     for worker in workers:
         _, err = worker.communicate(timeout=60)

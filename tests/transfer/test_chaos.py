@@ -28,7 +28,7 @@ def test_chaos_run_delivers_every_invoice_exactly_once():
     if not (shutil.which("initdb") or list(Path("/usr/lib/postgresql").glob("*/bin/initdb"))):
         require_service("postgresql", "the chaos run uses PostgreSQL")
     run = launcher.run([sys.executable, "benchmarks/chaos.py", "--invoices", "200", "--timeout", "300"],
-                         cwd=ROOT, capture_output=True, text=True, timeout=600)
+                       cwd=ROOT, capture_output=True, text=True, timeout=600)
     assert run.stdout.strip(), run.stderr[-4000:]
     report = json.loads(run.stdout)
     assert run.returncode == 0, json.dumps(report, indent=2)

@@ -20,7 +20,7 @@ from .conftest import ROOT, invoice_json, wait_for
 
 def _flask(host, *args):
     return launcher.run([sys.executable, "-m", "flask", "maventa", *args], cwd=ROOT, env=host.env(),
-                          capture_output=True, text=True, timeout=120)
+                        capture_output=True, text=True, timeout=120)
 
 
 def _alive(host, kind):

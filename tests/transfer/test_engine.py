@@ -276,7 +276,7 @@ def test_metrics_of_worker_processes_reach_the_web_process_in_multiprocess_mode(
         transfer.sweep()
         env = {**host.env(), "PROMETHEUS_MULTIPROC_DIR": str(metrics_dir)}
         worker = launcher.run([sys.executable, "-m", "flask", "maventa", "worker", "--burst"], cwd=ROOT, env=env,
-                                capture_output=True, text=True, timeout=120)
+                              capture_output=True, text=True, timeout=120)
         assert worker.returncode == 0, worker.stderr[-3000:]
         assert host.states() == {"1": "accepted"}
     web = launcher.run([sys.executable, "-c", (

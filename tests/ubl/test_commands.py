@@ -61,5 +61,5 @@ def test_check_reports_broken_json(tmp_path):
 def test_python_dash_m_prints_the_ubl():
     env = {**os.environ, "PYTHONPATH": str(REPO)}
     out = launcher.run([sys.executable, "-m", "flask_maventa.cli.documents", str(BASIC)], capture_output=True, env=env,
-                         check=True, timeout=60).stdout
+                       check=True, timeout=60).stdout
     assert etree.fromstring(out).tag.endswith("}Invoice")
