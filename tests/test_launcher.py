@@ -23,7 +23,7 @@ PROBE = r'''
 import atexit, json, os, signal, sys
 main = sys.modules["__main__"]
 seen = {
-    "argv": sys.argv, "path": sys.path, "cwd": os.getcwd(), "name": __name__,
+    "argv": sys.argv, "orig_argv": sys.orig_argv, "path": sys.path, "cwd": os.getcwd(), "name": __name__,
     "main": sorted(vars(main)), "file": vars(main).get("__file__"),
     "loader": type(vars(main).get("__loader__")).__name__, "spec": repr(vars(main).get("__spec__"))[:60],
     "env": {k: v for k, v in os.environ.items() if k.startswith("PROBE_") or k in ("PYTHONPATH", "TMPDIR")},
