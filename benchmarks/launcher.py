@@ -13,6 +13,7 @@ from __future__ import annotations
 import argparse
 import json
 import os
+import shutil
 import statistics
 import subprocess
 import sys
@@ -72,6 +73,7 @@ def main() -> None:
     finally:
         launcher.stop_shared()
         redis.stop()
+        shutil.rmtree(folder, ignore_errors=True)
     plain_cpu, launched_cpu = statistics.median(plain), statistics.median(launched)
     print(json.dumps({"benchmark": "launcher", "command": "flask maventa sweep", "runs": args.runs,
                       "plain_cpu_s": round(plain_cpu, 2), "launched_cpu_s": round(launched_cpu, 2),
