@@ -5,7 +5,13 @@ from __future__ import annotations
 import pytest
 
 HOST_TESTS = '''
+import sys
+
 from flask_maventa.client import MaventaClient, MemoryTokenStore
+
+
+def test_the_plugin_alone_imports_no_sandbox():  # runs first: nothing has asked for a sandbox yet
+    assert "flask_maventa.sandbox" not in sys.modules and "jsonschema" not in sys.modules
 
 
 def test_a_verified_company_answers_over_http(maventa_sandbox):
@@ -35,11 +41,11 @@ def test_a_host_enables_the_sandbox_fixture_with_one_line(pytester):
     pytester.makeconftest('pytest_plugins = ["flask_maventa.testing.pytest_plugin"]\n')
     pytester.makepyfile(test_host=HOST_TESTS)
     result = pytester.runpytest_subprocess("-p", "no:cacheprovider")
-    result.assert_outcomes(passed=2)
+    result.assert_outcomes(passed=3)
 
 
 def test_without_the_line_there_is_no_sandbox_fixture(pytester):
     pytester.makepyfile(test_host=HOST_TESTS)
     result = pytester.runpytest_subprocess("-p", "no:cacheprovider")
-    result.assert_outcomes(errors=2)
+    result.assert_outcomes(passed=1, errors=2)
     result.stdout.fnmatch_lines(["*fixture 'maventa_sandbox' not found*"])
