@@ -52,6 +52,45 @@ def test_a_batch_sends_every_due_transfer_concurrently_and_records_each_answer(m
         assert transfer.send_due() == {}  # nothing left: the next job ends at once
 
 
+def test_a_claimed_transfer_is_sent_detached_and_nothing_attaches_it_or_its_shared_connection(make_host):
+    """The batch's threads use the claimed objects as they are (no copy per thread): the transfers of one
+    company share their connection, so no step may put either into a thread's session -- a second thread
+    attaching the same connection would fail. Driven here as two threads' sessions open at once, with an
+    acceptance and a failure (pre-flight, then its error email: the failure path writes the most)."""
+    from flask import g
+
+    from flask_maventa.infra.models import Connection, Transfer
+
+    host = make_host()
+    with host.app.app_context():
+        host.sandbox.seed_receivers({"eia": BUYER_EIA, "operator": "PEPPOL"})
+        host.connect()
+        host.add_invoice("01", invoice_json("D-1"))
+        host.add_invoice("02", invoice_json("D-2", buyer={"address": {"city": "Bergen", "post_code": "5003",
+                                                                       "country": "NO"}}))  # pre-flight fails
+        transfer.sweep(dispatch=False)
+        claimed = sorted(transfer.claim_batch(10), key=lambda item: item[0].invoice_id)
+        assert [t.invoice_id for t, _ in claimed] == ["01", "02"]
+        assert claimed[0][0].connection is claimed[1][0].connection  # one object for the company, shared
+
+    def attached(session):
+        return [o for o in session.identity_map.values() if isinstance(o, (Transfer, Connection))]
+
+    with host.app.app_context():  # one thread's context and session ...
+        g.maventa_own_session = True
+        first = transfer.send_claimed(*claimed[1])
+        assert attached(host.ext.session) == []
+        with host.app.app_context():  # ... and another's, while the first is still open
+            g.maventa_own_session = True
+            second = transfer.send_claimed(*claimed[0])
+            assert attached(host.ext.session) == []
+    assert (first.state, second.state) == ("failed", "accepted")
+    with host.app.app_context():
+        assert host.states() == {"01": "accepted", "02": "failed"}
+        failed = host.transfers("02")[0]
+        assert _events(host, failed.id)[-1] in ("transfer.mail", "transfer.mail_failed")
+
+
 def test_sqlite_locked_after_maventa_accepted_is_retried_at_once_not_left_to_the_lease(make_host, monkeypatch):
     """Another connection holds SQLite's write lock just when the answer comes back: the accept waits for it
     and lands, instead of leaving the row `sending` until its lease expires.

@@ -74,7 +74,9 @@ def run(claim: Callable[[int], list[Any]], work: Callable[..., Outcome], *,
         while True:
             open_ = not STOP.is_set() and time.monotonic() < deadline
             if open_ and not short and pending <= threads:
-                wanted = threads + size - pending  # every thread busy, and the next batch waiting
+                # Every thread busy, and two rounds of requests waiting: a claim costs as much CPU as a
+                # dozen of its rows, so it is made every 2 x W sends rather than every W.
+                wanted = threads + 2 * size - pending
                 try:
                     items = claim(wanted)
                 except Exception:  # the database is away: finish what we hold; retried later

@@ -85,7 +85,7 @@ def claim_batch(limit: int) -> list[tuple[Transfer, bool]]:
     still due) decides: a row another worker took a moment ago is simply not ours.
 
     The transfers come loaded with their connections, detached (one query for the batch instead of one
-    per send); :func:`send_claimed` gives each its own copy in the session of the thread that sends it.
+    per send); :func:`send_claimed` uses them as they are in the thread that sends each.
     """
     session = current_maventa().session
     postgres = session.get_bind().dialect.name == "postgresql"
@@ -112,11 +112,11 @@ def claim_batch(limit: int) -> list[tuple[Transfer, bool]]:
                 reconcile.update((transfer_id, state == IN_DOUBT) for transfer_id in got)
                 lost += len(ids) - len(got)
             if reconcile:
-                transfers = session.scalars(_CLAIMED, {"ids": list(reconcile)}).unique().all()
-                for transfer in transfers:  # out of this session before the commit expires them
-                    session.expunge(transfer)
-                    if transfer.connection in session:
-                        session.expunge(transfer.connection)
+                # Loaded in this transaction by a session of their own, closed at once: they come out
+                # detached, so this session's commit cannot expire them, without expunging them one by one
+                # (each expunge walks the relationships: a tenth of a claim's CPU).
+                with sa.orm.Session(bind=session.connection()) as loader:
+                    transfers = loader.scalars(_CLAIMED, {"ids": list(reconcile)}).unique().all()
                 claimed += [(transfer, reconcile[transfer.id]) for transfer in transfers]
             session.commit()
         if not lost or len(claimed) >= limit:

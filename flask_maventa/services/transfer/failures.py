@@ -36,6 +36,7 @@ from .states import (
     log_step,
     maventa_uuid,
     transition,
+    write_notes,
 )
 
 log = logging.getLogger("flask_maventa.transfer")
@@ -91,7 +92,8 @@ def _mail_failure(transfer: Transfer) -> None:
     except Exception as exc:  # noqa: BLE001 - the transfer is failed either way; say the mail did not go
         log.warning("error email for transfer %s failed: %s", transfer.id, type(exc).__name__)
         kind, message = "transfer.mail_failed", T_("The error report could not be sent: %(e)s", e=str(exc))
-    commit_retrying(ext.session, lambda: audit.record(ext.session, kind, message, transfer=transfer), what=kind)
+    # By ids (a Core insert): the transfer and its connection stay out of the session (see send_claimed).
+    commit_retrying(ext.session, lambda: write_notes(ext.session, transfer, Note(kind, message)), what=kind)
 
 
 def failure_mail(transfer: Transfer) -> tuple[str, str]:

@@ -77,13 +77,14 @@ def send(transfer_id: int) -> Outcome:
 def send_claimed(claimed: Transfer, reconcile: bool) -> Outcome:
     """The attempt for a transfer :func:`claim_batch` gave this process (runs in a worker thread).
 
-    The claimed (detached) transfer is copied into this thread's session without a query: each thread
-    has its own objects, as if it had loaded them.
+    The claimed transfer is used as it came, detached: it is this thread's alone, and its connection is
+    shared, read only, with the batch's other transfers of that company. Nothing in an attempt attaches
+    either to a session (every write is a Core statement by id), so no copy into the thread's session is
+    needed (a merge of the two cost ~0.3 ms of CPU per send).
     """
-    transfer = current_maventa().session.merge(claimed, load=False)
-    if transfer.state != SENDING:
+    if claimed.state != SENDING:
         return Outcome("skipped", "no longer ours")
-    return attempt(transfer, reconcile)
+    return attempt(claimed, reconcile)
 
 
 def attempt(transfer: Transfer, reconcile: bool) -> Outcome:

@@ -122,8 +122,8 @@ def _transition_from(states: tuple[str, ...]) -> sa.Update:
 def transition(session: DbSession, transfer: Transfer, from_states: Iterable[str], **values: Any) -> bool:
     """Move ``transfer`` out of one of ``from_states`` atomically; False if someone else moved it first."""
     values.setdefault("updated_at", utcnow())
-    result = cast("sa.CursorResult[Any]", session.execute(
-        _transition_from(tuple(from_states)), {"_id": transfer.id, **values}))
+    # On the session's connection, in its transaction: a Core statement needs none of the ORM's execute.
+    result = session.connection().execute(_transition_from(tuple(from_states)), {"_id": transfer.id, **values})
     if result.rowcount != 1:
         return False
     for key, value in values.items():  # keep the loaded object in step without a reload
