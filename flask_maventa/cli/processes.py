@@ -23,7 +23,7 @@ def _logging() -> None:
 
     if not logging.getLogger().handlers:
         logging.basicConfig(level=logging.INFO, format=LOG_FORMAT)
-        logging.getLogger("httpx").setLevel(logging.WARNING)  # our client logs each request once already
+        logging.getLogger("httpx").setLevel(logging.WARNING)  # our client logs its requests itself
     redaction.install_log_filter()
 
 
