@@ -26,7 +26,7 @@ from .account import AccountCalls
 from .answers import CompanyLookup
 from .arguments import array, choice, error_text, form_field, require
 from .auth import DEFAULT_SCOPE, MaventaAuth
-from .http import HEADERS, Api, shared_http_client
+from .http import Api, new_http_client, shared_http_client
 from .invoices import ROUTES, InvoiceCalls
 from .scopes import PARTNER_SCOPE
 from .token_client import TokenClient
@@ -74,8 +74,7 @@ class MaventaClient(Api):
         self.scope = scope
         self.timeout = timeout if isinstance(timeout, httpx.Timeout) else httpx.Timeout(timeout)
         self.refresh_margin = refresh_margin
-        self._own_http = None if transport is None else httpx.Client(
-            base_url=base_url, transport=transport, headers=HEADERS)
+        self._own_http = None if transport is None else new_http_client(base_url, transport)
 
     @property
     def _http(self) -> httpx.Client:

@@ -6,13 +6,15 @@ User-Agent, so Maventa's support (and our own tests) can tell our calls from any
 from __future__ import annotations
 
 import email.utils
+import functools
+import http.cookiejar
 import logging
 import os
 import threading
 import time
 from collections.abc import Mapping, Sequence
 from importlib import metadata
-from typing import TypedDict, Unpack
+from typing import Any, TypedDict, Unpack
 from urllib.parse import parse_qs
 
 import httpx
@@ -22,7 +24,7 @@ from .answers import JSONValue
 from .auth import FRESH_TOKEN, GRANTED_SCOPE, TOKEN_PATH
 from .scopes import covers, required_for
 
-__all__ = ["USER_AGENT", "Api", "retry_after", "shared_http_client"]
+__all__ = ["USER_AGENT", "Api", "new_http_client", "retry_after", "shared_http_client"]
 
 log = logging.getLogger("flask_maventa.client")
 
@@ -46,14 +48,34 @@ _http_clients: dict[str, tuple[int, httpx.Client]] = {}
 _http_clients_guard = threading.Lock()
 
 
+class _NoCookies(http.cookiejar.CookieJar):
+    """Maventa's API needs no cookies, and one client serves every company of the process: a cookie set in
+    an answer to one company's request must never go with another's. (Not reading them also saves ~0.03 ms
+    per request.)"""
+
+    def extract_cookies(self, response: Any, request: Any) -> None:
+        return None
+
+
+def new_http_client(base_url: str, transport: httpx.BaseTransport | None = None) -> httpx.Client:
+    return httpx.Client(base_url=base_url, headers=HEADERS, cookies=_NoCookies(), transport=transport)
+
+
 def shared_http_client(base_url: str) -> httpx.Client:
     pid = os.getpid()
     with _http_clients_guard:
         entry = _http_clients.get(base_url)
         if entry is None or entry[0] != pid:
-            entry = (pid, httpx.Client(base_url=base_url, headers=HEADERS))
+            entry = (pid, new_http_client(base_url))
             _http_clients[base_url] = entry
         return entry[1]
+
+
+@functools.lru_cache(maxsize=256)
+def _url(url: str) -> httpx.URL:
+    """``url`` parsed once: httpx parses a string again on every request (half of building one, ~0.04 ms
+    here); its URLs are immutable, so one serves every thread."""
+    return httpx.URL(url)
 
 
 FilePart = multipart.Part  # a part as httpx's files= takes it
@@ -89,7 +111,7 @@ class Api:
             body, content_type = multipart.encode(files)
             headers = {"Content-Type": content_type}
         try:  # params as a tuple: its pairs' type fits httpx's (a list's would not); empty is as none
-            response = self._http.request(method, self.base_url + path, auth=auth, timeout=self.timeout,
+            response = self._http.request(method, _url(self.base_url + path), auth=auth, timeout=self.timeout,
                                           params=tuple(params) if params else None, content=body,
                                           headers=headers, **kwargs)
         except httpx.TransportError as exc:

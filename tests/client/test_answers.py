@@ -215,3 +215,15 @@ def test_the_own_pdf_makes_the_upload_a_zip_of_xml_and_image_named_alike():
 def test_failure_actions_tell_validation_from_delivery(action, validation, rule):
     failure = failure_of([{"type": "CREATED", "message": "Invoice created"}, action])
     assert (failure.validation, failure.rule, failure.message) == (validation, rule, action["message"])
+
+
+def test_a_cookie_in_an_answer_never_goes_with_a_later_request():
+    """One HTTP client serves every company of a process: a cookie set for one must not reach another."""
+    router = maventa_router()
+    router.get("/oauth2/current").respond(200, json={"user": {"id": "u1"}, "company": {"id": COMPANY}, "scopes": []},
+                                          headers={"Set-Cookie": "session=company-one; Path=/"})
+    client = client_for(router).for_company(COMPANY, API_KEY)
+    client.current()
+    client.current()
+    assert [c.request.url.path for c in router.calls].count("/oauth2/current") == 2
+    assert all("cookie" not in c.request.headers for c in router.calls)
