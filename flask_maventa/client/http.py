@@ -121,6 +121,7 @@ class Api:
             raise self._network_error(exc, failed) from exc
         # An answer that went well at DEBUG: whoever asked logs its own line for it (a transfer step has the
         # status and duration), and a worker sending 50 invoices a second spent ~1 % of its CPU on this one.
+        # One that needed a token request (or a redirect) first stays at INFO, with that request's line.
         level = logging.DEBUG if response.is_success and not response.history else logging.INFO
         if log.isEnabledFor(level):
             for step in [*response.history, response]:

@@ -227,3 +227,20 @@ def test_a_cookie_in_an_answer_never_goes_with_a_later_request():
     client.current()
     assert [c.request.url.path for c in router.calls].count("/oauth2/current") == 2
     assert all("cookie" not in c.request.headers for c in router.calls)
+
+
+def test_an_answer_that_went_well_is_logged_at_debug_and_a_refusal_at_info(caplog):
+    """A worker logs each transfer step itself (with the status and duration); the client's own line for a
+    successful request would only repeat it, 50 times a second."""
+    router = maventa_router()
+    router.get("/v1/company/notifications").respond(404, json={"code": "not_found", "message": "Not found",
+                                                                "details": []})
+    client = client_for(router).for_company(COMPANY, API_KEY)
+    with caplog.at_level("DEBUG", logger="flask_maventa.client"):
+        client.current()  # fetches the token first: both lines at INFO
+        client.current()
+        with pytest.raises(PermanentError):
+            client.list_webhooks()
+    lines = [(r.levelname, r.getMessage().split(" -> ")[0]) for r in caplog.records if r.name == "flask_maventa.client"]
+    assert lines == [("INFO", "POST /oauth2/token"), ("INFO", "GET /oauth2/current"), ("DEBUG", "GET /oauth2/current"),
+                     ("INFO", "GET /v1/company/notifications")]
