@@ -32,6 +32,7 @@ pytest_plugins = [
     "tests.fixtures.peppol",
     "tests.fixtures.contract",
     "tests.fixtures.templates",
+    "tests.fixtures.url_rules",
     "tests.fixtures.xdist_groups",
 ]
 
