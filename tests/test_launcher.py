@@ -44,10 +44,16 @@ sys.exit(int(sys.argv[-1]))
 '''
 
 
-def both(args, **kwargs):
-    """The probe's answer and exit, run plainly and through the launcher."""
+def both(args, *, zygote: launcher.Launcher | None = None, **kwargs):
+    """The probe's answer and exit, run plainly and through the launcher (the shared one, or ``zygote``)."""
     plain = subprocess.run(args, capture_output=True, text=True, timeout=60, **kwargs)
-    process = launcher.popen(args, stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True, **kwargs)
+    options = dict(stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True, **kwargs)
+    if zygote is None:
+        process = launcher.popen(args, **options)
+    else:
+        process = launcher.LaunchedPopen.__new__(launcher.LaunchedPopen)
+        process._launcher = zygote
+        process.__init__(args, **options)
     assert isinstance(process, launcher.LaunchedPopen), "the launcher did not take this command"
     out, err = process.communicate(timeout=60)
     return plain, subprocess.CompletedProcess(args, process.returncode, out, err)
@@ -80,6 +86,33 @@ def test_unbuffered_output_a_new_session_a_failure_and_atexit(probe):
     compare(plain, launched)
     assert launched.returncode == 1 and json.loads(launched.stdout)["session_leader"] is True
     assert "ValueError: the probe fails" in launched.stderr and "atexit ran" in launched.stderr
+
+
+def test_what_the_caller_ignores_now_is_ignored_in_the_launched_process(probe):
+    """A pytest worker started as a background job ignores SIGINT; once a test installs a handler (RQ's worker
+    does), a process it starts gets Python's default handler again, and a signal it ignores later is ignored
+    in that process. The zygote, started at either moment, follows the caller as it is at each launch."""
+    original = {sig: signal.getsignal(sig) for sig in (signal.SIGINT, signal.SIGTERM)}
+    args = [sys.executable, "-m", "probe_module", "0"]
+    try:
+        signal.signal(signal.SIGINT, signal.SIG_IGN)
+        zygote = launcher.Launcher()  # started while SIGINT is ignored
+        try:
+            for sigint, sigterm in ((signal.SIG_IGN, signal.SIG_DFL), (lambda *_: None, signal.SIG_IGN),
+                                    (signal.default_int_handler, signal.SIG_DFL)):
+                signal.signal(signal.SIGINT, sigint)
+                signal.signal(signal.SIGTERM, sigterm)
+                plain, launched = both(args, zygote=zygote, cwd=probe)
+                compare(plain, launched)
+                seen = json.loads(launched.stdout)["signals"]
+                assert seen[str(int(signal.SIGINT))] == (
+                    str(signal.SIG_IGN) if sigint is signal.SIG_IGN else str(signal.default_int_handler))
+                assert seen[str(int(signal.SIGTERM))] == str(sigterm)
+        finally:
+            zygote.stop()
+    finally:
+        for sig, handler in original.items():
+            signal.signal(sig, handler)
 
 
 def test_a_signal_death_and_a_timeout_are_reported_as_popen_reports_them(probe):
