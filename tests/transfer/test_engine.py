@@ -91,6 +91,73 @@ def test_a_claimed_transfer_is_sent_detached_and_nothing_attaches_it_or_its_shar
         assert _events(host, failed.id)[-1] in ("transfer.mail", "transfer.mail_failed")
 
 
+def _in_transaction(host) -> bool:
+    """Whether the host's session has a database transaction open right now (the driver's own view)."""
+    raw = host.db.session.connection().connection.driver_connection
+    if host.db.engine.dialect.name == "postgresql":
+        from psycopg import pq
+
+        return raw.info.transaction_status != pq.TransactionStatus.IDLE
+    return raw.in_transaction
+
+
+@pytest.mark.parametrize("database", ["postgresql", "sqlite"])
+def test_the_hosts_reads_run_with_no_transaction_open_on_postgresql_and_its_writes_in_one(make_host, database,
+                                                                                          request, monkeypatch):
+    """A batch task reads the host's invoice and PDF through the host's own ``db.session`` with no BEGIN on
+    PostgreSQL (SQLite never opened one for a read); the step's writes (the host's status among them) stay
+    one transaction; the pool gets its connections back transactional; a send run in the host's session
+    (tests, the CLI) reads inside the host's transaction, as before."""
+    url = request.getfixturevalue("postgres_url") if database == "postgresql" else None
+    host = make_host(database_url=url, MAVENTA_SEND_CONCURRENCY=2)
+    seen: list[tuple[str, bool]] = []
+    adapter = type(host.adapter)
+
+    def watched(name):
+        original = getattr(adapter, name)
+
+        def call(self, *args):
+            result = original(self, *args)
+            seen.append((name, _in_transaction(host)))
+            return result
+        monkeypatch.setattr(adapter, name, call)
+
+    for name in ("get_invoice_document", "get_invoice_pdf", "set_invoice_status"):
+        watched(name)
+    with host.app.app_context():
+        host.sandbox.seed_receivers({"eia": BUYER_EIA, "operator": "PEPPOL"})
+        host.connect(send_pdf=True)
+        for n in range(1, 5):
+            host.add_invoice(f"{n:02}", invoice_json(f"R-{n}", buyer={"einvoice_operator": None}),
+                             pdf=b"%PDF-1.4\n%test\n%%EOF\n")
+        transfer.sweep(dispatch=False)
+        assert transfer.send_due() == {"accepted": 4}
+        assert sorted(seen) == sorted([("get_invoice_document", False), ("get_invoice_pdf", False),
+                                       ("set_invoice_status", True)] * 4)
+        assert host.states() == {f"{n:02}": "accepted" for n in range(1, 5)}
+        assert {t.state for t in host.transfers()} == {"accepted"}
+        assert set(host.sandbox.invoices()["received_per_uuid"].values()) == {1}
+        assert _events(host, host.transfers("01")[0].id) == ["transfer.queued", "transfer.request",
+                                                              "transfer.accepted"]
+        host.db.session.remove()
+        if database == "postgresql":  # every pooled connection came back out of autocommit
+            pool = host.db.engine.pool
+            held = [pool.connect() for _ in range(pool.size())]
+            try:
+                assert [c.driver_connection.autocommit for c in held] == [False] * len(held)
+            finally:
+                for c in held:
+                    c.close()
+
+        seen.clear()
+        host.add_invoice("05", invoice_json("R-5", buyer={"einvoice_operator": None}), pdf=b"%PDF-1.4\n%%EOF\n")
+        transfer.sweep(dispatch=False)
+        assert transfer.send(host.transfers("05")[0].id).state == "accepted"  # the host's session: unchanged
+        in_host_transaction = database == "postgresql"  # psycopg's BEGIN came with the claimed row's reload
+        assert seen == [("get_invoice_document", in_host_transaction), ("get_invoice_pdf", in_host_transaction),
+                        ("set_invoice_status", True)]
+
+
 def test_sqlite_locked_after_maventa_accepted_is_retried_at_once_not_left_to_the_lease(make_host, monkeypatch):
     """Another connection holds SQLite's write lock just when the answer comes back: the accept waits for it
     and lands, instead of leaving the row `sending` until its lease expires.

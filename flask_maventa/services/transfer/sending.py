@@ -57,6 +57,7 @@ from .states import (
     backoff,
     cfg,
     commit_retrying,
+    host_reads,
     log_step,
     request_slot,
     transient_db_error,
@@ -198,10 +199,12 @@ def _prepare(transfer: Transfer, connection: Connection) -> Prepared | Outcome:
     from ...document.official import preflight
     from ...document.ubl import build_ubl, pdf_attachment_filename
 
-    adapter = current_maventa().adapter
+    ext = current_maventa()
+    adapter = ext.adapter
     try:
-        doc = adapter.get_invoice_document(transfer.invoice_id)
-        pdf = adapter.get_invoice_pdf(transfer.invoice_id) if connection.send_pdf else None
+        with host_reads(ext.session):
+            doc = adapter.get_invoice_document(transfer.invoice_id)
+            pdf = adapter.get_invoice_pdf(transfer.invoice_id) if connection.send_pdf else None
     except Exception as exc:  # noqa: BLE001 - the host's lookup failed: nothing can be sent now
         if _for_now(exc):  # the ERP's database restarting or locked: the invoice is fine, read it again later
             return _pause(transfer, code="HOST_UNAVAILABLE", error=exc)

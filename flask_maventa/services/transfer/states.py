@@ -163,10 +163,7 @@ def request_slot(session: DbSession) -> Iterator[None]:
     nothing of the host's is detached.
     """
     if g.get("maventa_own_session"):
-        try:
-            session.close()
-        except sa.exc.DBAPIError:  # the database went away meanwhile: the request needs no connection
-            (session() if isinstance(session, scoped_session) else session).invalidate()
+        _release(session)
     else:
         session.commit()
     slots = _request_slots
@@ -175,6 +172,41 @@ def request_slot(session: DbSession) -> Iterator[None]:
         return
     with slots:
         yield
+
+
+@contextmanager
+def host_reads(session: DbSession) -> Iterator[None]:
+    """Wrap the host's reads of an attempt (its invoice, its PDF): on PostgreSQL, in a batch task, they run
+    with no transaction around them, on a connection in autocommit released right after.
+
+    The reads change nothing, so a transaction only cost two round trips more (BEGIN, then the ROLLBACK
+    of :func:`request_slot`'s close). Writes never see that connection: the session is closed when the
+    reads end, and whatever an attempt writes next (its failure, its answer) gets a transactional one
+    again. Elsewhere (SQLite reads without a BEGIN anyway; a session that is the host's, or already in a
+    transaction) nothing changes.
+    """
+    reads_alone = (g.get("maventa_own_session") and not _plain(session).in_transaction()
+                   and session.get_bind().dialect.name == "postgresql")
+    if reads_alone:
+        # Procured with the option, so its pool checkin resets the isolation level (no round trip either).
+        session.connection(execution_options={"isolation_level": "AUTOCOMMIT"})
+    try:
+        yield
+    finally:
+        if reads_alone:
+            _release(session)
+
+
+def _release(session: DbSession) -> None:
+    """Close a batch task's own session: its connection back to the pool, its rows usable, detached."""
+    try:
+        session.close()
+    except sa.exc.DBAPIError:  # the database went away meanwhile: what comes next needs no connection
+        _plain(session).invalidate()
+
+
+def _plain(session: DbSession) -> sa.orm.Session:
+    return session() if isinstance(session, scoped_session) else session
 
 
 @contextmanager
