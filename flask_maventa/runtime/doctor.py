@@ -32,6 +32,7 @@ from ..infra.heartbeat import SCHEDULER, WORKER, health
 from ..infra.models import Connection, metadata
 from ..infra.state import MaventaState, current_state
 from ..services.transfer import oldest_due_age, transfer_blockers
+from ..services.transfer.batch import pool_threads
 from ..services.transfer.queries import stuck_count
 from .doctor_live import live_checks
 
@@ -122,7 +123,7 @@ def pool_size(doc: Doctor) -> Iterator[Result]:
         return  # SQLite memory, NullPool, StaticPool: no limit to check
     capacity = pool.size() + max(0, pool._max_overflow)  # QueuePool has no public accessor for it
     concurrency = int(doc.config["MAVENTA_SEND_CONCURRENCY"])
-    needed = concurrency + concurrency // 2 + 2  # the batch's threads, the job's own, the heartbeat
+    needed = pool_threads(concurrency) + 2  # the batch's threads, the job's own, the heartbeat
     if capacity >= needed:
         yield ok(f"database pool ({capacity} connections) fits MAVENTA_SEND_CONCURRENCY")
     else:
