@@ -91,6 +91,56 @@ def test_a_claimed_transfer_is_sent_detached_and_nothing_attaches_it_or_its_shar
         assert _events(host, failed.id)[-1] in ("transfer.mail", "transfer.mail_failed")
 
 
+def test_a_claimed_read_comes_detached_with_its_connection_and_is_read_without_a_query_of_its_own(make_host):
+    """Status reads are claimed as sends are: loaded with their connection in the claim, detached, the
+    company's connection shared; the read makes no query before its request and attaches nothing, in two
+    threads' sessions open at once."""
+    from flask import g
+
+    from flask_maventa.infra.models import Connection, Transfer
+
+    host = make_host()
+    with host.app.app_context():
+        host.sandbox.seed_receivers({"eia": BUYER_EIA, "operator": "PEPPOL"})
+        host.connect()
+        for n in ("01", "02"):
+            host.add_invoice(n, invoice_json(f"R-{n}"))
+        transfer.sweep(dispatch=False)
+        assert transfer.send_due() == {"accepted": 2}
+        host.db.session.execute(sa.update(Transfer).values(next_poll_at=utcnow() - timedelta(seconds=1)))
+        host.db.session.commit()
+        claimed = sorted(transfer.claim_polls(10), key=lambda item: item[0].invoice_id)
+        assert [t.invoice_id for t, in claimed] == ["01", "02"]
+        assert claimed[0][0].connection is claimed[1][0].connection
+        assert transfer.claim_polls(10) == []  # held by this claim
+        engine = host.db.engine
+
+    statements: list[str] = []
+
+    def attached(session):
+        return [o for o in session.identity_map.values() if isinstance(o, (Transfer, Connection))]
+
+    def count(conn, cursor, statement, *args):
+        statements.append(statement.split()[0].upper())
+
+    sa.event.listen(engine, "before_cursor_execute", count)
+    try:
+        with host.app.app_context():
+            g.maventa_own_session = True
+            first = transfer.poll_claimed(*claimed[0])
+            assert attached(host.ext.session) == []
+            with host.app.app_context():
+                g.maventa_own_session = True
+                second = transfer.poll_claimed(*claimed[1])
+                assert attached(host.ext.session) == []
+    finally:
+        sa.event.remove(engine, "before_cursor_execute", count)
+    assert (first.state, second.state) == ("delivered", "delivered")
+    assert "SELECT" not in statements, statements  # each read's writes only: no transfer loaded again
+    with host.app.app_context():
+        assert {t.state for t in host.transfers()} == {"delivered"}
+
+
 def _in_transaction(host) -> bool:
     """Whether the host's session has a database transaction open right now (the driver's own view)."""
     raw = host.db.session.connection().connection.driver_connection

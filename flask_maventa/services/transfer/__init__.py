@@ -18,7 +18,7 @@ from __future__ import annotations
 
 from .batch import poll_due, send_due
 from .claiming import claim, claim_batch
-from .delivery import claim_polls, hint_reread, poll
+from .delivery import claim_polls, hint_reread, poll, poll_claimed
 from .dispatch import (
     POLL,
     SEND,
@@ -81,6 +81,7 @@ __all__ = [
     "maventa_uuid",
     "oldest_due_age",
     "poll",
+    "poll_claimed",
     "poll_due",
     "queue_name",
     "queue_names",

@@ -26,7 +26,7 @@ from ...infra.state import current_state as current_maventa
 from ...infra.texts import T_, joined
 from ..maventa_errors import quoted
 from . import dispatch as dispatching
-from .claiming import with_connection
+from .claiming import detached, with_connection
 from .failures import fail
 from .recording import send_signal, short_answer
 from .states import (
@@ -52,8 +52,11 @@ _CLAIM_READS = (TABLE.update().where(TABLE.c.id.in_(sa.bindparam("ids", expandin
                 .values(next_poll_at=sa.bindparam("hold"), claimed_by=sa.bindparam("claimer")))
 
 
-def claim_polls(limit: int) -> list[tuple[int]]:
-    """Take up to ``limit`` due status reads for this process, most overdue first; one transaction."""
+def claim_polls(limit: int) -> list[tuple[Transfer]]:
+    """Take up to ``limit`` due status reads for this process, most overdue first; one transaction.
+
+    The transfers come loaded with their connections, detached, as :func:`.claiming.claim_batch` gives
+    sends: :func:`poll_claimed` reads each without a query of its own."""
     session = current_maventa().session
     dialect = session.get_bind().dialect
     with serialized(session):
@@ -70,8 +73,9 @@ def claim_polls(limit: int) -> list[tuple[int]]:
         else:
             got = [i for i in ids if cast("sa.CursorResult[Any]", session.execute(
                 _CLAIM_READS, {**params, "ids": [i]})).rowcount == 1]
+        transfers = detached(session, got) if got else []
         session.commit()
-    return [(transfer_id,) for transfer_id in got]
+    return [(transfer,) for transfer in transfers]
 
 
 def poll(transfer_id: int) -> Outcome:
@@ -85,7 +89,12 @@ def poll(transfer_id: int) -> Outcome:
     return _read_status(transfer)
 
 
-poll_claimed = poll  # a claimed read is an ordinary read; the claim only kept others away
+def poll_claimed(transfer: Transfer) -> Outcome:
+    """The read :func:`claim_polls` gave this process (runs in a worker thread), on the transfer as it was
+    loaded, detached: nothing in a read attaches it to a session (every write is a statement by id)."""
+    if transfer.state != ACCEPTED:
+        return Outcome("skipped", "not accepted")
+    return _read_status(transfer)
 
 
 def _read_status(transfer: Transfer) -> Outcome:
