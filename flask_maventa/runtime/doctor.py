@@ -26,6 +26,7 @@ from flask import Config, current_app
 from sqlalchemy.orm import scoped_session
 from sqlalchemy.pool import QueuePool
 
+from ..client.http import tls_context
 from ..document.preflight import check_document
 from ..infra.crypto import UNREADABLE, UNREADABLE_HINT, SecretUnreadable
 from ..infra.heartbeat import SCHEDULER, WORKER, health
@@ -176,7 +177,7 @@ def webhook_reachable(doc: Doctor) -> Iterator[Result]:
         return
     url = f"{base.rstrip('/')}{doc.config['MAVENTA_URL_PREFIX'].rstrip('/')}/webhooks/0/doctor-probe"
     try:  # an unknown token must get our own 403 answer: then Maventa's calls reach this app too
-        answer = httpx.post(url, json={}, timeout=10)
+        answer = httpx.post(url, json={}, timeout=10, verify=tls_context())
         reached = answer.status_code == 403 and "unknown webhook" in answer.text
         detail = str(answer.status_code)
     except httpx.HTTPError as exc:

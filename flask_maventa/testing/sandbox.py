@@ -12,15 +12,14 @@ pytest::
 
 from __future__ import annotations
 
-import functools
 import itertools
-import ssl
 import time
 from collections.abc import Callable
 from typing import TypeVar
 
 import httpx
 
+from ..client.http import tls_context
 from ..sandbox import SandboxServer
 from ..sandbox.bodies import JSONValue
 
@@ -41,13 +40,6 @@ def wait_for(predicate: Callable[[], _T], timeout: float = 5.0) -> _T:
     raise AssertionError(f"condition not reached within {timeout} s")
 
 
-@functools.cache
-def _tls_context() -> ssl.SSLContext:
-    """One verifying TLS context for every handle: httpx builds a new one per client otherwise, loading the
-    CA bundle each time (a tenth of a second per test), though a sandbox on loopback speaks plain HTTP."""
-    return ssl.create_default_context()
-
-
 class SandboxHandle:
     """A running sandbox's URL and vendor key, and helpers over ``/_sandbox``."""
 
@@ -55,7 +47,7 @@ class SandboxHandle:
         self.server = server
         self.url = server.url
         self.vendor_api_key = server.vendor_api_key
-        self.http = httpx.Client(base_url=server.url, timeout=10, verify=_tls_context())
+        self.http = httpx.Client(base_url=server.url, timeout=10, verify=tls_context())
 
     def app_config(self) -> dict[str, str]:
         """The config that points flask-maventa at this sandbox: ``app.config.update(sandbox.app_config())``."""

@@ -6,6 +6,7 @@ invoice's timeline shows it), not a failed invoice.
 
 from __future__ import annotations
 
+import functools
 from collections.abc import Iterable
 from datetime import timedelta
 
@@ -16,11 +17,13 @@ from ...infra.state import current_state as current_maventa
 from .states import ACCEPTED, DELIVERED, FAILED, IN_DOUBT, OPEN_STATES, QUEUED, SENDING, STATES, cfg, due
 
 
+@functools.cache
 def latest() -> sa.ColumnElement[bool]:
-    """The transfer is its invoice's latest revision (no retry has superseded it)."""
-    newer = sa.orm.aliased(Transfer)
-    return ~sa.exists().where(newer.connection_id == Transfer.connection_id, newer.invoice_id == Transfer.invoice_id,
-                              newer.revision > Transfer.revision)
+    """The transfer is its invoice's latest revision (no retry has superseded it). Built once: an expression is
+    immutable, and building the aliased comparison anew cost ~2 ms per page."""
+    newer = Transfer.__table__.alias("newer")
+    return ~sa.exists().where(newer.c.connection_id == Transfer.connection_id,
+                              newer.c.invoice_id == Transfer.invoice_id, newer.c.revision > Transfer.revision)
 
 
 def state_counts(connection_ids: Iterable[int] | None = None) -> dict[str, int]:
