@@ -63,3 +63,25 @@ def test_every_get_route_is_a_page_for_a_plain_get_and_a_fragment_for_htmx(world
         if "HX-Request" not in plain.headers.get("Vary", "") and plain.history == []:
             wrong.append(f"{url}: the response varies on HX-Request but does not say so (Vary)")
     assert not wrong, "\n".join(wrong)
+
+
+@pytest.mark.browser  # the same seeded ERP and sandbox as above
+def test_every_page_renders_for_a_host_that_turned_csrf_off(world: World):
+    """WTF_CSRF_ENABLED = False (many hosts set it in their own tests): our forms then have no token field,
+    and every page must still render, without an empty token input, whole and as fragments."""
+    client = current_app.test_client()
+    urls = sample_urls(world)
+    current_app.config["WTF_CSRF_ENABLED"] = False
+    try:
+        wrong = []
+        for endpoint, url in urls.items():
+            for headers in ({}, HTMX):
+                answer = client.get(url, headers=headers, follow_redirects=not headers)
+                body = answer.get_data(as_text=True)
+                if answer.status_code != 200 or 'name="csrf_token"' in body:
+                    wrong.append(f"GET {url} ({endpoint}, {'htmx' if headers else 'plain'}): {answer.status_code}")
+        assert not wrong, "\n".join(wrong)
+    finally:
+        current_app.config["WTF_CSRF_ENABLED"] = True
+    # And with it on, the forms carry their token again (the company page has several forms).
+    assert client.get(urls["maventa.company"]).get_data(as_text=True).count('name="csrf_token"') >= 2
