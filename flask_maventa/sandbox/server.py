@@ -1,11 +1,11 @@
-"""Serve the sandbox on 127.0.0.1 in a daemon thread: for tests, benchmarks and the demo."""
+"""Serve the sandbox on 127.0.0.1 in a daemon thread: for tests, benchmarks and the demo (its command line,
+``python -m flask_maventa.sandbox``, serves it with this too). Connections are kept alive (keepalive.py)."""
 from __future__ import annotations
 
 import threading
 
-from werkzeug.serving import make_server
-
 from .app import create_app, sandbox_of
+from .keepalive import KeepAliveServer
 
 __all__ = ["SandboxServer"]
 
@@ -18,7 +18,7 @@ class SandboxServer:
         self.vendor_api_key = vendor_api_key
         self.app = create_app(vendor_api_key, **knobs)
         self.sandbox = sandbox_of(self.app)
-        self._server = make_server(host, port, self.app, threaded=True)  # its threads are daemon threads
+        self._server = KeepAliveServer(host, port, self.app)  # its threads are daemon threads
         self.host, self.port = host, self._server.server_port
         self.url = f"http://{host}:{self.port}"
         self._thread: threading.Thread | None = None
@@ -37,6 +37,7 @@ class SandboxServer:
             self._thread.join(timeout=5)
             self._thread = None
         self._server.server_close()
+        self._server.close_connections()
 
     def __enter__(self) -> SandboxServer:
         return self.start()

@@ -68,11 +68,16 @@ def test_command_line_serves_with_the_given_knobs(tmp_path):
             wait_for_port(port, timeout=120)  # ends when it listens; a loaded machine starts Python slowly
         except TimeoutError:
             raise AssertionError(log.read_text(errors="replace")) from None
-        knobs = httpx.get(f"http://127.0.0.1:{port}/_sandbox/config").json()
+        with httpx.Client(base_url=f"http://127.0.0.1:{port}", timeout=30) as client:
+            config = client.get("/_sandbox/config")
+            refused = client.post("/v1/users", json={"vendor_api_key": "other", "email": "a@b.c"})
+            # Served as the in-process sandbox is: both on one kept-alive connection (keepalive.py).
+            connections = {r.extensions["network_stream"].get_extra_info("client_addr") for r in (config, refused)}
+        knobs = config.json()
         assert (knobs["token_lifetime"], knobs["duplicate_uuid"], knobs["fault_paths"]) == (
             120.0, "conflict", ["POST /v1/invoices"])
-        refused = httpx.post(f"http://127.0.0.1:{port}/v1/users", json={"vendor_api_key": "other", "email": "a@b.c"})
         assert refused.status_code == 401 and refused.json()["code"] == "invalid_credentials"
+        assert len(connections) == 1
     finally:
         process.terminate()
         process.wait(10)
