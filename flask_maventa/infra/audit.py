@@ -60,8 +60,14 @@ def record_many(session: DbSession, events: list[dict[str, Any]]) -> None:
     the caller commits. The message and
     data columns scrub what is written to them, as for :func:`record`.
     """
-    if not events:
-        return
+    if events:
+        # The table's insert, not the mapped class's, on the session's connection (in its transaction): the
+        # same columns and their scrubbing types, without the ORM's bulk bookkeeping and execute.
+        session.connection().execute(_INSERT, event_rows(events))
+
+
+def event_rows(events: list[dict[str, Any]]) -> list[dict[str, Any]]:
+    """The table's rows for :func:`record_many`'s events (their columns scrub what they are given)."""
     from .models import utcnow
 
     now = utcnow()
@@ -73,9 +79,8 @@ def record_many(session: DbSession, events: list[dict[str, Any]]) -> None:
         row["data"] = row["data"] or None
         row["created_at"] = row["created_at"] or now
         rows.append(row)
-    # The table's insert, not the mapped class's, on the session's connection (in its transaction): the
-    # same columns and their scrubbing types, without the ORM's bulk bookkeeping and execute.
-    session.connection().execute(_INSERT, rows)
+    return rows
 
 
-_INSERT = sa.insert(cast(sa.Table, Event.__table__))
+EVENTS = cast(sa.Table, Event.__table__)
+_INSERT = sa.insert(EVENTS)

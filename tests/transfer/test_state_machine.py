@@ -1,6 +1,7 @@
 """The state machine driven step by step in this process (the workers run the same functions).
 
-Real parts: the sandbox over HTTP, Redis for dispatch, SQLite, the SMTP sink for error emails.
+Real parts: the sandbox over HTTP, Redis for dispatch, SQLite (and PostgreSQL for the steps whose writes
+take one statement there, see ``states.transition``), the SMTP sink for error emails.
 """
 
 from __future__ import annotations
@@ -15,6 +16,17 @@ from flask_maventa.services import transfer
 from .conftest import BUYER_EIA, invoice_json, wait_for
 
 pytestmark = pytest.mark.usefixtures("host")
+BOTH = pytest.mark.parametrize("host", ["sqlite", "postgresql"], indirect=True)
+
+
+@pytest.fixture
+def host(make_host, smtp_server, request):
+    """SQLite host with the SMTP sink wired in, or PostgreSQL's (``@BOTH``); the app context is pushed."""
+    url = request.getfixturevalue("postgres_url") if getattr(request, "param", "sqlite") == "postgresql" else None
+    host = make_host(database_url=url, smtp=smtp_server)
+    host.smtp = smtp_server
+    with host.app.app_context():
+        yield host
 
 
 def _events(host, transfer_id):
@@ -74,6 +86,7 @@ def test_a_concurrent_sweep_never_makes_a_twin(host):
     assert sorted(t.invoice_id for t in host.transfers()) == ["1", "2", "3"]
 
 
+@BOTH
 def test_send_accepts_sets_success_status_and_polling_delivers(host):
     host.sandbox.seed_receivers({"eia": BUYER_EIA, "operator": "PEPPOL"})
     host.connect()
@@ -104,6 +117,36 @@ def test_send_accepts_sets_success_status_and_polling_delivers(host):
     assert kinds[:3] == ["transfer.queued", "transfer.request", "transfer.accepted"]
     request = next(e for e in _events(host, transfer_id) if e.kind == "transfer.request")
     assert request.data["uuid"] == row.maventa_uuid and request.data["recipient_eia"] == BUYER_EIA
+
+
+@BOTH
+def test_a_transition_writes_its_notes_only_if_it_moved_the_transfer(host):
+    """The rule every step follows (on PostgreSQL one statement): the events of a step are written, scrubbed,
+    with the state change that wins, and not at all when another process moved the transfer first."""
+    from flask_maventa.infra.texts import T_
+    from flask_maventa.services.transfer.states import Note, transition
+
+    host.connect()
+    host.add_invoice("1")
+    (transfer_id,) = transfer.sweep(dispatch=False).created
+    session = host.db.session
+    row = session.get(Transfer, transfer_id)
+    secret = {"response": {"access_token": "tok-SECRET-123"}, "code": 7}
+    notes = [Note("transfer.request", T_("Sending to Maventa (attempt %(n)s).", n=1), None, {"n": 1}),
+             Note("transfer.retry", "Maventa's own words", 503, secret)]
+    assert transition(session, row, ["queued"], notes=notes, state="sending", attempts=1)
+    assert transition(session, row, ["queued"], notes=notes[:1], state="sending") is False  # moved already
+    session.commit()
+    assert (host.transfers("1")[0].state, host.transfers("1")[0].attempts) == ("sending", 1)
+    events = _events(host, transfer_id)
+    assert [e.kind for e in events] == ["transfer.queued", "transfer.request", "transfer.retry"]
+    request, retry = events[1:]
+    assert (request.message, request.text, request.data, request.http_status) == (
+        "Sending to Maventa (attempt 1).", {"id": "Sending to Maventa (attempt %(n)s).", "params": {"n": 1}},
+        {"n": 1}, None)
+    assert (retry.message, retry.http_status, retry.data["code"]) == ("Maventa's own words", 503, 7)
+    assert "tok-SECRET-123" not in str(retry.data)
+    assert {(e.connection_id, e.transfer_id) for e in events} == {(row.connection_id, transfer_id)}
 
 
 def test_maventa_uuid_is_stable_per_revision_and_differs_between_revisions(host):
@@ -137,6 +180,7 @@ def test_routing_without_customer_email_disables_email_and_prints_with_own_pdf(h
     assert "recipient_operator" not in params
 
 
+@BOTH
 def test_transient_500_backs_off_then_sends_with_the_same_uuid(host):
     host.sandbox.seed_receivers({"eia": BUYER_EIA, "operator": "PEPPOL"})
     host.connect()
@@ -166,6 +210,7 @@ def test_429_honours_retry_after(host):
     assert host.sandbox.invoices()["receipts"] == 0
 
 
+@BOTH
 def test_in_doubt_after_a_dropped_answer_is_reconciled_by_reading_our_uuid(host):
     host.sandbox.seed_receivers({"eia": BUYER_EIA, "operator": "PEPPOL"})
     host.connect()
@@ -241,6 +286,7 @@ def test_unverified_company_fails_permanently(host):
     assert host.status_of("1") == "failed"
 
 
+@BOTH
 def test_invalid_credentials_fail_permanently_without_leaking_the_key(host):
     connection = host.connect()
     connection.api_key_encrypted = host.ext.secrets().encrypt("wrong-key-123456")
@@ -254,6 +300,7 @@ def test_invalid_credentials_fail_permanently_without_leaking_the_key(host):
         assert "wrong-key-123456" not in f"{event.message}{event.data}"
 
 
+@BOTH
 def test_maventa_failed_after_acceptance_fails_with_maventas_message(host):
     host.connect()  # no receiver seeded: the pinned Peppol route cannot be found
     host.add_invoice("1")

@@ -42,7 +42,6 @@ from .states import (
     request_slot,
     serialized,
     transition,
-    write_notes,
 )
 
 _POLL_DUE = sa.and_(TABLE.c.state == ACCEPTED, TABLE.c.next_poll_at <= sa.bindparam("now"))
@@ -127,10 +126,10 @@ def _read_failed(transfer: Transfer, error: Exception) -> Outcome:
     status = getattr(error, "status", None)
 
     def write() -> None:
-        if transition(session, transfer, [ACCEPTED], poll_count=transfer.poll_count + 1, claimed_by=None,
+        if transition(session, transfer, [ACCEPTED], notes=[Note("transfer.poll_error", str(error), status)],
+                      poll_count=transfer.poll_count + 1, claimed_by=None,
                       next_poll_at=utcnow() + timedelta(seconds=delay)):
             log_step(transfer, "poll_error", error=type(error).__name__, http_status=status)
-            write_notes(session, transfer, Note("transfer.poll_error", str(error), status))
 
     commit_retrying(session, write, what="poll error")
     return Outcome(ACCEPTED, str(error))
@@ -141,12 +140,12 @@ def _delivered(transfer: Transfer, answer: Mapping[str, Any]) -> Outcome:
     message = T_("Maventa delivered the invoice.")
 
     def write() -> bool:
-        if not transition(session, transfer, [ACCEPTED], state=DELIVERED, maventa_status="DELIVERED",
+        note = Note("transfer.delivered", message, 200, {"response": short_answer(answer)})
+        if not transition(session, transfer, [ACCEPTED], notes=[note], state=DELIVERED, maventa_status="DELIVERED",
                           next_poll_at=None, claimed_by=None, finished_at=utcnow(),
                           route=route_of(answer.get("destination")) or transfer.route):
             return False
         log_step(transfer, "delivered")
-        write_notes(session, transfer, Note("transfer.delivered", message, 200, {"response": short_answer(answer)}))
         return True
 
     if not commit_retrying(session, write, what="delivered"):

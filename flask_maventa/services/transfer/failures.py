@@ -16,13 +16,13 @@ from ...infra.state import current_state as current_maventa
 from ...infra.texts import T_, english, render
 from . import dispatch as dispatching
 from .recording import (
+    attempt_notes,
     commit_step,
     error_columns,
     error_data,
     request_columns,
     send_signal,
     set_host_status,
-    write_attempt_notes,
 )
 from .states import (
     ACCEPTED,
@@ -59,7 +59,8 @@ def fail(transfer: Transfer, code: str, message: Any, hint: Any, *, error: Any =
     note = Note("transfer.failed", message, status, event_data or None)
 
     def write() -> bool:
-        moved = transition(session, transfer, [SENDING, ACCEPTED], state=FAILED, lease_until=None, claimed_by=None,
+        moved = transition(session, transfer, [SENDING, ACCEPTED], notes=attempt_notes(transfer, note),
+                           state=FAILED, lease_until=None, claimed_by=None,
                            next_attempt_at=None, next_poll_at=None, finished_at=utcnow(),
                            **error_columns(code, message, hint_text),
                            **{**request_columns(transfer), **(values or {})})
@@ -67,7 +68,6 @@ def fail(transfer: Transfer, code: str, message: Any, hint: Any, *, error: Any =
             return False
         set_host_status(transfer, transfer.connection.failure_status_id)
         log_step(transfer, "failed", level=logging.WARNING, code=str(code)[:64], http_status=status)
-        write_attempt_notes(session, transfer, note)
         return True
 
     if not commit_step(session, transfer, write, what="fail"):

@@ -87,12 +87,17 @@ def request_columns(transfer: Transfer) -> dict[str, Any]:
     return {} if request is None else {"invoice_number": request.invoice_number, "route": request.route}
 
 
-def write_attempt_notes(session: DbSession, transfer: Transfer, *notes: Note) -> None:
-    """The attempt's request event (if not written yet) and ``notes``, in one statement."""
+def attempt_notes(transfer: Transfer, *notes: Note) -> tuple[Note, ...]:
+    """The attempt's request event (if not written yet) and ``notes``: a step's events."""
     request: Request | None = getattr(transfer, "pending_request", None)
     if request is not None:  # dated when it was sent, before the answer's event
         notes = (Note("transfer.request", request.message, None, request.summary, request.at), *notes)
-    write_notes(session, transfer, *notes)
+    return notes
+
+
+def write_attempt_notes(session: DbSession, transfer: Transfer, *notes: Note) -> None:
+    """:func:`attempt_notes`, in one statement (for a step that moves no transfer)."""
+    write_notes(session, transfer, *attempt_notes(transfer, *notes))
 
 
 def commit_step(session: DbSession, transfer: Transfer, write: Callable[[], T], *, what: str) -> T:

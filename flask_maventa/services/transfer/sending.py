@@ -37,6 +37,7 @@ from .claiming import claim
 from .failures import fail
 from .recording import (
     Request,
+    attempt_notes,
     commit_step,
     error_columns,
     error_data,
@@ -62,7 +63,6 @@ from .states import (
     request_slot,
     transient_db_error,
     transition,
-    write_notes,
 )
 
 
@@ -150,14 +150,13 @@ def _pause(transfer: Transfer, *, reconcile: bool = False, code: str = "SECRET_U
 
     def write() -> bool:
         already = transfer.last_error_code == code
-        if not transition(session, transfer, [SENDING], state=IN_DOUBT if reconcile else QUEUED, lease_until=None,
-                          claimed_by=None, attempts=max(transfer.attempts - 1, 0),
-                          next_attempt_at=utcnow() + timedelta(seconds=delay),
+        # The note once, not on every dispatch while the key stays wrong.
+        if not transition(session, transfer, [SENDING], notes=() if already else [Note("transfer.paused", message)],
+                          state=IN_DOUBT if reconcile else QUEUED, lease_until=None, claimed_by=None,
+                          attempts=max(transfer.attempts - 1, 0), next_attempt_at=utcnow() + timedelta(seconds=delay),
                           **error_columns(code, message, hint)):
             return False
         log_step(transfer, "paused", level=logging.WARNING)
-        if not already:  # once, not on every dispatch while the key stays wrong
-            write_notes(session, transfer, Note("transfer.paused", message))
         return True
 
     if not commit_retrying(session, write, what="pause"):
@@ -308,7 +307,8 @@ def accept(transfer: Transfer, answer: Mapping[str, Any], *, http_status: int, d
     def write() -> bool:
         now = utcnow()
         moved = transition(
-            session, transfer, [SENDING], state=ACCEPTED, lease_until=None, next_attempt_at=None, claimed_by=None,
+            session, transfer, [SENDING], notes=attempt_notes(transfer, *notes),
+            state=ACCEPTED, lease_until=None, next_attempt_at=None, claimed_by=None,
             maventa_invoice_id=invoice_id, maventa_status=answer.get("status") or "PENDING", accepted_at=now,
             poll_count=0, next_poll_at=now + timedelta(seconds=float(cfg("MAVENTA_POLL_SCHEDULE")[0])),
             last_error_code=None, last_error_message=None, last_error_hint=None, last_error=None,
@@ -318,7 +318,6 @@ def accept(transfer: Transfer, answer: Mapping[str, Any], *, http_status: int, d
             return False
         set_host_status(transfer, transfer.connection.success_status_id)
         log_step(transfer, "accepted", http_status=http_status, duration_ms=duration_ms)
-        write_attempt_notes(session, transfer, *notes)
         return True
 
     if not commit_step(session, transfer, write, what="accept"):
@@ -367,7 +366,8 @@ def _retry(transfer: Transfer, exc: maventa_errors.MaventaError, *, in_doubt: bo
     note = Note("transfer.in_doubt" if in_doubt else "transfer.retry", message, exc.status, error_data(exc))
 
     def write() -> bool:
-        moved = transition(session, transfer, [SENDING], state=state, lease_until=None, claimed_by=None,
+        moved = transition(session, transfer, [SENDING], notes=attempt_notes(transfer, note), state=state,
+                           lease_until=None, claimed_by=None,
                            next_attempt_at=utcnow() + timedelta(seconds=delay),
                            **error_columns(exc.code or type(exc).__name__, joined([message, quoted(exc)]), hint),
                            **request_columns(transfer))
@@ -375,7 +375,6 @@ def _retry(transfer: Transfer, exc: maventa_errors.MaventaError, *, in_doubt: bo
             return False
         log_step(transfer, "in_doubt" if in_doubt else "retry", http_status=exc.status, delay_s=delay,
                  error=type(exc).__name__)
-        write_attempt_notes(session, transfer, note)
         return True
 
     if not commit_step(session, transfer, write, what="retry"):

@@ -18,7 +18,7 @@ import logging
 import threading
 import time
 import uuid as uuidlib
-from collections.abc import Callable, Iterable, Iterator
+from collections.abc import Callable, Iterable, Iterator, Sequence
 from contextlib import AbstractContextManager, contextmanager, nullcontext
 from dataclasses import dataclass
 from typing import Any, TypeVar, cast
@@ -70,9 +70,12 @@ def write_notes(session: DbSession, transfer: Transfer, *notes: Note) -> None:
     """The events, in one statement (Core, through the audit module's scrubbing)."""
     from ...infra import audit
 
-    audit.record_many(session, [
-        {"kind": n.kind, "message": n.message, "http_status": n.http_status, "data": n.data, "created_at": n.at,
-         "connection_id": transfer.connection_id, "transfer_id": transfer.id} for n in notes])
+    audit.record_many(session, _event_dicts(transfer, notes))
+
+
+def _event_dicts(transfer: Transfer, notes: Iterable[Note]) -> list[dict[str, Any]]:
+    return [{"kind": n.kind, "message": n.message, "http_status": n.http_status, "data": n.data, "created_at": n.at,
+             "connection_id": transfer.connection_id, "transfer_id": transfer.id} for n in notes]
 
 
 def maventa_uuid(connection: Connection, invoice_id: str, revision: int) -> str:
@@ -119,13 +122,51 @@ def _transition_from(states: tuple[str, ...]) -> sa.Update:
     return TABLE.update().where(TABLE.c.id == sa.bindparam("_id"), sa.or_(*(TABLE.c.state == s for s in states)))
 
 
-def transition(session: DbSession, transfer: Transfer, from_states: Iterable[str], **values: Any) -> bool:
-    """Move ``transfer`` out of one of ``from_states`` atomically; False if someone else moved it first."""
+# What an event row takes from its note; its connection and transfer come from the moved row.
+_NOTE_COLUMNS = ("kind", "message", "text", "actor", "http_status", "data", "created_at")
+
+
+@functools.cache
+def _transition_noted(states: tuple[str, ...], columns: tuple[str, ...], notes: int) -> sa.Insert:
+    """PostgreSQL: the transition and its ``notes`` events in one statement (a data-modifying CTE), so one
+    round trip less per step; the events are inserted only if the row moved. Built once per shape."""
+    from ...infra.audit import EVENTS
+
+    moved = (_transition_from(states).values({c: sa.bindparam(f"_v_{c}", type_=TABLE.c[c].type) for c in columns})
+             .returning(TABLE.c.id, TABLE.c.connection_id).cte("moved"))
+    # Typed casts: PostgreSQL cannot infer a parameter's type from an INSERT's SELECT list.
+    rows = [sa.select(*(sa.cast(sa.bindparam(f"_e{i}_{c}", type_=EVENTS.c[c].type), EVENTS.c[c].type)
+                        for c in _NOTE_COLUMNS), moved.c.connection_id, moved.c.id)
+            for i in range(notes)]
+    return (EVENTS.insert().from_select([*_NOTE_COLUMNS, "connection_id", "transfer_id"],
+                                        rows[0] if notes == 1 else sa.union_all(*rows))
+            .execution_options(preserve_rowcount=True))  # an INSERT's row count is not kept otherwise
+
+
+def transition(session: DbSession, transfer: Transfer, from_states: Iterable[str], *, notes: Sequence[Note] = (),
+               **values: Any) -> bool:
+    """Move ``transfer`` out of one of ``from_states`` atomically; False if someone else moved it first.
+
+    ``notes``: the step's events, written only if it moved, in the same transaction -- on PostgreSQL in
+    the same statement (:func:`_transition_noted`).
+    """
     values.setdefault("updated_at", utcnow())
     # On the session's connection, in its transaction: a Core statement needs none of the ORM's execute.
-    result = session.connection().execute(_transition_from(tuple(from_states)), {"_id": transfer.id, **values})
-    if result.rowcount != 1:
-        return False
+    connection = session.connection()
+    if notes and connection.dialect.name == "postgresql":
+        from ...infra.audit import event_rows
+
+        params = {"_id": transfer.id, **{f"_v_{key}": value for key, value in values.items()}}
+        for i, row in enumerate(event_rows(_event_dicts(transfer, notes))):
+            params.update((f"_e{i}_{column}", row[column]) for column in _NOTE_COLUMNS)
+        statement = _transition_noted(tuple(from_states), tuple(values), len(notes))
+        if connection.execute(statement, params).rowcount != len(notes):
+            return False
+    else:
+        if connection.execute(_transition_from(tuple(from_states)), {"_id": transfer.id, **values}).rowcount != 1:
+            return False
+        if notes:
+            write_notes(session, transfer, *notes)
     for key, value in values.items():  # keep the loaded object in step without a reload
         attributes.set_committed_value(transfer, key, value)
     return True
