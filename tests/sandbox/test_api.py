@@ -7,13 +7,12 @@ import pytest
 from werkzeug.serving import make_server
 from werkzeug.wrappers import Request, Response
 
-from flask_maventa.client.http import tls_context
 from flask_maventa.testing.sandbox import wait_for
-from tests.fixtures.sandbox import RECEIVER, ubl_invoice
+from tests.fixtures.sandbox import RECEIVER, plain_client, ubl_invoice
 
 
 def api(sandbox) -> httpx.Client:
-    return httpx.Client(base_url=sandbox.url, timeout=10, verify=tls_context())  # one CA load per process
+    return plain_client(sandbox.url)
 
 
 def token(sandbox, company, key, scope="global company invoice:send lookup partner:lookups") -> dict:
@@ -26,8 +25,7 @@ def token(sandbox, company, key, scope="global company invoice:send lookup partn
 
 def authed(sandbox, company, key, **kwargs) -> httpx.Client:
     access = token(sandbox, company, key, **kwargs)["access_token"]
-    return httpx.Client(base_url=sandbox.url, timeout=10, verify=tls_context(),
-                        headers={"Authorization": f"Bearer {access}"})
+    return plain_client(sandbox.url, headers={"Authorization": f"Bearer {access}"})
 
 
 def assert_error(response, status, code, detail=None):
