@@ -5,6 +5,7 @@ User-Agent, so Maventa's support (and our own tests) can tell our calls from any
 """
 from __future__ import annotations
 
+import atexit
 import email.utils
 import functools
 import http.cookiejar
@@ -80,6 +81,15 @@ def shared_http_client(base_url: str) -> httpx.Client:
             entry = (pid, new_http_client(base_url))
             _http_clients[base_url] = entry
         return entry[1]
+
+
+@atexit.register
+def _close_shared_clients() -> None:
+    """This process's pools, closed as it exits: Maventa keeps connections alive, and a socket left to the
+    collector at shutdown is a ResourceWarning where warnings are shown (a host's test run)."""
+    for pid, client in list(_http_clients.values()):
+        if pid == os.getpid():  # never a pool a forked child inherited
+            client.close()
 
 
 @functools.lru_cache(maxsize=256)
