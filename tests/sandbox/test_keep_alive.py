@@ -6,6 +6,7 @@ import httpx
 import pytest
 from flask import Flask, request
 
+from flask_maventa.client.http import tls_context
 from flask_maventa.sandbox import SandboxServer
 from flask_maventa.sandbox.keepalive import KeepAliveServer
 
@@ -16,7 +17,7 @@ def local_address(response: httpx.Response) -> tuple[str, int]:
 
 
 def test_requests_of_one_client_share_one_connection(sandbox):
-    with httpx.Client(base_url=sandbox.url, timeout=10) as client:
+    with httpx.Client(base_url=sandbox.url, timeout=10, verify=tls_context()) as client:
         first = client.get("/_sandbox/config")
         refused = client.post("/v1/users", json={"vendor_api_key": "not ours", "email": "a@b.c"})
         second = client.get("/_sandbox/config")
@@ -56,7 +57,7 @@ def server():
 @pytest.mark.parametrize("size", [10, 300_000])  # within the server's read buffer, and far beyond it
 @pytest.mark.parametrize("path", ["/ignore", "/partly"])
 def test_a_body_the_app_left_unread_is_not_read_as_the_next_request(server, path, size):
-    with httpx.Client(base_url=f"http://127.0.0.1:{server.server_port}", timeout=10) as client:
+    with httpx.Client(base_url=f"http://127.0.0.1:{server.server_port}", timeout=10, verify=tls_context()) as client:
         skipped = client.post(path, content=b"x" * size)
         following = client.post("/length", content=b"POST /length HTTP/1.1\r\n\r\n")
         last = client.post("/length", content=b"")
@@ -82,12 +83,13 @@ def test_a_client_gone_mid_body_closes_only_its_connection(server):
         connection.shutdown(socket.SHUT_WR)
         answer = connection.makefile("rb").read()  # to the end: the server closes the connection
     assert answer.startswith(b"HTTP/1.1 400 ") and b"\r\nConnection: close\r\n" in answer
-    assert httpx.post(f"http://127.0.0.1:{server.server_port}/length", content=b"abc").text == "3"
+    with httpx.Client(verify=tls_context()) as client:
+        assert client.post(f"http://127.0.0.1:{server.server_port}/length", content=b"abc").text == "3"
 
 
 def test_a_stopped_sandbox_answers_nothing_on_a_kept_connection():
     server = SandboxServer().start()
-    with httpx.Client(base_url=server.url, timeout=5) as client:
+    with httpx.Client(base_url=server.url, timeout=5, verify=tls_context()) as client:
         assert client.get("/_sandbox/config").status_code == 200
         server.stop()
         with pytest.raises(httpx.TransportError):

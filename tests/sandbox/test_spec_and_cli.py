@@ -7,6 +7,7 @@ from pathlib import Path
 import httpx
 import pytest
 
+from flask_maventa.client.http import tls_context
 from flask_maventa.sandbox import create_app, sandbox_of
 from flask_maventa.sandbox.spec import load_spec
 from tests.fixtures import launcher
@@ -68,7 +69,7 @@ def test_command_line_serves_with_the_given_knobs(tmp_path):
             wait_for_port(port, timeout=120)  # ends when it listens; a loaded machine starts Python slowly
         except TimeoutError:
             raise AssertionError(log.read_text(errors="replace")) from None
-        with httpx.Client(base_url=f"http://127.0.0.1:{port}", timeout=30) as client:
+        with httpx.Client(base_url=f"http://127.0.0.1:{port}", timeout=30, verify=tls_context()) as client:
             config = client.get("/_sandbox/config")
             refused = client.post("/v1/users", json={"vendor_api_key": "other", "email": "a@b.c"})
             # Served as the in-process sandbox is: both on one kept-alive connection (keepalive.py).
