@@ -4,11 +4,12 @@ from __future__ import annotations
 
 import datetime as dt
 import sqlite3
-import tempfile
 from contextlib import closing
 from pathlib import Path
 
 import pytest
+
+from tests.fixtures.apps import process_folder
 
 TODAY = dt.date(2025, 3, 14)
 
@@ -28,7 +29,7 @@ def seeded_sqlite(today: dt.date = TODAY) -> Path:
         from example_app.models import db
         from example_app.seed import seed
 
-        folder = Path(tempfile.mkdtemp(prefix="maventa-seeded-erp-"))
+        folder = process_folder("maventa-seeded-erp-")
         app = create_app({"TESTING": True, "SQLALCHEMY_DATABASE_URI": f"sqlite:///{folder / 'erp.db'}"})
         with app.app_context():
             seed(today=today)
