@@ -33,6 +33,7 @@ pytest_plugins = [
     "tests.fixtures.contract",
     "tests.fixtures.templates",
     "tests.fixtures.url_rules",
+    "tests.fixtures.sql_cache",
     "tests.fixtures.xdist_groups",
 ]
 
