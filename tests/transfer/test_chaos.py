@@ -8,6 +8,7 @@ test. The script itself checks every invoice was delivered exactly once and exit
 from __future__ import annotations
 
 import json
+import os
 import shutil
 import sys
 from pathlib import Path
@@ -27,8 +28,10 @@ def test_chaos_run_delivers_every_invoice_exactly_once():
         require_service("redis-server", "the chaos run restarts a real redis-server")
     if not (shutil.which("initdb") or list(Path("/usr/lib/postgresql").glob("*/bin/initdb"))):
         require_service("postgresql", "the chaos run uses PostgreSQL")
+    # TEST_LAUNCHER=on: the script's workers, schedulers and sandbox fork from a preloaded launcher of its own.
     run = launcher.run([sys.executable, "benchmarks/chaos.py", "--invoices", "200", "--timeout", "300"],
-                       cwd=ROOT, capture_output=True, text=True, timeout=600)
+                       cwd=ROOT, capture_output=True, text=True, timeout=600,
+                       env={**os.environ, "TEST_LAUNCHER": os.environ.get("TEST_LAUNCHER", "on")})
     assert run.stdout.strip(), run.stderr[-4000:]
     report = json.loads(run.stdout)
     assert run.returncode == 0, json.dumps(report, indent=2)
