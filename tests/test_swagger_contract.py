@@ -31,6 +31,8 @@ def test_every_request_the_client_sent_matches_the_swagger():
     assert not report.violations, "\n".join(report.violations)
 
 
+# One worker for them all: each process parses and checks the swagger once (~2.3 s of CPU), not each worker.
+@pytest.mark.xdist_group("swagger-spec")
 @pytest.mark.parametrize("request_, violation", [
     (httpx.Request("PATCH", "https://x/v1/company/settings", json={"send_invoice_print": {"use_own_pdf": True}}),
      "'details' is a required property"),
