@@ -13,6 +13,7 @@ import signal
 import subprocess
 import sys
 import time
+from pathlib import Path
 
 import pytest
 
@@ -147,8 +148,26 @@ def test_what_it_cannot_reproduce_runs_plainly(tmp_path):
         ([sys.executable, "-c", "pass"], {"env": {**os.environ, "PYTHONHASHSEED": "7"}}),
         ([sys.executable, "-c", "pass"], {"preexec_fn": os.getpid}),
         ([sys.executable, "-c", "pass"], {"cwd": tmp_path}),
+        ([sys.executable, "-c", "pass"], {"env": {**os.environ, "PROMETHEUS_MULTIPROC_DIR": str(tmp_path)}}),
         (["true"], {}),
     ]:
         process = launcher.popen(args, **kwargs)
         assert type(process) is subprocess.Popen, args
         assert process.wait(30) == 0
+
+
+def test_our_package_is_preloaded_and_its_own_checkout_does_not_count_as_a_second_copy(tmp_path):
+    import flask_maventa
+
+    checkout = Path(flask_maventa.__file__).resolve().parents[1]
+    copy = tmp_path / "flask_maventa"
+    copy.mkdir()  # another flask_maventa first on the path: a fresh interpreter imports that one
+    (copy / "__init__.py").write_text("")
+    probe = "import sys, flask_maventa; print('flask_maventa.cli' in sys.modules, flask_maventa.__file__)"
+    for cwd, launched in ((checkout, True), (tmp_path, False)):
+        process = launcher.popen([sys.executable, "-c", probe], cwd=cwd, stdout=subprocess.PIPE, text=True)
+        assert (type(process) is launcher.LaunchedPopen) is launched, cwd
+        out, _ = process.communicate(timeout=60)
+        preloaded, imported = out.split()
+        assert process.returncode == 0 and preloaded == str(launched), out
+        assert Path(imported).resolve() == cwd / "flask_maventa" / "__init__.py", out
