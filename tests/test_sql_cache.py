@@ -29,8 +29,6 @@ def test_engines_alike_share_compiled_statements_and_each_gets_its_own_rows(tmp_
         result = connection.execute(sa.select(NOTE.c.text))
         assert result.context.compiled is compiled
         assert result.scalars().all() == ["in a"]
-    first.dispose()
-    second.dispose()
 
 
 def test_dialects_that_differ_in_a_setting_never_share(tmp_path):
@@ -40,5 +38,3 @@ def test_dialects_that_differ_in_a_setting_never_share(tmp_path):
         statement = sa.select(NOTE.c.id).where(NOTE.c.text == "x")
         assert a.execute(statement).context.compiled is not b.execute(statement).context.compiled
         assert "?" in str(a.execute(statement).context.compiled) and ":text_1" in str(b.execute(statement).context.compiled)
-    plain.dispose()
-    other.dispose()
