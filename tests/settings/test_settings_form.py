@@ -45,6 +45,8 @@ def test_every_setting_is_saved_and_read_back(client, db):
     assert json.loads(response.headers["HX-Trigger"]) == {"maventa:settings-saved": True}
     html = response.get_data(as_text=True)
     assert "Saved." in html and "<html" not in html
+    # The switch comes fresh in the same answer, out of band (a reload after the save could undo a click).
+    assert re.search(r'<div id="maventa-activation"[^>]* hx-swap-oob="true"', html)
 
     saved = stored(db)
     assert saved.send_pdf is False and saved.send_customer_email is True

@@ -9,7 +9,7 @@ from __future__ import annotations
 
 from typing import TYPE_CHECKING, Any
 
-from flask import Blueprint, redirect, request, url_for
+from flask import Blueprint, redirect, render_template, request, url_for
 from flask.typing import ResponseReturnValue
 
 from ...infra.i18n import gettext
@@ -132,8 +132,11 @@ def save(company: Company, connection: Connection | None) -> ResponseReturnValue
         return redirect(url_for("maventa.company", company_id=company.id, saved=1) + "#maventa-settings", 303)
     fresh = SettingsForm.of(connection, current_state().adapter.list_invoice_statuses(company.id))
     ctx = settings_context(company, connection, form=fresh, problems=problems, saved=True)
-    return with_version(render_company(company, connection, SETTINGS, ctx, trigger="maventa:settings-saved"),
-                        connection)
+    response = render_company(company, connection, SETTINGS, ctx, trigger="maventa:settings-saved")
+    # The switch as the save left it (its blockers follow the settings), in the same answer.
+    response.set_data(response.get_data(as_text=True) + render_template(
+        ACTIVATION, ctx=activation_context(company, connection), oob=True))
+    return with_version(response, connection)
 
 
 def _settings_conflict(company: Company, connection: Connection, form: SettingsForm,
