@@ -134,8 +134,11 @@ def run(stack: Stack, args) -> dict:
         pipeline, cpu = run_pipeline(app, stack, supervisor, args, n, pdf, limit)
         efficiency = pipeline["invoices_per_second"] / baseline["invoices_per_second"]
         log(f"run {n} pipeline: {pipeline} efficiency {efficiency:.3f} cpu {cpu}")
+        # Our CPU against the baseline client's in the same run: comparable across states of the machine.
+        cpu_ratio = cpu["ours"] / baseline["client_cpu_ms_per_invoice"]
         runs.append({"baseline": baseline, "pipeline": pipeline, "efficiency": round(efficiency, 3),
-                     "cpu_ms_per_invoice": cpu, "load_average_1m": round(_load(), 2)})
+                     "cpu_ms_per_invoice": cpu, "cpu_vs_baseline_client": round(cpu_ratio, 2),
+                     "load_average_1m": round(_load(), 2)})
 
     efficiency = _median(r["efficiency"] for r in runs)
     ours = _median(r["cpu_ms_per_invoice"]["ours"] for r in runs)
@@ -156,6 +159,7 @@ def run(stack: Stack, args) -> dict:
             "efficiency": _spread(r["efficiency"] for r in runs),
             "pipeline_share_of_W_over_L": _spread(r["pipeline"]["share_of_W_over_L"] for r in runs) if limit else None,
             "cpu_ms_per_invoice_ours": _spread(r["cpu_ms_per_invoice"]["ours"] for r in runs),
+            "cpu_vs_baseline_client": _spread(r["cpu_vs_baseline_client"] for r in runs),
             "load_average_1m": _spread(r["load_average_1m"] for r in runs),
         },
         "baseline": middle["baseline"],
