@@ -37,6 +37,12 @@ def render(page: str, fragment: str | None = None, *, status: int = 200, trigger
     return response
 
 
+def add_out_of_band(response: Response, html: str) -> None:
+    """Append elements marked ``hx-swap-oob`` to an htmx answer: htmx swaps each into the page by its id
+    or selector, in the same swap as the answer itself."""
+    response.set_data(response.get_data(as_text=True) + html)
+
+
 def redirect(url: str) -> Response:
     """An empty 200 whose ``HX-Redirect`` makes htmx load ``url`` as a whole page."""
     response = make_response("", 200)

@@ -186,7 +186,7 @@ VERSION_OOB = ('<input type="hidden" name="version" value="{version}" class="mav
 def with_version(response: Response, connection: Connection | None) -> Response:
     """Add the connection's version, out of band, to an htmx answer that changed the connection."""
     if connection is not None and htmx.wants_fragment() and response.mimetype == "text/html":
-        response.set_data(response.get_data(as_text=True) + VERSION_OOB.format(version=int(connection.version)))
+        htmx.add_out_of_band(response, VERSION_OOB.format(version=int(connection.version)))
     return response
 
 

@@ -134,8 +134,7 @@ def save(company: Company, connection: Connection | None) -> ResponseReturnValue
     ctx = settings_context(company, connection, form=fresh, problems=problems, saved=True)
     response = render_company(company, connection, SETTINGS, ctx, trigger="maventa:settings-saved")
     # The switch as the save left it (its blockers follow the settings), in the same answer.
-    response.set_data(response.get_data(as_text=True) + render_template(
-        ACTIVATION, ctx=activation_context(company, connection), oob=True))
+    htmx.add_out_of_band(response, render_template(ACTIVATION, ctx=activation_context(company, connection), oob=True))
     return with_version(response, connection)
 
 
