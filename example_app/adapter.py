@@ -10,6 +10,7 @@ from collections.abc import Sequence
 
 import sqlalchemy as sa
 from flask import has_request_context, url_for
+from sqlalchemy.orm import joinedload, selectinload
 
 from flask_maventa import Address, Company, HostAdapter, InvoiceStatus, Person
 from flask_maventa.document import invoice as doc
@@ -118,7 +119,21 @@ class ExampleAdapter(HostAdapter):
         return invoice_pdf(self._invoice(invoice_id))
 
     def get_invoice_document(self, invoice_id: str) -> doc.InvoiceDocument:
-        invoice = self._invoice(invoice_id)
+        return self._document(self._invoice(invoice_id))
+
+    # A worker's batch: its invoices with their lines, seller and customer in three queries, not ~4 each.
+    def _invoices(self, invoice_ids: Sequence[str]) -> Sequence[Invoice]:
+        ids = [i for i in map(_int_id, invoice_ids) if i is not None]
+        return db.session.scalars(sa.select(Invoice).where(Invoice.id.in_(ids)).options(
+            selectinload(Invoice.lines), joinedload(Invoice.company), joinedload(Invoice.customer))).unique().all()
+
+    def get_invoice_documents(self, invoice_ids: Sequence[str]) -> dict[str, doc.InvoiceDocument]:
+        return {str(invoice.id): self._document(invoice) for invoice in self._invoices(invoice_ids)}
+
+    def get_invoice_pdfs(self, invoice_ids: Sequence[str]) -> dict[str, bytes | None]:
+        return {str(invoice.id): invoice_pdf(invoice) for invoice in self._invoices(invoice_ids)}
+
+    def _document(self, invoice: Invoice) -> doc.InvoiceDocument:
         seller, customer = invoice.company, invoice.customer
         return doc.InvoiceDocument(
             number=invoice.number,

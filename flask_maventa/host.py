@@ -9,7 +9,7 @@ rows and the host's status change in one transaction.
 from __future__ import annotations
 
 from abc import ABC, abstractmethod
-from collections.abc import Sequence
+from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
 from typing import TYPE_CHECKING
 
@@ -123,6 +123,22 @@ class HostAdapter(ABC):
     def get_invoice_pdf(self, invoice_id: str) -> bytes | None:
         """The host's own invoice PDF, sent when "send PDF" is on. ``None``: no PDF."""
         return None
+
+    # -- optional batch reads: a worker claims up to 2 x MAVENTA_SEND_CONCURRENCY invoices at once -------
+
+    def get_invoice_documents(self, invoice_ids: Sequence[str]) -> Mapping[str, InvoiceDocument]:
+        """:meth:`get_invoice_document` of several invoices at once, by invoice id: one query for a worker's
+        whole batch instead of one (or, through an ORM, several) per invoice.
+
+        Leave out any invoice you cannot read: it is read with :meth:`get_invoice_document` when it is sent,
+        so its error is reported for it alone. Default: none read ahead, each is read as it is sent.
+        ``flask maventa doctor`` compares the two reads on a waiting invoice."""
+        return {}
+
+    def get_invoice_pdfs(self, invoice_ids: Sequence[str]) -> Mapping[str, bytes | None]:
+        """:meth:`get_invoice_pdf` of several invoices at once, by invoice id (``None``: that invoice has no
+        PDF). As with :meth:`get_invoice_documents`, one left out is read on its own; default: none."""
+        return {}
 
     def status_settings_url(self, company_id: str) -> str | None:
         """Where the host edits invoice statuses (linked from the Sent-flag message)."""

@@ -5,7 +5,7 @@ Checks are small functions in two lists, so a new one is one function and one li
 - :data:`CHECKS` take the :class:`Doctor` and yield :class:`Result` lines (configuration, database,
   Redis, heartbeats, stuck transfers, ...);
 - :data:`CONNECTION_CHECKS` take the :class:`Doctor` and one connection and yield its lines
-  (credentials, verified, settings, seller data, webhook).
+  (credentials, verified, settings, seller data, batch reads, webhook).
 
 A check that cannot tell (its precondition failed, e.g. no tables) yields nothing. The command prints
 ``[ok]``/``[FAIL]`` lines, a ``fix:`` under each failure, and exits 1 when anything failed. No line
@@ -28,6 +28,7 @@ from sqlalchemy.pool import QueuePool
 
 from ..client.http import tls_context
 from ..document.preflight import check_document
+from ..host import HostAdapter
 from ..infra.crypto import UNREADABLE, UNREADABLE_HINT, SecretUnreadable
 from ..infra.heartbeat import SCHEDULER, WORKER, health
 from ..infra.models import Connection, metadata
@@ -274,6 +275,35 @@ def seller_data(doc: Doctor, connection: Connection) -> Iterator[Result]:
         yield ok(f"{label}: seller data is complete (checked on invoice {ids[0]})")
 
 
+def batch_reads(doc: Doctor, connection: Connection) -> Iterator[Result]:
+    """The host's optional batch reads (which the worker uses) give what its one-by-one reads give: a batch
+    read that mixed up its ids would send one customer's invoice under another's number."""
+    if not connection.active or not connection.transfer_status_id:
+        return
+    adapter = doc.ext.adapter
+    if type(adapter).get_invoice_documents is HostAdapter.get_invoice_documents:
+        return  # none: the worker reads each invoice as it sends it
+    label = f"company {connection.company_id}"
+    ids = [str(i) for i in adapter.list_invoice_ids(connection.company_id, connection.transfer_status_id, 1)]
+    if not ids:
+        return
+    fix = ("make HostAdapter.get_invoice_documents and get_invoice_pdfs give what get_invoice_document and "
+           "get_invoice_pdf give for the same id (or remove them: each invoice is then read as it is sent)")
+    try:
+        documents = adapter.get_invoice_documents(ids)
+        differs = ids[0] in documents and documents[ids[0]] != adapter.get_invoice_document(ids[0])
+        if connection.send_pdf and not differs:
+            pdfs = adapter.get_invoice_pdfs(ids)
+            differs = ids[0] in pdfs and pdfs[ids[0]] != adapter.get_invoice_pdf(ids[0])
+    except Exception as exc:  # noqa: BLE001 - the host's lookup failed
+        yield problem(f"{label}: the ERP's batch read of invoice {ids[0]} failed ({type(exc).__name__})", fix)
+        return
+    if differs:
+        yield problem(f"{label}: the ERP's batch read gives invoice {ids[0]} other data than its one-by-one read", fix)
+    else:
+        yield ok(f"{label}: the ERP's batch read agrees with its one-by-one read (checked on invoice {ids[0]})")
+
+
 def webhook_registered(doc: Doctor, connection: Connection) -> Iterator[Result]:
     if not connection.active or not doc.config.get("MAVENTA_WEBHOOK_BASE_URL"):
         return
@@ -293,7 +323,7 @@ CHECKS: list[Check] = [
     webhook_reachable, connections, live,
 ]
 CONNECTION_CHECKS: list[ConnectionCheck] = [
-    credentials, verified, settings_valid, seller_data, webhook_registered,
+    credentials, verified, settings_valid, seller_data, batch_reads, webhook_registered,
 ]
 
 

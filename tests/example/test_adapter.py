@@ -175,6 +175,21 @@ def test_documents_carry_what_maventa_routes_by(adapter):
     assert finnish.buyer.endpoint.eia == "0216:003715728600" and finnish.language == "fi"
 
 
+def test_the_batch_reads_give_every_invoice_what_the_one_by_one_reads_give(adapter):
+    """What a worker's batch reads (three queries for all) must equal the one-by-one reads, invoice by
+    invoice; an id the ERP does not know is left out, so the worker reads it alone and reports its error."""
+    ids = [str(i) for i in db.session.scalars(sa.select(Invoice.id).order_by(Invoice.id))]
+    assert len(ids) > 5
+    asked = [*ids, "999999", "abc"]
+    documents, pdfs = adapter.get_invoice_documents(asked), adapter.get_invoice_pdfs(asked)
+    assert sorted(documents) == sorted(pdfs) == sorted(ids)
+    for invoice_id in ids:
+        assert documents[invoice_id] == adapter.get_invoice_document(invoice_id)
+        assert pdfs[invoice_id] == adapter.get_invoice_pdf(invoice_id)
+    assert len({d.number for d in documents.values()}) == len(ids)  # each its own, not one repeated
+    assert adapter.get_invoice_documents([]) == {}
+
+
 def test_every_seeded_invoice_passes_preflight(adapter):
     preflight = pytest.importorskip("flask_maventa.document.official").preflight
     problems = {}

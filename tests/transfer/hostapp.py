@@ -55,6 +55,10 @@ host_status_change = sa.Table(
 # worker runs them for every invoice it sends.
 _DOCUMENT = sa.select(host_invoice.c.document).where(host_invoice.c.id == sa.bindparam("invoice_id"))
 _PDF = sa.select(host_invoice_pdf.c.pdf).where(host_invoice_pdf.c.invoice_id == sa.bindparam("invoice_id"))
+_DOCUMENTS = sa.select(host_invoice.c.id, host_invoice.c.document).where(
+    host_invoice.c.id.in_(sa.bindparam("invoice_ids", expanding=True)))
+_PDFS = sa.select(host_invoice_pdf.c.invoice_id, host_invoice_pdf.c.pdf).where(
+    host_invoice_pdf.c.invoice_id.in_(sa.bindparam("invoice_ids", expanding=True)))
 _SET_STATUS = (host_invoice.update().where(host_invoice.c.id == sa.bindparam("invoice_id"))
                .values(status_id=sa.bindparam("new_status")))
 _STATUS_CHANGE = host_status_change.insert().values(invoice_id=sa.bindparam("invoice_id"),
@@ -93,6 +97,14 @@ class SqlAdapter(HostAdapter):
 
     def get_invoice_pdf(self, invoice_id: str):
         return self.db.session.execute(_PDF, {"invoice_id": invoice_id}).scalar()
+
+    def get_invoice_documents(self, invoice_ids: Sequence[str]) -> dict[str, InvoiceDocument]:
+        rows = self.db.session.execute(_DOCUMENTS, {"invoice_ids": list(invoice_ids)})
+        return {invoice_id: InvoiceDocument.from_json(document) for invoice_id, document in rows}
+
+    def get_invoice_pdfs(self, invoice_ids: Sequence[str]) -> dict[str, bytes | None]:
+        found = {invoice_id: pdf for invoice_id, pdf in self.db.session.execute(_PDFS, {"invoice_ids": list(invoice_ids)})}
+        return {invoice_id: found.get(invoice_id) for invoice_id in invoice_ids}
 
     def set_invoice_status(self, invoice_id: str, status_id: str) -> None:
         params = {"invoice_id": invoice_id, "new_status": status_id}

@@ -9,6 +9,7 @@ from datetime import timedelta
 import sqlalchemy as sa
 from werkzeug.serving import make_server
 
+from flask_maventa import HostAdapter
 from flask_maventa.infra import heartbeat
 from flask_maventa.infra.models import Process, Transfer, utcnow
 from flask_maventa.runtime import doctor
@@ -101,6 +102,33 @@ def test_doctor_finds_stuck_transfers_and_incomplete_seller_data(host):
     assert "[FAIL] 2 transfer(s) not accepted by Maventa after 30 minutes" in text
     assert "[FAIL] company c1: its seller data would fail every invoice" in text
     assert "fix:" in text.split("seller data would fail")[1].split("\n")[1]
+
+
+def test_doctor_compares_the_hosts_batch_reads_with_its_one_by_one_reads(host, monkeypatch):
+    """A batch read that mixed up its ids would send one customer's invoice under another's number."""
+    host.connect(send_pdf=True)
+    host.add_invoice("1", invoice_json("B-1"), pdf=b"%PDF-1.4\n%one\n%%EOF\n")
+    host.add_invoice("2", invoice_json("B-2"), pdf=b"%PDF-1.4\n%two\n%%EOF\n")
+
+    def lines() -> str:
+        found: list[str] = []
+        doctor.run(found.append)
+        return "\n".join(found)
+
+    assert "[ok] company c1: the ERP's batch read agrees with its one-by-one read (checked on invoice 1)" in lines()
+    adapter = type(host.adapter)
+    documents, pdfs = adapter.get_invoice_documents, adapter.get_invoice_pdfs
+    monkeypatch.setattr(adapter, "get_invoice_pdfs", lambda self, ids: {"1": pdfs(self, ["2"])["2"]})
+    mixed = lines()
+    assert "[FAIL] company c1: the ERP's batch read gives invoice 1 other data than its one-by-one read" in mixed
+    assert "fix: make HostAdapter.get_invoice_documents and get_invoice_pdfs give what" in mixed
+    monkeypatch.setattr(adapter, "get_invoice_pdfs", pdfs)
+    monkeypatch.setattr(adapter, "get_invoice_documents", lambda self, ids: {"1": documents(self, ["2"])["2"]})
+    assert "[FAIL] company c1: the ERP's batch read gives invoice 1 other data" in lines()
+    monkeypatch.setattr(adapter, "get_invoice_documents", lambda self, ids: 1 / 0)
+    assert "[FAIL] company c1: the ERP's batch read of invoice 1 failed (ZeroDivisionError)" in lines()
+    monkeypatch.setattr(adapter, "get_invoice_documents", HostAdapter.get_invoice_documents)
+    assert "batch read" not in lines()  # none: nothing to compare
 
 
 def test_doctor_checks_that_the_webhook_endpoint_answers(make_host):

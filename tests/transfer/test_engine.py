@@ -13,6 +13,7 @@ import httpx
 import pytest
 import sqlalchemy as sa
 
+from flask_maventa import HostAdapter
 from flask_maventa.infra import counters, heartbeat
 from flask_maventa.infra.models import Event, Process, utcnow
 from flask_maventa.runtime import metrics
@@ -152,16 +153,22 @@ def _in_transaction(host) -> bool:
 
 
 @pytest.mark.parametrize("database", ["postgresql", "sqlite"])
+@pytest.mark.parametrize("batch_reads", [True, False], ids=["batch_reads", "one_by_one"])
 def test_the_hosts_reads_run_with_no_transaction_open_on_postgresql_and_its_writes_in_one(make_host, database,
-                                                                                          request, monkeypatch):
-    """A batch task reads the host's invoice and PDF through the host's own ``db.session`` with no BEGIN on
-    PostgreSQL (SQLite never opened one for a read); the step's writes (the host's status among them) stay
-    one transaction; the pool gets its connections back transactional; a send run in the host's session
-    (tests, the CLI) reads inside the host's transaction, as before."""
+                                                                                          batch_reads, request,
+                                                                                          monkeypatch):
+    """A host with batch reads gives a batch's invoices and PDFs in one call each, read by the job's thread
+    right after its claim (reading.py), and no attempt reads them again. Without them, a batch task reads
+    the host's invoice and PDF through the host's own ``db.session`` with no BEGIN on PostgreSQL (SQLite
+    never opened one for a read). Either way the step's writes (the host's status among them) stay one
+    transaction and the pool gets its connections back transactional."""
     url = request.getfixturevalue("postgres_url") if database == "postgresql" else None
     host = make_host(database_url=url, MAVENTA_SEND_CONCURRENCY=2)
     seen: list[tuple[str, bool]] = []
     adapter = type(host.adapter)
+    if not batch_reads:  # HostAdapter's defaults: nothing read ahead
+        for name in ("get_invoice_documents", "get_invoice_pdfs"):
+            monkeypatch.setattr(adapter, name, getattr(HostAdapter, name))
 
     def watched(name):
         original = getattr(adapter, name)
@@ -174,6 +181,9 @@ def test_the_hosts_reads_run_with_no_transaction_open_on_postgresql_and_its_writ
 
     for name in ("get_invoice_document", "get_invoice_pdf", "set_invoice_status"):
         watched(name)
+    if batch_reads:
+        watched("get_invoice_documents")
+        watched("get_invoice_pdfs")
     with host.app.app_context():
         host.sandbox.seed_receivers({"eia": BUYER_EIA, "operator": "PEPPOL"})
         host.connect(send_pdf=True)
@@ -182,8 +192,13 @@ def test_the_hosts_reads_run_with_no_transaction_open_on_postgresql_and_its_writ
                              pdf=b"%PDF-1.4\n%test\n%%EOF\n")
         transfer.sweep(dispatch=False)
         assert transfer.send_due() == {"accepted": 4}
-        assert sorted(seen) == sorted([("get_invoice_document", False), ("get_invoice_pdf", False),
-                                       ("set_invoice_status", True)] * 4)
+        writes = [("set_invoice_status", True)] * 4
+        if batch_reads:  # one call each for the whole batch, in the claim's thread (then rolled back)
+            assert sorted(name for name, _ in seen if name != "set_invoice_status") == [
+                "get_invoice_documents", "get_invoice_pdfs"]
+            assert sorted(item for item in seen if item[0] == "set_invoice_status") == writes
+        else:
+            assert sorted(seen) == sorted([("get_invoice_document", False), ("get_invoice_pdf", False)] * 4 + writes)
         assert host.states() == {f"{n:02}": "accepted" for n in range(1, 5)}
         assert {t.state for t in host.transfers()} == {"accepted"}
         assert set(host.sandbox.invoices()["received_per_uuid"].values()) == {1}

@@ -1,14 +1,15 @@
 """Many transfers at once: claim due work in batches and run it on a pool of threads.
 
 The job (:func:`send_due`, :func:`poll_due`) runs in a long-lived worker process. Its thread claims
-due rows in batches and hands them to a pool of threads that share the process's one pooled HTTP
-client, token cache and compiled SQL. At most MAVENTA_SEND_CONCURRENCY requests to Maventa are in
-flight (:func:`.states.request_slot`); a quarter as many threads again build the next documents and
-record the last answers meanwhile, so the request slots never wait for our own work. Each result is committed
-by the thread that got it, as it lands. The batch is topped up as it drains, so the threads never
-wait for the slowest request of a batch. The job ends when nothing more is due, when the worker is asked to stop
-(in-flight requests finish, nothing new is claimed), or after JOB_SECONDS, handing over to a new job so
-the other queues get a turn.
+due rows in batches (a send job reads their invoices from the host with them, :mod:`.reading`) and
+hands them to a pool of threads that share the process's one pooled HTTP client, token cache and
+compiled SQL. At most MAVENTA_SEND_CONCURRENCY requests to Maventa are in flight
+(:func:`.states.request_slot`); a quarter as many threads again build the next documents and record
+the last answers meanwhile, so the request slots never wait for our own work. Each result is
+committed by the thread that got it, as it lands. The batch is topped up as it drains, so the threads
+never wait for the slowest request of a batch. The job ends when nothing more is due, when the worker
+is asked to stop (in-flight requests finish, nothing new is claimed), or after JOB_SECONDS, handing
+over to a new job so the other queues get a turn.
 """
 
 from __future__ import annotations
@@ -25,8 +26,9 @@ from typing import Any
 
 from flask import Flask, g
 
+from ...infra.models import Transfer
 from ...infra.state import current_state
-from . import claiming, delivery, sending
+from . import claiming, delivery, reading, sending
 from . import dispatch as dispatching
 from .states import Outcome, cfg, request_slots
 
@@ -80,10 +82,11 @@ def run(claim: Callable[[int], list[Any]], work: Callable[..., Outcome], *,
     with request_slots(size):
         while True:
             open_ = not STOP.is_set() and time.monotonic() < deadline
-            if open_ and not short and pending <= threads:
-                # Every thread busy, and two rounds of requests waiting: a claim costs as much CPU as a
-                # dozen of its rows, so it is made every 2 x W sends rather than every W.
-                wanted = threads + 2 * size - pending
+            if open_ and not short and pending <= threads + size:
+                # Claimed while a round of requests still waits, as the claim and the host's reads of the
+                # batch take this thread tens of ms; and 2 x W at a time: a claim costs as much CPU as a
+                # dozen of its rows.
+                wanted = threads + 3 * size - pending
                 try:
                     items = claim(wanted)
                 except Exception:  # the database is away: finish what we hold; retried later
@@ -105,9 +108,14 @@ def run(claim: Callable[[int], list[Any]], work: Callable[..., Outcome], *,
 
 def send_due(budget: float | None = None) -> dict[str, int]:
     """The send job: upload every due transfer, MAVENTA_SEND_CONCURRENCY at a time."""
-    outcomes = run(claiming.claim_batch, sending.send_claimed, budget=budget)
+    outcomes = run(_claim_and_read, sending.send_claimed, budget=budget)
     _hand_over(dispatching.SEND)
     return dict(outcomes)
+
+
+def _claim_and_read(limit: int) -> list[tuple[Transfer, bool, reading.ReadAhead]]:
+    """A batch of due transfers with their invoices, read from the host in one go where it can."""
+    return reading.read_ahead(claiming.claim_batch(limit))
 
 
 def poll_due(budget: float | None = None) -> dict[str, int]:

@@ -226,7 +226,7 @@ def host_reads(session: DbSession) -> Iterator[None]:
     again. Elsewhere (SQLite reads without a BEGIN anyway; a session that is the host's, or already in a
     transaction) nothing changes.
     """
-    reads_alone = (g.get("maventa_own_session") and not _plain(session).in_transaction()
+    reads_alone = (g.get("maventa_own_session") and not plain_session(session).in_transaction()
                    and session.get_bind().dialect.name == "postgresql")
     if reads_alone:
         # Procured with the option, so its pool checkin resets the isolation level (no round trip either).
@@ -243,10 +243,10 @@ def _release(session: DbSession) -> None:
     try:
         session.close()
     except sa.exc.DBAPIError:  # the database went away meanwhile: what comes next needs no connection
-        _plain(session).invalidate()
+        plain_session(session).invalidate()
 
 
-def _plain(session: DbSession) -> sa.orm.Session:
+def plain_session(session: DbSession) -> sa.orm.Session:
     return session() if isinstance(session, scoped_session) else session
 
 
