@@ -71,8 +71,11 @@ def test_sweep_takes_every_due_invoice_in_batches_past_the_batch_size(make_host)
         assert len({t.maventa_uuid for t in host.transfers()}) == 10
 
 
+@BOTH
 def test_a_concurrent_sweep_never_makes_a_twin(host):
-    """Two sweeps that both read "no transfer yet" insert the same invoices: the database keeps one of each."""
+    """Two sweeps that both read "no transfer yet" insert the same invoices: the database keeps one of each,
+    with one "queued" event each (PostgreSQL inserts both in one statement, from two arrays)."""
+    from flask_maventa.infra.texts import T_
     from flask_maventa.services.transfer import sweeping
 
     connection = host.connect()
@@ -80,10 +83,21 @@ def test_a_concurrent_sweep_never_makes_a_twin(host):
     rows = [{"connection_id": connection.id, "invoice_id": i, "revision": 1, "state": "queued",
              "maventa_uuid": transfer.maventa_uuid(connection, i, 1), "attempts": 0, "poll_count": 0,
              "created_at": utcnow(), "updated_at": utcnow()} for i in ("1", "2", "3")]
-    inserted = sweeping._insert_new(host.db.session, rows)  # what the slower sweep runs
+    if host.db.engine.dialect.name == "postgresql":  # what the slower sweep runs
+        inserted = sweeping._queue_on_postgresql(host.db.session, connection.id, rows, T_("Queued for Maventa."),
+                                                 utcnow())
+    else:
+        inserted = [transfer_id for transfer_id, _ in sweeping._insert_new(host.db.session, rows)]
     host.db.session.commit()
-    assert [invoice_id for _, invoice_id in inserted] == ["3"]
-    assert sorted(t.invoice_id for t in host.transfers()) == ["1", "2", "3"]
+    transfers = {t.invoice_id: t for t in host.transfers()}
+    assert sorted(transfers) == ["1", "2", "3"] and inserted == [transfers["3"].id]
+    if host.db.engine.dialect.name == "postgresql":
+        for row in transfers.values():
+            (event,) = _events(host, row.id)
+            assert (event.kind, event.message, event.connection_id) == ("transfer.queued", "Queued for Maventa.",
+                                                                        connection.id)
+            assert event.data == {"revision": 1, "uuid": row.maventa_uuid} and event.text["id"] == "Queued for Maventa."
+            assert row.state == "queued" and row.attempts == 0 and row.revision == 1
 
 
 @BOTH
