@@ -172,12 +172,12 @@ def create_transfers(session: DbSession, connection: Connection, invoice_ids: li
             for invoice_id in invoice_ids if invoice_id not in known]
     if not rows:
         return []
-    uuids = {row["invoice_id"]: row["maventa_uuid"] for row in rows}
     message = T_("Queued for Maventa.")
 
     def write() -> list[int]:
         if session.get_bind().dialect.name == "postgresql":
             return _queue_on_postgresql(session, connection_id, rows, message, now)
+        uuids = {row["invoice_id"]: row["maventa_uuid"] for row in rows}
         inserted = _insert_new(session, rows)
         audit.record_many(session, [
             {"kind": "transfer.queued", "message": message, "connection_id": connection_id,
